@@ -1,0 +1,84 @@
+/**
+ * The one interface every social platform implements. apiManager holds the registry;
+ * the post and token-refresh queues only ever talk to a PlatformService.
+ */
+
+export type PlatformName = "bluesky";
+
+/** What a successful login or refresh gives back. Secrets: accessJwt, refreshJwt. */
+export interface PlatformSession {
+  did: string;
+  handle: string;
+  /** The account's PDS / API base URL. */
+  service: string;
+  accessJwt: string;
+  refreshJwt: string;
+  /** When the access token stops working (read from the JWT's exp). */
+  accessExpiresAt: Date;
+}
+
+/** The decrypted credentials of a stored account (never logged, never in job data). */
+export interface AccountCredentials {
+  appPassword: string;
+  accessJwt: string;
+  refreshJwt: string;
+}
+
+export interface PlatformAccount {
+  id: string;
+  did: string;
+  handle: string;
+  service: string;
+  credentials: AccountCredentials;
+}
+
+export interface ImageInput {
+  /** Base64 of the image bytes as sent by the client. */
+  data: string;
+  mimeType: string;
+  alt: string;
+}
+
+/** One segment of a post (a thread has several, published as replies in order). */
+export interface PostSegment {
+  text: string;
+  images?: ImageInput[];
+}
+
+export interface PostContent {
+  segments: PostSegment[];
+  langs?: string[];
+}
+
+export interface PublishRequest {
+  /** Record key per segment, chosen at scheduling time; publishing writes exactly these records. */
+  rkeys: string[];
+  /** Fixed createdAt, so a retry writes byte-identical records. */
+  createdAt: Date;
+  content: PostContent;
+}
+
+export interface PublishedRecord {
+  uri: string;
+  cid: string;
+}
+
+export interface PublishResult {
+  /** The first segment's record: the post's remote URI. */
+  root: PublishedRecord;
+  records: PublishedRecord[];
+  /** True when every record was already on the platform (an earlier attempt wrote them). */
+  alreadyPublished: boolean;
+}
+
+export interface PlatformService {
+  readonly platform: PlatformName;
+  /** Logs in with an identifier and app password (createSession). */
+  connect(input: { identifier: string; appPassword: string; service?: string }): Promise<PlatformSession>;
+  /** Rotates the session with the refresh token. */
+  refreshSession(account: PlatformAccount): Promise<PlatformSession>;
+  /** Problems a person can fix before anything is stored (empty when valid). */
+  validate(content: PostContent): string[];
+  /** Writes the records create-only under the given keys; idempotent for identical content. */
+  publish(account: PlatformAccount, request: PublishRequest): Promise<PublishResult>;
+}

@@ -1,0 +1,145 @@
+import { z } from "zod";
+
+/**
+ * The only place that reads process.env. Everything else receives a Config.
+ * Raw values are read first, then validated with defaults in a second step;
+ * every bad variable is reported in one message.
+ */
+
+const emptyAsUndefined = (v: unknown) => (typeof v === "string" && v.trim() === "" ? undefined : v);
+const optionalString = z.preprocess(emptyAsUndefined, z.string().optional());
+const port = (fallback: number) =>
+  z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(65535).default(fallback));
+const positiveInt = (fallback: number) =>
+  z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).default(fallback));
+
+const isTimeZone = (tz: string) => {
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+const envSchema = z.object({
+  NODE_ENV: z.preprocess(emptyAsUndefined, z.enum(["development", "production", "test"]).default("development")),
+  QUEUE_BACKEND: z.preprocess(emptyAsUndefined, z.enum(["redis", "postgres"]).optional()),
+  REDIS_HOST: z.preprocess(emptyAsUndefined, z.string().default("localhost")),
+  REDIS_PORT: port(6379),
+  REDIS_PASSWORD: optionalString,
+  REDIS_URL: z.preprocess(
+    emptyAsUndefined,
+    z.string().regex(/^rediss?:\/\/.+/, "a redis:// or rediss:// URL").optional(),
+  ),
+  QUEUE_PREFIX: z.preprocess(emptyAsUndefined, z.string().regex(/^[^:\s]+$/, "a prefix without ':' or spaces").default("{postmore}")),
+  DATABASE_URL: z.preprocess(
+    emptyAsUndefined,
+    z.string().regex(/^postgres(ql)?:\/\/.+/, "a postgres:// or postgresql:// URL").optional(),
+  ),
+  PORT: port(3000),
+  POSTMORE_DATA_DIR: z.preprocess(emptyAsUndefined, z.string().default("./data")),
+  POSTMORE_SECRET: z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .regex(/^([0-9a-fA-F]{64}|[A-Za-z0-9+/]{43}=)$/, "32 random bytes as 64 hex characters or base64 (openssl rand -hex 32)")
+      .optional(),
+  ),
+  LOG_LEVEL: z.preprocess(
+    emptyAsUndefined,
+    z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
+  ),
+  POST_WORKER_CONCURRENCY: positiveInt(5),
+  TOKEN_REFRESH_WORKER_CONCURRENCY: positiveInt(2),
+  TOKEN_REFRESH_TZ: z.preprocess(
+    emptyAsUndefined,
+    z.string().refine(isTimeZone, "an IANA time zone such as UTC or Europe/Berlin").default("UTC"),
+  ),
+  MISSED_POST_AFTER_HOURS: positiveInt(24),
+  RECONCILE_INTERVAL_SECONDS: positiveInt(300),
+  ADMIN_EMAIL: optionalString,
+  ADMIN_PASSWORD: optionalString,
+});
+
+export type QueueBackendKind = "redis" | "postgres";
+
+export interface Config {
+  env: "development" | "production" | "test";
+  port: number;
+  dataDir: string;
+  /** Unset means: the embedded PostgreSQL started by `npm start`. */
+  databaseUrl: string | undefined;
+  /** Unset means: generated into the data dir (embedded mode only). */
+  secret: string | undefined;
+  queue: {
+    backend: QueueBackendKind;
+    prefix: string;
+    redis: { url: string | undefined; host: string; port: number; password: string | undefined };
+  };
+  logLevel: string;
+  concurrency: { posts: number; tokenRefresh: number };
+  tokenRefreshTimeZone: string;
+  missedPostAfterHours: number;
+  reconcileIntervalSeconds: number;
+  admin: { email: string | undefined; password: string | undefined };
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const name = String(issue.path[0] ?? "environment");
+      return `${name}=${JSON.stringify(env[name] ?? "")}: expected ${issue.message}`;
+    });
+    throw new ConfigError(problems);
+  }
+  const e = parsed.data;
+  const redisConfigured = env.REDIS_HOST !== undefined && env.REDIS_HOST !== "" || e.REDIS_URL !== undefined;
+  const backend: QueueBackendKind = e.QUEUE_BACKEND ?? (redisConfigured ? "redis" : "postgres");
+  return {
+    env: e.NODE_ENV,
+    port: e.PORT,
+    dataDir: e.POSTMORE_DATA_DIR,
+    databaseUrl: e.DATABASE_URL,
+    secret: e.POSTMORE_SECRET,
+    queue: {
+      backend,
+      prefix: e.QUEUE_PREFIX,
+      redis: { url: e.REDIS_URL, host: e.REDIS_HOST, port: e.REDIS_PORT, password: e.REDIS_PASSWORD },
+    },
+    logLevel: e.LOG_LEVEL,
+    concurrency: { posts: e.POST_WORKER_CONCURRENCY, tokenRefresh: e.TOKEN_REFRESH_WORKER_CONCURRENCY },
+    tokenRefreshTimeZone: e.TOKEN_REFRESH_TZ,
+    missedPostAfterHours: e.MISSED_POST_AFTER_HOURS,
+    reconcileIntervalSeconds: e.RECONCILE_INTERVAL_SECONDS,
+    admin: { email: e.ADMIN_EMAIL, password: e.ADMIN_PASSWORD },
+  };
+}
+
+/** A printable one-liner: which database and which queue backend, no secrets. */
+export function describeBackends(config: Config): string {
+  const db = config.databaseUrl ? `PostgreSQL at ${redactUrl(config.databaseUrl)}` : "embedded PostgreSQL";
+  const redis = config.queue.redis.url
+    ? redactUrl(config.queue.redis.url)
+    : `${config.queue.redis.host}:${config.queue.redis.port}`;
+  const queue = config.queue.backend === "redis" ? `Redis at ${redis}` : "PostgreSQL (BullMQ's postgres backend)";
+  return `database: ${db}; queues: ${queue}`;
+}
+
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = "***";
+    return u.toString();
+  } catch {
+    return "(unparseable URL)";
+  }
+}

@@ -1,0 +1,57 @@
+import { describeBackends, type Config } from "./config";
+import { createSecretBox, type SecretBox } from "./crypto/secretBox";
+import { createDatabase, type Database } from "./db/client";
+import { logger, setLogLevel } from "./logger";
+import { createQueueBackend, queueBackendSettings, type QueueBackend, type QueueBackendSettings } from "./queues/backend";
+
+/**
+ * Every dependency assembled in one place. Services take what they need from it;
+ * tests build one with real databases and their own queue prefix or schema.
+ */
+export interface AppContext {
+  config: Config;
+  database: Database;
+  queues: QueueBackend;
+  box: SecretBox;
+}
+
+export function createAppContext(
+  config: Config,
+  overrides: { databaseUrl?: string; secret?: string; queue?: QueueBackendSettings } = {},
+): AppContext {
+  setLogLevel(config.logLevel);
+  const databaseUrl = overrides.databaseUrl ?? config.databaseUrl;
+  if (!databaseUrl) {
+    throw new Error(
+      "DATABASE_URL is not set. Run `npm start` to use the embedded PostgreSQL, or set DATABASE_URL to your own database.",
+    );
+  }
+  const secret = overrides.secret ?? config.secret;
+  if (!secret) {
+    throw new Error("POSTMORE_SECRET is not set. `npm start` generates one in the data dir; otherwise set it (openssl rand -hex 32).");
+  }
+  const ctx: AppContext = {
+    config,
+    database: createDatabase(databaseUrl),
+    queues: createQueueBackend(overrides.queue ?? queueBackendSettings(config, databaseUrl)),
+    box: createSecretBox(secret),
+  };
+  logger("context").info({ queueBackend: ctx.queues.kind }, describeBackends({ ...config, databaseUrl }));
+  return ctx;
+}
+
+// The web process builds its context lazily on first request; tests and the worker set it explicitly.
+const holder = globalThis as unknown as { __postmoreContext?: AppContext };
+
+export function setAppContext(ctx: AppContext | undefined): void {
+  holder.__postmoreContext = ctx;
+}
+
+export function getAppContext(): AppContext {
+  if (!holder.__postmoreContext) throw new Error("application context not initialised (startup did not run)");
+  return holder.__postmoreContext;
+}
+
+export function hasAppContext(): boolean {
+  return holder.__postmoreContext !== undefined;
+}

@@ -1,0 +1,169 @@
+import { sql } from "drizzle-orm";
+import {
+  bigserial,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from "drizzle-orm/pg-core";
+
+const createdAt = () => timestamp("created_at", { withTimezone: true }).notNull().defaultNow();
+const updatedAt = () => timestamp("updated_at", { withTimezone: true }).notNull().defaultNow();
+
+export const users = pgTable(
+  "users",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    email: text("email").notNull(),
+    passwordHash: text("password_hash").notNull(),
+    role: text("role", { enum: ["admin", "user"] }).notNull().default("user"),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex("users_email_key").on(sql`lower(${t.email})`)],
+);
+
+/** Browser sessions. `id` is the SHA-256 of the cookie value; the cookie itself is never stored. */
+export const sessions = pgTable(
+  "sessions",
+  {
+    id: text("id").primaryKey(),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    createdAt: createdAt(),
+    expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+  },
+  (t) => [index("sessions_user_idx").on(t.userId)],
+);
+
+/** Personal API tokens for `Authorization: Bearer`. Stored as SHA-256 hashes. */
+export const apiTokens = pgTable(
+  "api_tokens",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    tokenHash: text("token_hash").notNull(),
+    createdAt: createdAt(),
+    lastUsedAt: timestamp("last_used_at", { withTimezone: true }),
+    revokedAt: timestamp("revoked_at", { withTimezone: true }),
+  },
+  (t) => [uniqueIndex("api_tokens_hash_key").on(t.tokenHash), index("api_tokens_user_idx").on(t.userId)],
+);
+
+export const accountStatuses = ["active", "needs_reauth", "disabled"] as const;
+
+export const socialAccounts = pgTable(
+  "social_accounts",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    platform: text("platform", { enum: ["bluesky"] }).notNull(),
+    did: text("did").notNull(),
+    handle: text("handle").notNull(),
+    service: text("service").notNull(),
+    /** AES-256-GCM sealed JSON: app password, access and refresh JWTs. */
+    credentials: text("credentials").notNull(),
+    accessExpiresAt: timestamp("access_expires_at", { withTimezone: true }),
+    status: text("status", { enum: accountStatuses }).notNull().default("active"),
+    lastRefreshedAt: timestamp("last_refreshed_at", { withTimezone: true }),
+    lastError: text("last_error"),
+    lastErrorAt: timestamp("last_error_at", { withTimezone: true }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex("social_accounts_owner_did_key").on(t.userId, t.platform, t.did),
+    index("social_accounts_status_idx").on(t.platform, t.status),
+  ],
+);
+
+export const postStatuses = [
+  "scheduled",
+  "publishing",
+  "published",
+  "partially_failed",
+  "failed",
+  "cancelled",
+] as const;
+
+export const posts = pgTable(
+  "posts",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    text: text("text").notNull(),
+    /** Everything beyond the first segment's text: langs, images, further thread segments. */
+    content: jsonb("content").notNull().default({}),
+    scheduledAt: timestamp("scheduled_at", { withTimezone: true }).notNull(),
+    timeZone: text("time_zone").notNull().default("UTC"),
+    status: text("status", { enum: postStatuses }).notNull().default("scheduled"),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index("posts_user_scheduled_idx").on(t.userId, t.scheduledAt, t.id)],
+);
+
+export const deliveryStatuses = ["pending", "publishing", "published", "failed", "cancelled"] as const;
+
+export const deliveries = pgTable(
+  "deliveries",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    postId: uuid("post_id")
+      .notNull()
+      .references(() => posts.id, { onDelete: "cascade" }),
+    accountId: uuid("account_id")
+      .notNull()
+      .references(() => socialAccounts.id, { onDelete: "cascade" }),
+    status: text("status", { enum: deliveryStatuses }).notNull().default("pending"),
+    /** The record key (TID) chosen at scheduling: publishing writes exactly this record. */
+    rkey: text("rkey").notNull(),
+    /** The record's fixed createdAt, so a retry writes byte-identical content. */
+    recordCreatedAt: timestamp("record_created_at", { withTimezone: true }).notNull(),
+    remoteUri: text("remote_uri"),
+    remoteCid: text("remote_cid"),
+    attempts: integer("attempts").notNull().default(0),
+    lastError: text("last_error"),
+    publishedAt: timestamp("published_at", { withTimezone: true }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex("deliveries_post_account_key").on(t.postId, t.accountId),
+    index("deliveries_status_idx").on(t.status),
+    index("deliveries_account_idx").on(t.accountId),
+  ],
+);
+
+export const deliveryAttempts = pgTable(
+  "delivery_attempts",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    deliveryId: uuid("delivery_id")
+      .notNull()
+      .references(() => deliveries.id, { onDelete: "cascade" }),
+    attempt: integer("attempt").notNull(),
+    outcome: text("outcome", { enum: ["published", "already_published", "retry", "rate_limited", "failed"] }).notNull(),
+    error: text("error"),
+    startedAt: timestamp("started_at", { withTimezone: true }).notNull(),
+    finishedAt: timestamp("finished_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index("delivery_attempts_delivery_idx").on(t.deliveryId, t.id)],
+);
+
+export type User = typeof users.$inferSelect;
+export type SocialAccount = typeof socialAccounts.$inferSelect;
+export type Post = typeof posts.$inferSelect;
+export type Delivery = typeof deliveries.$inferSelect;
+export type DeliveryAttempt = typeof deliveryAttempts.$inferSelect;

@@ -1,0 +1,57 @@
+import { createPostgresBackend, Queue, Worker, type ConnectionOptions, type Processor, type QueueOptions, type WorkerOptions } from "bullmq";
+import type { Config, QueueBackendKind } from "../config";
+
+/**
+ * The one module that knows which store BullMQ runs on. Everything else asks it for a
+ * Queue or a Worker and uses the same BullMQ API on either backend.
+ */
+export interface QueueBackend {
+  kind: QueueBackendKind;
+  createQueue<D>(name: string, opts?: Omit<QueueOptions, "connection">): Queue<D>;
+  createWorker<D>(name: string, processor: Processor<D>, opts?: Omit<WorkerOptions, "connection">): Worker<D>;
+}
+
+export interface QueueBackendSettings {
+  kind: QueueBackendKind;
+  /** Redis connection options (ioredis) when kind is "redis". */
+  redis?: ConnectionOptions;
+  /** Key prefix on Redis (hash-tagged so every key of a queue lands on one Cluster slot). */
+  prefix?: string;
+  /** PostgreSQL connection string and BullMQ schema when kind is "postgres". */
+  postgres?: { connectionString: string; schema: string; max?: number };
+}
+
+export function queueBackendSettings(config: Config, databaseUrl: string): QueueBackendSettings {
+  if (config.queue.backend === "postgres") {
+    return { kind: "postgres", postgres: { connectionString: databaseUrl, schema: "bullmq" } };
+  }
+  const r = config.queue.redis;
+  const redis: ConnectionOptions = r.url
+    ? { url: r.url, maxRetriesPerRequest: null }
+    : { host: r.host, port: r.port, password: r.password, maxRetriesPerRequest: null };
+  return { kind: "redis", redis, prefix: config.queue.prefix };
+}
+
+export function createQueueBackend(settings: QueueBackendSettings): QueueBackend {
+  if (settings.kind === "postgres") {
+    const pgOpts = settings.postgres;
+    if (!pgOpts) throw new Error("postgres queue backend needs a connection string");
+    const connection = { connectionString: pgOpts.connectionString, schema: pgOpts.schema, max: pgOpts.max ?? 5 };
+    return {
+      kind: "postgres",
+      createQueue: <D>(name: string, opts: Omit<QueueOptions, "connection"> = {}) =>
+        new Queue(name, { ...opts, connection }, createPostgresBackend) as unknown as Queue<D>,
+      createWorker: <D>(name: string, processor: Processor<D>, opts: Omit<WorkerOptions, "connection"> = {}) =>
+        new Worker(name, processor, { ...opts, connection }, createPostgresBackend) as unknown as Worker<D>,
+    };
+  }
+  const connection = settings.redis ?? { maxRetriesPerRequest: null };
+  const prefix = settings.prefix ?? "{postmore}";
+  return {
+    kind: "redis",
+    createQueue: <D>(name: string, opts: Omit<QueueOptions, "connection"> = {}) =>
+      new Queue<D>(name, { prefix, ...opts, connection }),
+    createWorker: <D>(name: string, processor: Processor<D>, opts: Omit<WorkerOptions, "connection"> = {}) =>
+      new Worker<D>(name, processor, { prefix, ...opts, connection }),
+  };
+}

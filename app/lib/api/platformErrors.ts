@@ -3,7 +3,7 @@
  * refresh queues map these to BullMQ behaviour (retry, wait, fail now) in one place.
  */
 export abstract class PlatformError extends Error {
-  abstract readonly kind: "transient" | "rate_limited" | "auth" | "permanent" | "account_gone";
+  abstract readonly kind: "transient" | "rate_limited" | "auth" | "permanent" | "account_gone" | "reauth_required";
 }
 
 /** Network error, timeout, 5xx: try again later. */
@@ -35,4 +35,9 @@ export class PermanentPlatformError extends PlatformError {
 /** The account was deleted, deactivated or taken down. */
 export class AccountGoneError extends PlatformError {
   readonly kind = "account_gone";
+}
+
+/** Neither the refresh token nor the stored app password is accepted: a person must reconnect. */
+export class ReauthRequiredError extends PlatformError {
+  readonly kind = "reauth_required";
 }

@@ -13,6 +13,8 @@ const nextConfig: NextConfig = {
     "@atproto/identity",
   ],
   poweredByHeader: false,
+  // Types are checked by `npm run typecheck` (CI runs it); the first-start build should not repeat it.
+  typescript: { ignoreBuildErrors: true },
 };
 
 export default nextConfig;

@@ -1,0 +1,15 @@
+import { z } from "zod";
+import { sessionCookie } from "@/app/lib/auth/cookies";
+import { signIn } from "@/app/lib/auth/sessions";
+import { getAppContext } from "@/app/lib/context";
+import { json, readJson, route } from "@/app/lib/http/respond";
+
+export const dynamic = "force-dynamic";
+
+const body = z.object({ email: z.string().min(1).max(254), password: z.string().min(1).max(1024) });
+
+export const POST = route(async (req) => {
+  const { email, password } = await readJson(req, body);
+  const { user, sessionToken, expiresAt } = await signIn(getAppContext().database.db, email, password);
+  return json({ user }, 200, { "set-cookie": sessionCookie(req, sessionToken, expiresAt) });
+});

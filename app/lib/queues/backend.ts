@@ -25,11 +25,21 @@ export function queueBackendSettings(config: Config, databaseUrl: string): Queue
   if (config.queue.backend === "postgres") {
     return { kind: "postgres", postgres: { connectionString: databaseUrl, schema: "bullmq" } };
   }
+  return { kind: "redis", redis: redisConnectionOptions(config), prefix: config.queue.prefix };
+}
+
+/**
+ * ioredis options from the config: URL, host/port/password, TLS, or Sentinel. Workers need
+ * `maxRetriesPerRequest: null` (BullMQ blocks on Redis); ioredis then reconnects forever.
+ */
+export function redisConnectionOptions(config: Config): ConnectionOptions {
   const r = config.queue.redis;
-  const redis: ConnectionOptions = r.url
-    ? { url: r.url, maxRetriesPerRequest: null }
-    : { host: r.host, port: r.port, password: r.password, maxRetriesPerRequest: null };
-  return { kind: "redis", redis, prefix: config.queue.prefix };
+  const common = { maxRetriesPerRequest: null, ...(r.tls ? { tls: {} } : {}) };
+  if (r.sentinels.length > 0) {
+    return { ...common, sentinels: r.sentinels, name: r.sentinelName, password: r.password, sentinelPassword: r.password };
+  }
+  if (r.url) return { ...common, url: r.url };
+  return { ...common, host: r.host, port: r.port, password: r.password };
 }
 
 export function createQueueBackend(settings: QueueBackendSettings): QueueBackend {

@@ -1,0 +1,27 @@
+# syntax=docker/dockerfile:1
+# Multi-stage production image: one image runs the web app (default command), the worker
+# (`node node_modules/tsx/dist/cli.mjs scripts/worker.ts`) and migrations (`npm run db:migrate`).
+
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+# Native dev dependencies (the test PDS's better-sqlite3) build with these.
+RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY . .
+RUN npm run build
+
+FROM node:20-bookworm-slim AS runtime
+ENV NODE_ENV=production PORT=3000
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+COPY --from=build /app/.next ./.next
+COPY --from=build /app/app ./app
+COPY --from=build /app/scripts ./scripts
+COPY --from=build /app/drizzle ./drizzle
+COPY --from=build /app/next.config.ts /app/tsconfig.json /app/instrumentation.ts ./
+RUN rm -rf .next/cache && chown -R node:node /app/.next
+USER node
+EXPOSE 3000
+CMD ["node", "node_modules/next/dist/bin/next", "start"]

@@ -81,4 +81,10 @@ export interface PlatformService {
   validate(content: PostContent): string[];
   /** Writes the records create-only under the given keys; idempotent for identical content. */
   publish(account: PlatformAccount, request: PublishRequest): Promise<PublishResult>;
+  /**
+   * refreshSession, and when the refresh token is refused, a new session from the stored
+   * app password; throws ReauthRequiredError when that is refused too. Optional: callers
+   * fall back to refreshSession for platforms without it.
+   */
+  forceRefreshTokens?(account: PlatformAccount): Promise<PlatformSession>;
 }

@@ -1,0 +1,72 @@
+import { XRPCError, type $Typed, type AtpBaseClient, type AppBskyEmbedImages, type AppBskyFeedPost } from "@atproto/api";
+import { PermanentPlatformError } from "../platformErrors";
+import type { PublishedRecord } from "../platform";
+import type { Facet } from "./facets";
+
+export const POST_COLLECTION = "app.bsky.feed.post";
+
+export interface PostRecordInput {
+  text: string;
+  createdAt: string;
+  langs?: string[];
+  facets?: Facet[];
+  embed?: $Typed<AppBskyEmbedImages.Main>;
+  reply?: { root: PublishedRecord; parent: PublishedRecord };
+}
+
+/** The record exactly as written: the same input always gives the same bytes (and CID). */
+export function buildPostRecord(input: PostRecordInput): AppBskyFeedPost.Record {
+  const record: AppBskyFeedPost.Record = { $type: POST_COLLECTION, text: input.text, createdAt: input.createdAt };
+  if (input.langs && input.langs.length > 0) record.langs = input.langs;
+  if (input.facets && input.facets.length > 0) record.facets = input.facets;
+  if (input.embed) record.embed = input.embed;
+  if (input.reply) {
+    record.reply = {
+      root: { uri: input.reply.root.uri, cid: input.reply.root.cid },
+      parent: { uri: input.reply.parent.uri, cid: input.reply.parent.cid },
+    };
+  }
+  return record;
+}
+
+export interface WriteOutcome extends PublishedRecord {
+  /** True when the record was already there (an earlier attempt wrote it). */
+  existed: boolean;
+}
+
+/**
+ * Writes the record under `rkey` create-only: putRecord with swapRecord null. The PDS
+ * creates it when the key is free, answers without a commit when the identical record
+ * is already there, and InvalidSwap when the key holds something else. In that last
+ * case the record is read back: if it is our post (same text and createdAt — a retry
+ * whose facets or blobs came out differently), it counts as published; otherwise
+ * nothing is overwritten. createRecord is never used: on an existing key it fails
+ * with a 500, which would look like a transient error and retry forever.
+ */
+export async function writeRecordOnce(
+  client: AtpBaseClient,
+  did: string,
+  rkey: string,
+  record: AppBskyFeedPost.Record,
+): Promise<WriteOutcome> {
+  try {
+    const res = await client.com.atproto.repo.putRecord({
+      repo: did,
+      collection: POST_COLLECTION,
+      rkey,
+      record: record as unknown as Record<string, unknown>,
+      swapRecord: null,
+    });
+    return { uri: res.data.uri, cid: res.data.cid, existed: !res.data.commit };
+  } catch (err) {
+    if (!(err instanceof XRPCError) || err.error !== "InvalidSwap") throw err;
+  }
+  const existing = await client.com.atproto.repo.getRecord({ repo: did, collection: POST_COLLECTION, rkey });
+  const value = existing.data.value as Partial<AppBskyFeedPost.Record>;
+  if (value.text === record.text && value.createdAt === record.createdAt && existing.data.cid) {
+    return { uri: existing.data.uri, cid: existing.data.cid, existed: true };
+  }
+  throw new PermanentPlatformError(
+    `the record key ${rkey} already holds a different post on Bluesky (${existing.data.uri}); PostMore does not overwrite it`,
+  );
+}

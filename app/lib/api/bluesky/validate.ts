@@ -1,0 +1,80 @@
+import type { ImageInput, PostContent } from "../platform";
+
+/** Bluesky's limits (app.bsky.feed.post and app.bsky.embed.images lexicons, PDS blob limit). */
+export const LIMITS = {
+  graphemes: 300,
+  bytes: 3000,
+  imagesPerPost: 4,
+  imageBytes: 1_000_000,
+  altGraphemes: 10_000,
+  segments: 25,
+  langs: 3,
+} as const;
+
+export const IMAGE_MIME_TYPES = ["image/png", "image/jpeg", "image/webp", "image/gif"] as const;
+
+const segmenter = new Intl.Segmenter(undefined, { granularity: "grapheme" });
+
+export function graphemeLength(text: string): number {
+  return Array.from(segmenter.segment(text)).length;
+}
+
+/** Decoded size of a base64 string, or undefined when it is not base64. */
+export function decodedBase64Bytes(data: string): number | undefined {
+  const clean = data.replace(/\s+/g, "");
+  if (clean.length === 0 || !/^[A-Za-z0-9+/_-]*={0,2}$/.test(clean)) return undefined;
+  return Buffer.from(clean, "base64").length;
+}
+
+const LANG_TAG = /^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{1,8})*$/;
+
+function imageProblems(image: ImageInput, where: string): string[] {
+  const problems: string[] = [];
+  if (!IMAGE_MIME_TYPES.includes(image.mimeType as (typeof IMAGE_MIME_TYPES)[number])) {
+    problems.push(`${where}: type ${JSON.stringify(image.mimeType)} is not accepted (use PNG, JPEG, WebP or GIF)`);
+  }
+  if (!image.alt || image.alt.trim() === "") {
+    problems.push(`${where}: alt text is required (describe the image for people who cannot see it)`);
+  } else if (graphemeLength(image.alt) > LIMITS.altGraphemes) {
+    problems.push(`${where}: alt text is longer than ${LIMITS.altGraphemes} characters`);
+  }
+  const size = decodedBase64Bytes(image.data ?? "");
+  if (size === undefined) problems.push(`${where}: the image data is not valid base64`);
+  else if (size > LIMITS.imageBytes) {
+    problems.push(`${where}: ${size.toLocaleString("en-US")} bytes is over Bluesky's limit of 1,000,000 bytes (1 MB)`);
+  }
+  return problems;
+}
+
+/** Everything a person must fix before the post can go out; empty when it can. */
+export function validatePostContent(content: PostContent): string[] {
+  const problems: string[] = [];
+  const segments = content.segments ?? [];
+  if (segments.length === 0) problems.push("the post has no text");
+  if (segments.length > LIMITS.segments) {
+    problems.push(`a thread can have at most ${LIMITS.segments} posts (this one has ${segments.length})`);
+  }
+  segments.forEach((segment, i) => {
+    const where = segments.length > 1 ? `post ${i + 1} of the thread` : "the post";
+    const text = segment.text ?? "";
+    const images = segment.images ?? [];
+    const graphemes = graphemeLength(text);
+    // Bluesky accepts an image post without text; a post with neither is empty.
+    if (graphemes === 0 && images.length === 0) problems.push(`${where}: text is empty`);
+    if (graphemes > LIMITS.graphemes) {
+      problems.push(`${where}: ${graphemes} characters is over Bluesky's limit of ${LIMITS.graphemes}`);
+    }
+    const bytes = Buffer.byteLength(text, "utf8");
+    if (bytes > LIMITS.bytes) problems.push(`${where}: ${bytes} bytes is over Bluesky's limit of ${LIMITS.bytes} bytes`);
+    if (images.length > LIMITS.imagesPerPost) {
+      problems.push(`${where}: ${images.length} images is more than Bluesky's limit of ${LIMITS.imagesPerPost}`);
+    }
+    images.forEach((image, j) => problems.push(...imageProblems(image, `${where}, image ${j + 1}`)));
+  });
+  const langs = content.langs ?? [];
+  if (langs.length > LIMITS.langs) problems.push(`at most ${LIMITS.langs} languages can be given (got ${langs.length})`);
+  for (const lang of langs) {
+    if (!LANG_TAG.test(lang)) problems.push(`${JSON.stringify(lang)} is not a language tag such as "en" or "pt-BR"`);
+  }
+  return problems;
+}

@@ -1,0 +1,155 @@
+import { XRPCError } from "@atproto/api";
+import { getAppContext } from "../../context";
+import { logger } from "../../logger";
+import type {
+  PlatformAccount,
+  PlatformService,
+  PlatformSession,
+  PublishedRecord,
+  PublishRequest,
+  PublishResult,
+} from "../platform";
+import { AuthPlatformError, PermanentPlatformError, ReauthRequiredError } from "../platformErrors";
+import { pdsClient } from "../bluesky/client";
+import { classifyError } from "../bluesky/errors";
+import { buildFacets } from "../bluesky/facets";
+import { normaliseIdentifier, resolveIdentifier, type IdentitySettings } from "../bluesky/identity";
+import { uploadImages } from "../bluesky/images";
+import { buildPostRecord, writeRecordOnce } from "../bluesky/records";
+import { connectError, normaliseServiceUrl, toPlatformSession } from "../bluesky/session";
+import { isRecordKey } from "../bluesky/tid";
+import { validatePostContent } from "../bluesky/validate";
+
+const log = logger("bluesky");
+
+export type BlueSkySettings = IdentitySettings;
+
+export interface BlueSkyService extends PlatformService {
+  /** refreshSession; when the refresh token is refused, a new session from the stored app password; ReauthRequiredError when that is refused too. */
+  forceRefreshTokens(account: PlatformAccount): Promise<PlatformSession>;
+}
+
+/** `settings` may be a getter so the default instance reads config only when first used. */
+export function createBlueSkyService(settings: BlueSkySettings | (() => BlueSkySettings)): BlueSkyService {
+  const get = typeof settings === "function" ? settings : () => settings;
+
+  async function createSession(service: string, identifier: string, password: string) {
+    const client = pdsClient(service, { timeoutMs: get().timeoutMs });
+    const res = await client.com.atproto.server.createSession({ identifier, password });
+    return toPlatformSession(res.data, service);
+  }
+
+  async function refreshSession(account: PlatformAccount): Promise<PlatformSession> {
+    const client = pdsClient(account.service, { token: account.credentials.refreshJwt, timeoutMs: get().timeoutMs });
+    try {
+      const res = await client.com.atproto.server.refreshSession();
+      return toPlatformSession(res.data, account.service);
+    } catch (err) {
+      throw classifyError(err, "refreshing the session");
+    }
+  }
+
+  return {
+    platform: "bluesky",
+
+    async connect({ identifier, appPassword, service }) {
+      const id = normaliseIdentifier(identifier);
+      const target = service ? normaliseServiceUrl(service) : (await resolveIdentifier(id, get())).service;
+      try {
+        const session = await createSession(target, id, appPassword);
+        log.info({ did: session.did, service: target }, "connected account");
+        return session;
+      } catch (err) {
+        throw connectError(err, target);
+      }
+    },
+
+    refreshSession,
+
+    async forceRefreshTokens(account) {
+      try {
+        return await refreshSession(account);
+      } catch (err) {
+        if (!(err instanceof AuthPlatformError)) throw err;
+        log.info({ accountId: account.id, reason: err.message }, "refresh token refused; logging in with the app password");
+      }
+      if (!account.credentials.appPassword) {
+        throw new ReauthRequiredError("the session expired and no app password is stored: reconnect the account");
+      }
+      try {
+        return await createSession(account.service, account.did, account.credentials.appPassword);
+      } catch (err) {
+        const classified = classifyError(err, "logging in with the stored app password");
+        if (classified instanceof AuthPlatformError) {
+          throw new ReauthRequiredError(
+            "Bluesky no longer accepts the stored app password (it was revoked or changed): reconnect the account with a new app password",
+            { cause: err },
+          );
+        }
+        throw classified;
+      }
+    },
+
+    validate: validatePostContent,
+
+    async publish(account, request) {
+      checkRequest(request);
+      const { segments, langs } = request.content;
+      const client = pdsClient(account.service, { token: account.credentials.accessJwt, timeoutMs: get().timeoutMs });
+      // "No such handle" (400) → the mention stays plain text; anything else is a failed call and propagates.
+      const lookup = async (handle: string) => {
+        try {
+          return (await client.com.atproto.identity.resolveHandle({ handle })).data.did;
+        } catch (err) {
+          if (err instanceof XRPCError && err.status === 400) return undefined;
+          throw err;
+        }
+      };
+
+      const records: PublishedRecord[] = [];
+      let allExisted = true;
+      for (const [i, segment] of segments.entries()) {
+        const rkey = request.rkeys[i] as string;
+        const action = segments.length > 1 ? `publishing post ${i + 1} of ${segments.length} of the thread` : "publishing the post";
+        try {
+          const root = records[0];
+          const parent = records[i - 1];
+          const record = buildPostRecord({
+            text: segment.text,
+            // Fixed per segment: a retry must produce the same record. +i ms keeps a thread in order.
+            createdAt: new Date(request.createdAt.getTime() + i).toISOString(),
+            langs,
+            facets: await buildFacets(segment.text, lookup),
+            embed: await uploadImages(client, segment.images),
+            reply: root && parent ? { root, parent } : undefined,
+          });
+          const written = await writeRecordOnce(client, account.did, rkey, record);
+          records.push({ uri: written.uri, cid: written.cid });
+          allExisted &&= written.existed;
+        } catch (err) {
+          throw classifyError(err, action);
+        }
+      }
+      const root = records[0] as PublishedRecord;
+      log.info({ accountId: account.id, uri: root.uri, segments: records.length, alreadyPublished: allExisted }, "published");
+      return { root, records, alreadyPublished: allExisted } satisfies PublishResult;
+    },
+  };
+}
+
+function checkRequest(request: PublishRequest): void {
+  const problems = validatePostContent(request.content);
+  if (problems.length > 0) throw new PermanentPlatformError(problems.join("; "));
+  if (request.rkeys.length !== request.content.segments.length) {
+    throw new PermanentPlatformError(
+      `internal: ${request.rkeys.length} record keys for ${request.content.segments.length} posts (one key per post is needed)`,
+    );
+  }
+  const bad = request.rkeys.find((k) => !isRecordKey(k));
+  if (bad !== undefined) throw new PermanentPlatformError(`internal: ${JSON.stringify(bad)} is not a valid record key (TID)`);
+  if (new Set(request.rkeys).size !== request.rkeys.length) throw new PermanentPlatformError("internal: record keys repeat");
+  if (Number.isNaN(request.createdAt.getTime())) throw new PermanentPlatformError("internal: createdAt is not a valid date");
+}
+
+/** The application's instance: settings come from the app context's config when first used. */
+export const blueSkyService: BlueSkyService = createBlueSkyService(() => getAppContext().config.atproto);

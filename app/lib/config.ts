@@ -70,6 +70,7 @@ const envSchema = z.object({
     z.url({ protocol: /^https?$/ }).default("https://public.api.bsky.app"),
   ),
   ATPROTO_TIMEOUT_MS: positiveInt(15_000),
+  METRICS_TOKEN: z.preprocess(emptyAsUndefined, z.string().min(16, "at least 16 characters").optional()),
   ADMIN_EMAIL: optionalString,
   ADMIN_PASSWORD: optionalString,
 });
@@ -104,6 +105,8 @@ export interface Config {
   missedPostAfterHours: number;
   reconcileIntervalSeconds: number;
   admin: { email: string | undefined; password: string | undefined };
+  /** A separate bearer token for Prometheus scrapes of /api/metrics (admins can always read it). */
+  metricsToken: string | undefined;
   atproto: {
     /** DID PLC directory used to find an account's PDS from its DID. */
     plcUrl: string;
@@ -162,6 +165,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     missedPostAfterHours: e.MISSED_POST_AFTER_HOURS,
     reconcileIntervalSeconds: e.RECONCILE_INTERVAL_SECONDS,
     admin: { email: e.ADMIN_EMAIL, password: e.ADMIN_PASSWORD },
+    metricsToken: e.METRICS_TOKEN,
     atproto: { plcUrl: e.ATPROTO_PLC_URL, handleResolverUrl: e.ATPROTO_HANDLE_RESOLVER_URL, timeoutMs: e.ATPROTO_TIMEOUT_MS },
   };
 }

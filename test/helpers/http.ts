@@ -1,5 +1,6 @@
 /** Calls a Next route handler directly, the way Next would, and returns status + parsed JSON. */
-type Handler = (req: Request, ctx: { params: Promise<Record<string, string>> }) => Promise<Response>;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- accepts every route's params type
+type Handler = (req: Request, ctx: { params: Promise<any> }) => Promise<Response>;
 
 export interface CallOptions {
   method?: string;

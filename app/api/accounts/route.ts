@@ -7,7 +7,7 @@ import { json, readJson, route } from "@/app/lib/http/respond";
 
 export const dynamic = "force-dynamic";
 
-const connectBody = z.object({
+const connectBody = z.strictObject({
   platform: z.enum(["bluesky"], { message: 'platform must be "bluesky"' }),
   identifier: z.string().trim().min(1, "identifier (handle, DID or email) is required").max(512),
   appPassword: z.string().min(1, "appPassword is required").max(256),

@@ -56,5 +56,28 @@ export async function readJson<S extends z.ZodType>(req: Request, schema: S): Pr
   } catch {
     throw new AppError("bad_request", "the request body is not valid JSON");
   }
+  rejectUnsafeJson(value);
   return schema.parse(value);
+}
+
+const MAX_DEPTH = 32;
+// NUL cannot be stored in PostgreSQL text; a lone surrogate is not text at all.
+// eslint-disable-next-line no-control-regex -- NUL is exactly what this refuses
+const UNSAFE_TEXT = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** Refuses JSON nested absurdly deep or holding strings PostgreSQL cannot store (walked without recursion). */
+export function rejectUnsafeJson(value: unknown): void {
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v === "string") {
+      if (UNSAFE_TEXT.test(v)) throw new AppError("bad_request", "text must not contain NUL characters or unpaired surrogates");
+    } else if (v !== null && typeof v === "object") {
+      if (depth >= MAX_DEPTH) throw new AppError("bad_request", `JSON nested deeper than ${MAX_DEPTH} levels`);
+      for (const [k, child] of Object.entries(v)) {
+        if (UNSAFE_TEXT.test(k)) throw new AppError("bad_request", "keys must not contain NUL characters or unpaired surrogates");
+        stack.push([child, depth + 1]);
+      }
+    }
+  }
 }

@@ -1,0 +1,198 @@
+import fc from "fast-check";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createMemoryPlatform, insertMemoryAccount } from "@/test/helpers/memoryPlatform";
+import { createTestContext, createTestUser, type TestContext } from "@/test/helpers/testContext";
+import { mutated, pathIds, payloads, queryStrings, rawBodies, weirdValue } from "./malformed";
+import { discoverRoutes, loadRoute } from "./routes";
+
+/**
+ * Every API endpoint × ≥ 1000 generated malformed bodies, query strings and path ids:
+ * the answer is always a 4xx JSON error (or a harmless 2xx for reads that ignore junk
+ * query parameters), never a 5xx, and the database is unchanged afterwards.
+ */
+const RUNS_PER_KIND = 400; // × 3 kinds (body, query, path) ≥ 1000 per endpoint
+
+interface Endpoint {
+  method: string;
+  pattern: string;
+  /** A body that would be valid: the generators break it. */
+  template?: Record<string, unknown>;
+  wrong?: Record<string, fc.Arbitrary<unknown>>;
+  /** Fields whose absence makes the body invalid. */
+  required?: string[];
+}
+
+const notUuid = fc.oneof(payloads, fc.string({ maxLength: 40 }), fc.integer(), fc.constant(null));
+const badDate = fc.oneof(payloads, fc.date({ noInvalidDate: true }).map((d) => d.toISOString().replace("Z", "")), fc.integer());
+
+/** Lone surrogates cannot be percent-encoded; the handler gets the raw id through params anyway. */
+function safeSegment(id: string): string {
+  try {
+    return encodeURIComponent(id);
+  } catch {
+    return "unencodable";
+  }
+}
+
+describe("bad input never causes a 5xx or a change", () => {
+  let t: TestContext;
+  let token: string;
+  let accountId: string;
+  let postId: string;
+  let restore: () => void;
+
+  beforeAll(async () => {
+    t = await createTestContext("postgres");
+    restore = createMemoryPlatform().register();
+    const admin = await createTestUser(t.ctx, "admin");
+    token = admin.token;
+    accountId = (await insertMemoryAccount(t.ctx, admin.user.id)).id;
+    const { POST } = await loadRoute("/api/posts");
+    const res = await POST!(
+      new Request("http://localhost/api/posts", {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: JSON.stringify({ text: "keep me", accountIds: [accountId], scheduledAt: new Date(Date.now() + 864e5).toISOString() }),
+      }),
+      { params: Promise.resolve({}) },
+    );
+    postId = ((await res.json()) as { post: { id: string } }).post.id;
+  });
+  afterAll(async () => {
+    restore();
+    await t.close();
+  });
+
+  const endpoints = (): Endpoint[] => [
+    {
+      method: "POST",
+      pattern: "/api/accounts",
+      template: { platform: "bluesky", identifier: "alice.test", appPassword: "abcd-efgh-ijkl-mnop", service: "http://127.0.0.1:9" },
+      required: ["platform", "identifier", "appPassword"],
+      wrong: { platform: weirdValue, identifier: fc.oneof(fc.constant(""), fc.constant("x".repeat(600)), fc.integer()), appPassword: fc.oneof(fc.constant(""), fc.integer(), fc.constant(null)) },
+    },
+    {
+      method: "POST",
+      pattern: "/api/posts",
+      template: { text: "hello", accountIds: [accountId], scheduledAt: "2030-01-01T09:00:00+01:00", timeZone: "Europe/Berlin" },
+      required: ["text", "accountIds"],
+      wrong: {
+        text: fc.oneof(fc.constant(""), fc.constant("x".repeat(301)), fc.constant("é".repeat(1600)), fc.integer(), fc.constant(null)),
+        accountIds: fc.oneof(fc.constant([]), fc.array(notUuid, { minLength: 1, maxLength: 3 }), fc.uuid().map((u) => [u]), weirdValue),
+        scheduledAt: badDate,
+        timeZone: fc.oneof(payloads, fc.integer()),
+        images: fc.oneof(weirdValue, fc.constant([{ data: "!!", mimeType: "text/html", alt: "" }])),
+        thread: fc.oneof(weirdValue, fc.constant([{ text: "" }])),
+      },
+    },
+    {
+      method: "PATCH",
+      pattern: "/api/posts/[id]",
+      template: { text: "edited", scheduledAt: "2030-01-01T09:00:00Z" },
+      wrong: { text: fc.oneof(fc.constant(""), fc.constant("y".repeat(400)), fc.integer()), scheduledAt: badDate, timeZone: payloads },
+    },
+    {
+      method: "POST",
+      pattern: "/api/auth/signin",
+      template: { email: "nobody@example.test", password: "wrong wrong" },
+      required: ["email", "password"],
+      wrong: { email: weirdValue, password: weirdValue },
+    },
+    { method: "POST", pattern: "/api/admin/refresh-tokens", template: { accountId: "00000000-0000-4000-8000-000000000000" }, wrong: { accountId: notUuid } },
+    {
+      method: "POST",
+      pattern: "/api/admin/jobs/retry",
+      template: { queue: "posts", jobId: "nope" },
+      required: ["queue", "jobId"],
+      wrong: { queue: weirdValue, jobId: weirdValue },
+    },
+  ];
+
+  async function snapshot(): Promise<Record<string, string>> {
+    const tables = ["users", "sessions", "api_tokens", "social_accounts", "posts", "deliveries", "delivery_attempts"];
+    const out: Record<string, string> = {};
+    for (const table of tables) {
+      const r = await t.ctx.database.pool.query(
+        `select count(*)::int as n, md5(coalesce(string_agg(x::text, ',' order by x::text), '')) as h from ${table} x`,
+      );
+      out[table] = `${r.rows[0].n}:${r.rows[0].h}`;
+    }
+    return out;
+  }
+
+  async function send(method: string, pattern: string, opts: { id?: string; query?: string; body?: string | Uint8Array }) {
+    const handler = (await loadRoute(pattern))[method]!;
+    const path = pattern.replace("[id]", safeSegment(opts.id ?? "")).replace("[...path]", "zzz");
+    const req = new Request(`http://localhost${path}${opts.query ? `?${opts.query}` : ""}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: method === "GET" || method === "DELETE" ? undefined : opts.body,
+    });
+    const params = pattern.includes("[id]") ? { id: opts.id ?? "" } : pattern.includes("[...path]") ? { path: ["zzz"] } : {};
+    const res = await handler(req, { params: Promise.resolve(params) });
+    const text = await res.text();
+    return { status: res.status, text };
+  }
+
+  function expectSafe(r: { status: number; text: string }, what: string) {
+    expect(r.status, `${what} → ${r.status} ${r.text.slice(0, 300)}`).toBeLessThan(500);
+    if (r.status >= 400) {
+      const body = JSON.parse(r.text) as { error?: { code?: unknown; message?: unknown } };
+      expect(typeof body.error?.code, what).toBe("string");
+      expect(typeof body.error?.message, what).toBe("string");
+    }
+  }
+
+  it("for every endpoint: malformed bodies, query strings and path ids", async () => {
+    const before = await snapshot();
+    const specs = new Map(endpoints().map((e) => [`${e.method} ${e.pattern}`, e]));
+    const all = discoverRoutes().flatMap((r) => r.methods.map((m) => ({ method: m, pattern: r.pattern })));
+    // Signing out and deleting are exercised with junk ids only (a valid id would change data by design).
+    const counts: Record<string, number> = {};
+    let last = before;
+    const changedBy: string[] = [];
+    for (const { method, pattern } of all) {
+      const key = `${method} ${pattern}`;
+      const spec = specs.get(key);
+      const destructiveWithRealId = method === "DELETE";
+      const takesBody = method === "POST" || method === "PATCH" || method === "PUT";
+      const id = () => (pattern.includes("[id]") ? (pattern.startsWith("/api/posts") ? postId : accountId) : undefined);
+      counts[key] = 0;
+
+      const bodyArb: fc.Arbitrary<string | Uint8Array> = spec?.template
+        ? fc.oneof(mutated(spec.template, spec.wrong ?? {}, spec.required ?? []).map((v) => JSON.stringify(v)), rawBodies)
+        : rawBodies;
+      await fc.assert(
+        fc.asyncProperty(bodyArb, async (body) => {
+          counts[key]!++;
+          const useId = destructiveWithRealId ? undefined : id();
+          expectSafe(await send(method, pattern, { id: useId ?? "not-an-id", body: takesBody ? body : undefined }), `${key} body`);
+        }),
+        { numRuns: RUNS_PER_KIND },
+      );
+      await fc.assert(
+        fc.asyncProperty(queryStrings, async (query) => {
+          counts[key]!++;
+          const useId = destructiveWithRealId ? "00000000-0000-4000-8000-000000000000" : id();
+          const body = spec?.template ? JSON.stringify({ ...spec.template, ...{ [Object.keys(spec.wrong ?? { x: 0 })[0]!]: 12 } }) : "{}";
+          expectSafe(await send(method, pattern, { id: useId, query, body: takesBody ? body : undefined }), `${key} query`);
+        }),
+        { numRuns: RUNS_PER_KIND },
+      );
+      await fc.assert(
+        fc.asyncProperty(pathIds, fc.oneof(weirdValue.map((v) => JSON.stringify(v) ?? "{}"), rawBodies), async (pid, body) => {
+          counts[key]!++;
+          expectSafe(await send(method, pattern, { id: pid, body: takesBody ? body : undefined }), `${key} path`);
+        }),
+        { numRuns: RUNS_PER_KIND },
+      );
+      const now = await snapshot();
+      if (JSON.stringify(now) !== JSON.stringify(last)) changedBy.push(key);
+      last = now;
+    }
+    expect(changedBy, "endpoints that changed the database").toEqual([]);
+    expect(await snapshot()).toEqual(before);
+    for (const [key, n] of Object.entries(counts)) expect(n, key).toBeGreaterThanOrEqual(1000);
+    console.log(`bad input: ${Object.keys(counts).length} endpoints × ≥${Math.min(...Object.values(counts))} inputs, 0 5xx, database unchanged`);
+  }, 600_000);
+});

@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # Multi-stage production image: one image runs the web app (default command), the worker
-# (`node node_modules/tsx/dist/cli.mjs scripts/worker.ts`) and migrations (`npm run db:migrate`).
+# (`node --import tsx scripts/worker.ts`) and migrations (`npm run db:migrate`).
 
 FROM node:20-bookworm-slim AS build
 WORKDIR /app

@@ -17,8 +17,9 @@ module.exports = {
     },
     {
       name: "postmore-worker",
-      script: "node_modules/tsx/dist/cli.mjs",
-      args: "scripts/worker.ts",
+      script: "scripts/worker.ts",
+      // Load TypeScript through tsx inside the worker process itself, so PM2's signals reach it.
+      node_args: "--import tsx",
       instances: Number.isFinite(workers) && workers > 0 ? workers : 2,
       exec_mode: "fork",
       env: { NODE_ENV: "production" },

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { describeBackends } from "@/app/lib/config";
 import { createUser } from "@/app/lib/auth/users";
 import { clearRuntime, publishRuntime } from "@/app/lib/embedded/runtime";
@@ -13,7 +14,8 @@ import { configOrExit, prepareDatabase, secretFor } from "./lib/prepare";
  */
 const STOP_GRACE_MS = 20_000;
 const nextBin = require.resolve("next/dist/bin/next");
-const tsxCli = require.resolve("tsx/cli");
+// `node --import tsx` (not the tsx CLI) so our signals reach the worker itself, not a wrapper.
+const tsxLoader = pathToFileURL(require.resolve("tsx")).href;
 
 function run(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
   return spawn(process.execPath, args, { env, stdio: "inherit" });
@@ -70,7 +72,7 @@ async function main(): Promise<void> {
 
   const children = [
     run([nextBin, "start", "-p", String(config.port)], env),
-    run([tsxCli, "scripts/worker.ts"], env),
+    run(["--import", tsxLoader, "scripts/worker.ts"], env),
   ];
   let stopping = false;
   const stop = async (code: number) => {

@@ -1,7 +1,12 @@
 import { loadConfig } from "./config";
 import { createAppContext, getAppContext, hasAppContext, setAppContext, type AppContext } from "./context";
 import { loadOrCreateDataDirSecret } from "./crypto/dataDirSecret";
+import { runningInstanceUrl } from "./embedded/runtime";
 import { initPostQueue } from "./queues/postQueue";
+import { initTokenRefreshQueue, scheduleRegularTokenRefreshes } from "./queues/tokenRefreshQueue";
+import { logger } from "./logger";
+import { redisConnectionOptions } from "./queues/backend";
+import { redisSettingWarnings } from "./queues/redisChecks";
 
 /**
  * Application initialisation, shared by the web process (instrumentation.ts) and the
@@ -10,9 +15,23 @@ import { initPostQueue } from "./queues/postQueue";
 export function initApp(): AppContext {
   if (hasAppContext()) return getAppContext();
   const config = loadConfig();
+  // Without DATABASE_URL, join the embedded database of a running `npm start` (and its secret).
+  const databaseUrl = config.databaseUrl ?? runningInstanceUrl(config.dataDir);
   const secret = config.secret ?? (config.databaseUrl ? undefined : loadOrCreateDataDirSecret(config.dataDir));
-  const ctx = createAppContext(config, { secret });
+  const ctx = createAppContext(config, { secret, databaseUrl });
   setAppContext(ctx);
   initPostQueue(ctx);
+  initTokenRefreshQueue(ctx);
+  // Idempotent (one scheduler however many processes start); a failure is logged and the
+  // next start of any process tries again, so start-up never blocks on it.
+  void scheduleRegularTokenRefreshes(ctx).catch((err: unknown) =>
+    logger("startup").error({ err }, "could not set up the weekly token refresh schedule"),
+  );
+  if (ctx.queues.kind === "redis") {
+    void redisSettingWarnings(redisConnectionOptions(config)).then(
+      (warnings) => warnings.forEach((w) => logger("startup").warn(w)),
+      (err: unknown) => logger("startup").warn({ err }, "could not check the Redis settings"),
+    );
+  }
   return ctx;
 }

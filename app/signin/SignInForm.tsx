@@ -18,7 +18,7 @@ export function SignInForm() {
         body: JSON.stringify({ email: form.get("email"), password: form.get("password") }),
       });
       if (res.ok) {
-        window.location.assign("/");
+        window.location.assign("/posts");
         return;
       }
       const body = (await res.json().catch(() => null)) as { error?: { message?: string } } | null;
@@ -35,7 +35,7 @@ export function SignInForm() {
       <input id="email" name="email" type="email" autoComplete="username" required />
       <label htmlFor="password">Password</label>
       <input id="password" name="password" type="password" autoComplete="current-password" required />
-      <button type="submit" disabled={busy}>
+      <button type="submit" disabled={busy} style={{ width: "100%" }}>
         {busy ? "Signing in…" : "Sign in"}
       </button>
       {error && (

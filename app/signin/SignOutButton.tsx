@@ -6,7 +6,7 @@ export function SignOutButton() {
     window.location.assign("/signin");
   }
   return (
-    <button type="button" onClick={() => void signOut()}>
+    <button type="button" className="btn btn-quiet" onClick={() => void signOut()}>
       Sign out
     </button>
   );

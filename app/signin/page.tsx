@@ -4,14 +4,21 @@ import { countAdmins } from "../lib/db/queries/users";
 import { initApp } from "../lib/startup";
 import { SignInForm } from "./SignInForm";
 
+export const metadata = { title: "Sign in" };
+
 export const dynamic = "force-dynamic";
 
 export default async function SignInPage() {
   if (await pageUser()) redirect("/");
   const hasAdmin = (await countAdmins(initApp().database.db)) > 0;
   return (
-    <section className="card">
+    <main className="page narrow">
+      <p className="brand" style={{ textAlign: "center", fontSize: "1.6rem", margin: "2rem 0 1rem" }}>
+        PostMore
+      </p>
+      <section className="card">
       <h1>Sign in</h1>
+      <p className="muted">Schedule posts to Bluesky — published on time, exactly once.</p>
       {!hasAdmin && (
         <div role="note">
           <p>
@@ -23,6 +30,7 @@ export default async function SignInPage() {
         </div>
       )}
       <SignInForm />
-    </section>
+      </section>
+    </main>
   );
 }

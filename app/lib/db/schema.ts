@@ -129,6 +129,10 @@ export const deliveries = pgTable(
     status: text("status", { enum: deliveryStatuses }).notNull().default("pending"),
     /** The record key (TID) chosen at scheduling: publishing writes exactly this record. */
     rkey: text("rkey").notNull(),
+    /** One record key per thread segment (rkeys[0] = rkey), so each segment is idempotent on its own. */
+    rkeys: text("rkeys").array().notNull().default(sql`'{}'::text[]`),
+    /** Copy of the post's scheduled_at, so the reconciler finds due and missed deliveries by index. */
+    scheduledAt: timestamp("scheduled_at", { withTimezone: true }).notNull().defaultNow(),
     /** The record's fixed createdAt, so a retry writes byte-identical content. */
     recordCreatedAt: timestamp("record_created_at", { withTimezone: true }).notNull(),
     remoteUri: text("remote_uri"),
@@ -141,7 +145,8 @@ export const deliveries = pgTable(
   },
   (t) => [
     uniqueIndex("deliveries_post_account_key").on(t.postId, t.accountId),
-    index("deliveries_status_idx").on(t.status),
+    // (status, scheduled_at) also serves every status-only lookup; one index less to update per publish.
+    index("deliveries_status_scheduled_idx").on(t.status, t.scheduledAt),
     index("deliveries_account_idx").on(t.accountId),
   ],
 );

@@ -1,16 +1,25 @@
-import type { Queue } from "bullmq";
+import type { Job, JobsOptions, Queue } from "bullmq";
+import { z } from "zod";
 import { getAppContext, type AppContext } from "../context";
+import { runPostDelivery } from "./processDelivery";
 
 export const POST_QUEUE = "posts";
+export const PUBLISH_JOB = "publish";
 
 /** Job data holds ids only; the handler re-reads the rows. */
-export interface PostJobData {
-  deliveryId: string;
+export const postJobDataSchema = z.object({ deliveryId: z.uuid() });
+export type PostJobData = z.infer<typeof postJobDataSchema>;
+
+export interface PostQueueOptions {
+  /** First retry delay; doubles per attempt (with jitter). Tests shorten it. */
+  retryDelayMs?: number;
 }
 
 const queues = new WeakMap<AppContext, Queue<PostJobData>>();
+const options = new WeakMap<AppContext, Required<PostQueueOptions>>();
 
-export function initPostQueue(ctx: AppContext = getAppContext()): Queue<PostJobData> {
+export function initPostQueue(ctx: AppContext = getAppContext(), opts: PostQueueOptions = {}): Queue<PostJobData> {
+  options.set(ctx, { retryDelayMs: opts.retryDelayMs ?? options.get(ctx)?.retryDelayMs ?? 5_000 });
   let queue = queues.get(ctx);
   if (!queue) {
     queue = ctx.queues.createQueue<PostJobData>(POST_QUEUE);
@@ -21,4 +30,80 @@ export function initPostQueue(ctx: AppContext = getAppContext()): Queue<PostJobD
 
 export function getPostQueue(ctx: AppContext = getAppContext()): Queue<PostJobData> {
   return queues.get(ctx) ?? initPostQueue(ctx);
+}
+
+/** BullMQ job ids may not contain ':'; a delivery id (uuid) never does, and it makes add() idempotent. */
+export const postJobId = (deliveryId: string) => `delivery-${deliveryId}`;
+
+function jobOptions(ctx: AppContext, deliveryId: string, scheduledAt: Date): JobsOptions {
+  const retryDelayMs = options.get(ctx)?.retryDelayMs ?? 5_000;
+  return {
+    jobId: postJobId(deliveryId),
+    delay: Math.max(0, scheduledAt.getTime() - Date.now()),
+    // "Retried 3 times": four attempts in all, exponential backoff with jitter so a burst
+    // that failed together does not retry together.
+    attempts: 4,
+    backoff: { type: "exponential", delay: retryDelayMs, jitter: 0.5 },
+    removeOnComplete: { count: 1000, age: 24 * 3600 },
+    removeOnFail: { count: 1000 },
+  };
+}
+
+/**
+ * Adds one delivery's publish job. Adding the same delivery twice is a no-op while its
+ * job exists (the job id is derived from the delivery id).
+ */
+export async function addPostToQueue(
+  postData: PostJobData,
+  scheduledAt: Date,
+  ctx: AppContext = getAppContext(),
+): Promise<Job<PostJobData>> {
+  const data = postJobDataSchema.parse(postData);
+  return getPostQueue(ctx).add(PUBLISH_JOB, data, jobOptions(ctx, data.deliveryId, scheduledAt));
+}
+
+/** Many deliveries at once (one round trip on Redis). */
+export async function addPostsToQueue(
+  items: Array<{ deliveryId: string; scheduledAt: Date }>,
+  ctx: AppContext = getAppContext(),
+): Promise<void> {
+  if (items.length === 0) return;
+  await getPostQueue(ctx).addBulk(
+    items.map((i) => ({ name: PUBLISH_JOB, data: { deliveryId: i.deliveryId }, opts: jobOptions(ctx, i.deliveryId, i.scheduledAt) })),
+  );
+}
+
+/**
+ * Removes a delivery's job. A job a worker holds right now cannot be removed: that worker
+ * re-reads the delivery and acts on what it finds (cancelled → skip, later time → re-delay).
+ * Returns false in that case.
+ */
+export async function removePostJob(deliveryId: string, ctx: AppContext = getAppContext()): Promise<boolean> {
+  const job = await getPostQueue(ctx).getJob(postJobId(deliveryId));
+  if (!job) return true;
+  try {
+    await job.remove();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Moves a delivery's job to a new time: the old job is replaced, never duplicated. */
+export async function reschedulePostJob(deliveryId: string, scheduledAt: Date, ctx: AppContext = getAppContext()): Promise<void> {
+  if (await removePostJob(deliveryId, ctx)) await addPostToQueue({ deliveryId }, scheduledAt, ctx);
+}
+
+/**
+ * The seed's job handler. `job` and `token` are there when a BullMQ worker calls it (they let
+ * a rate-limited job wait without spending an attempt); without them it runs one attempt.
+ */
+export async function processPostJob(
+  jobData: PostJobData,
+  job?: Job<PostJobData>,
+  token?: string,
+  ctx: AppContext = getAppContext(),
+): Promise<string> {
+  const data = postJobDataSchema.parse(jobData);
+  return runPostDelivery(ctx, data.deliveryId, job, token);
 }

@@ -1,0 +1,97 @@
+"use client";
+
+import { useCallback, useEffect, useState } from "react";
+import { api } from "../../components/api";
+import { Loading } from "../../components/StatusBadge";
+import { browserTimeZone } from "../../components/time";
+import type { Account } from "../../components/types";
+import { AccountItem } from "./AccountItem";
+import { ConnectAccountForm } from "./ConnectAccountForm";
+
+export function AccountsView() {
+  const [accounts, setAccounts] = useState<Account[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const [timeZone, setTimeZone] = useState("UTC");
+
+  const load = useCallback(async () => {
+    const res = await api<{ accounts: Account[] }>("/api/accounts");
+    if (res.ok) {
+      setAccounts(res.data.accounts);
+      setError(null);
+    } else setError(res.error.message);
+  }, []);
+
+  useEffect(() => {
+    setTimeZone(browserTimeZone());
+    void load();
+  }, [load]);
+
+  const upsert = (a: Account) => setAccounts((list) => [a, ...(list ?? []).filter((x) => x.id !== a.id)]);
+
+  return (
+    <>
+      <div className="page-head">
+        <div>
+          <h1>Accounts</h1>
+          <p className="muted">The Bluesky accounts PostMore posts to. Tokens are refreshed for you every week.</p>
+        </div>
+      </div>
+      <div className="grid-2">
+        <section aria-labelledby="your-accounts">
+          <h2 id="your-accounts" className="visually-hidden">
+            Your accounts
+          </h2>
+          {notice && (
+            <div className="alert alert-ok" role="status">
+              {notice}
+            </div>
+          )}
+          {error && (
+            <div className="alert alert-error" role="alert">
+              Could not load your accounts: {error}{" "}
+              <button type="button" className="btn-small btn-secondary" onClick={() => void load()}>
+                Try again
+              </button>
+            </div>
+          )}
+          {accounts === null && !error && <Loading rows={2} label="Loading accounts" />}
+          {accounts?.length === 0 && (
+            <div className="empty">
+              <strong>No accounts yet</strong>
+              Connect a Bluesky account with the form to start scheduling posts.
+            </div>
+          )}
+          {accounts && accounts.length > 0 && (
+            <ul className="list" aria-label="Connected accounts">
+              {accounts.map((a) => (
+                <AccountItem
+                  key={a.id}
+                  account={a}
+                  timeZone={timeZone}
+                  onChange={(x) => {
+                    upsert(x);
+                    setNotice(`@${x.handle} is reconnected.`);
+                  }}
+                  onRemoved={(id) => {
+                    setAccounts((list) => (list ?? []).filter((x) => x.id !== id));
+                    setNotice(`@${a.handle} is disconnected.`);
+                  }}
+                />
+              ))}
+            </ul>
+          )}
+        </section>
+        <section className="card" aria-labelledby="connect-title">
+          <h2 id="connect-title">Connect a Bluesky account</h2>
+          <ConnectAccountForm
+            onDone={(a, created) => {
+              upsert(a);
+              setNotice(created ? `@${a.handle} is connected.` : `@${a.handle} was already connected: its login is updated.`);
+            }}
+          />
+        </section>
+      </div>
+    </>
+  );
+}

@@ -1,0 +1,28 @@
+import { instantFromInputs, isoInZone } from "../../components/time";
+import type { Draft, DraftImage } from "./draft";
+
+const images = (list: DraftImage[]) => (list.length > 0 ? { images: list.map((i) => ({ data: i.data, mimeType: i.mimeType, alt: i.alt })) } : {});
+
+/** The POST /api/posts body for a draft, or the problems that stop it being sent. */
+export function buildCreateBody(d: Draft): { body?: Record<string, unknown>; problems: string[] } {
+  const problems: string[] = [];
+  if (d.segments.some((s) => s.images.some((i) => i.alt.trim() === ""))) problems.push("Every image needs alt text: describe it for people who cannot see it.");
+  let scheduledAt: string | undefined;
+  if (d.when === "schedule") {
+    const instant = instantFromInputs(d.date, d.time, d.timeZone);
+    if (!instant) problems.push("Choose a date and a time, or pick “Post now”.");
+    else scheduledAt = isoInZone(instant, d.timeZone);
+  }
+  const [first, ...rest] = d.segments;
+  const body = {
+    text: first?.text ?? "",
+    accountIds: d.accountIds,
+    timeZone: d.timeZone,
+    ...(scheduledAt ? { scheduledAt } : {}),
+    ...images(first?.images ?? []),
+    ...(rest.length > 0 ? { thread: rest.map((s) => ({ text: s.text, ...images(s.images) })) } : {}),
+  };
+  // The server takes request bodies up to 1 MB; base64 images are the only way to get near it.
+  if (JSON.stringify(body).length > 990_000) problems.push("The images are too large together (about 700 KB in all can be sent at once). Remove or shrink some.");
+  return problems.length > 0 ? { problems } : { body, problems };
+}

@@ -1,0 +1,93 @@
+"use client";
+
+import { useEffect, useRef, useState } from "react";
+
+/** The composer's state, kept in localStorage so a reload (or a crash) loses nothing. */
+
+export interface DraftImage {
+  id: string;
+  name: string;
+  mimeType: string;
+  /** base64, no data: prefix (what the posts API takes). */
+  data: string;
+  alt: string;
+}
+
+export interface DraftSegment {
+  id: string;
+  text: string;
+  images: DraftImage[];
+}
+
+export interface Draft {
+  accountIds: string[];
+  segments: DraftSegment[];
+  when: "now" | "schedule";
+  date: string;
+  time: string;
+  timeZone: string;
+}
+
+const KEY = "postmore.composer.draft.v1";
+
+export const newId = () => Math.random().toString(36).slice(2, 10);
+export const emptySegment = (): DraftSegment => ({ id: newId(), text: "", images: [] });
+
+export function emptyDraft(timeZone: string): Draft {
+  return { accountIds: [], segments: [emptySegment()], when: "schedule", date: "", time: "", timeZone };
+}
+
+function readDraft(): Draft | undefined {
+  try {
+    const raw = window.localStorage.getItem(KEY);
+    if (!raw) return undefined;
+    const d = JSON.parse(raw) as Draft;
+    return Array.isArray(d.segments) && d.segments.length > 0 ? d : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function writeDraft(d: Draft): void {
+  try {
+    window.localStorage.setItem(KEY, JSON.stringify(d));
+  } catch {
+    // Images can exceed the storage quota: keep the text at least.
+    try {
+      window.localStorage.setItem(KEY, JSON.stringify({ ...d, segments: d.segments.map((s) => ({ ...s, images: [] })) }));
+    } catch {
+      // Storage unavailable (private mode): the draft simply is not kept.
+    }
+  }
+}
+
+export function clearDraft(): void {
+  try {
+    window.localStorage.removeItem(KEY);
+  } catch {
+    // nothing to clear
+  }
+}
+
+/** [draft, setDraft, restored]: restored is true when the draft came back from storage. */
+export function useDraft(initial: () => Draft): [Draft | null, (f: (d: Draft) => Draft) => void, boolean] {
+  const [draft, setDraftState] = useState<Draft | null>(null);
+  const [restored, setRestored] = useState(false);
+  const loaded = useRef(false);
+
+  useEffect(() => {
+    const saved = readDraft();
+    setDraftState(saved ?? initial());
+    setRestored(saved !== undefined && saved.segments.some((s) => s.text.trim() !== "" || s.images.length > 0));
+    loaded.current = true;
+  }, []);
+
+  useEffect(() => {
+    if (!loaded.current || !draft) return;
+    const t = setTimeout(() => writeDraft(draft), 250);
+    return () => clearTimeout(t);
+  }, [draft]);
+
+  const update = (f: (d: Draft) => Draft) => setDraftState((d) => (d ? f(d) : d));
+  return [draft, update, restored];
+}

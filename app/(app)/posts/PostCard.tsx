@@ -1,0 +1,99 @@
+"use client";
+
+import { useState } from "react";
+import { api } from "../../components/api";
+import { RichText } from "../../components/RichText";
+import { StatusBadge } from "../../components/StatusBadge";
+import { formatInZone, relativeTime, zoneAbbreviation } from "../../components/time";
+import type { Account, Post } from "../../components/types";
+import { DeliveryRow } from "./DeliveryRow";
+import { PostEditor } from "./PostEditor";
+
+/** One post: text, when (in the author's zone), each account's delivery, and what can still be done. */
+export function PostCard({ post, accounts, onPost }: { post: Post; accounts: Map<string, Account>; onPost(p: Post): void }) {
+  const [mode, setMode] = useState<"view" | "edit" | "reschedule" | "cancel">("view");
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const pending = post.status === "scheduled";
+  const at = new Date(post.scheduledAt);
+  const images = (post.images?.length ?? 0) + (post.thread ?? []).reduce((n, s) => n + (s.images?.length ?? 0), 0);
+
+  async function cancel() {
+    setBusy(true);
+    const res = await api<{ post: Post }>(`/api/posts/${post.id}`, { method: "DELETE" });
+    setBusy(false);
+    setMode("view");
+    if (res.ok) onPost(res.data.post);
+    else setError(res.error.message);
+  }
+
+  return (
+    <li data-post={post.id} data-status={post.status}>
+      <div className="item-head">
+        <StatusBadge status={post.status} />
+        <time dateTime={post.scheduledAt} className="small">
+          {formatInZone(at, post.timeZone)} {zoneAbbreviation(at, post.timeZone)}
+        </time>
+        <span className="muted small">({relativeTime(post.scheduledAt)})</span>
+        <span className="spacer" />
+        {pending && mode === "view" && (
+          <div className="row">
+            <button type="button" className="btn-secondary btn-small" onClick={() => setMode("edit")}>
+              Edit
+            </button>
+            <button type="button" className="btn-secondary btn-small" onClick={() => setMode("reschedule")}>
+              Reschedule
+            </button>
+            <button type="button" className="btn-danger btn-small" onClick={() => setMode("cancel")}>
+              Cancel post
+            </button>
+          </div>
+        )}
+      </div>
+      <p className="post-text">
+        <RichText text={post.text} />
+      </p>
+      {(post.thread?.length || images > 0) && (
+        <p className="meta" style={{ marginTop: 0 }}>
+          {post.thread?.length ? <span>Thread of {post.thread.length + 1} posts</span> : null}
+          {images > 0 && <span>{images} image{images === 1 ? "" : "s"}</span>}
+          <span>Time zone: {post.timeZone}</span>
+        </p>
+      )}
+      {mode === "cancel" && (
+        <div className="alert alert-error" role="alertdialog" aria-label="Confirm cancel">
+          Cancel this post? It will not be published to any account.
+          <div className="btn-row">
+            <button type="button" className="btn-danger" disabled={busy} onClick={() => void cancel()}>
+              {busy ? "Cancelling…" : "Yes, cancel it"}
+            </button>
+            <button type="button" className="btn-secondary" onClick={() => setMode("view")} autoFocus>
+              Keep it
+            </button>
+          </div>
+        </div>
+      )}
+      {(mode === "edit" || mode === "reschedule") && (
+        <PostEditor
+          post={post}
+          mode={mode}
+          onCancel={() => setMode("view")}
+          onDone={(p) => {
+            setMode("view");
+            onPost(p);
+          }}
+        />
+      )}
+      {error && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
+      <ul className="deliveries" aria-label="Deliveries">
+        {post.deliveries.map((d) => (
+          <DeliveryRow key={d.id} delivery={d} handle={accounts.get(d.accountId)?.handle ?? "removed account"} timeZone={post.timeZone} onPost={onPost} />
+        ))}
+      </ul>
+    </li>
+  );
+}

@@ -1,0 +1,7 @@
+import { PostsView } from "./PostsView";
+
+export const metadata = { title: "Posts" };
+
+export default function PostsPage() {
+  return <PostsView />;
+}

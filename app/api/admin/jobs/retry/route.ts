@@ -1,0 +1,17 @@
+import { z } from "zod";
+import { requireAdmin } from "@/app/lib/auth/authenticate";
+import { getAppContext } from "@/app/lib/context";
+import { retryFailedJob } from "@/app/lib/dashboard/failedJobs";
+import { json, readJson, route } from "@/app/lib/http/respond";
+
+export const dynamic = "force-dynamic";
+
+const body = z.strictObject({ queue: z.string().min(1).max(100), jobId: z.string().min(1).max(200) });
+
+/** POST /api/admin/jobs/retry `{"queue","jobId"}`: 202 `{"retried"}`. Admin only. */
+export const POST = route(async (req) => {
+  const ctx = getAppContext();
+  await requireAdmin(ctx, req);
+  const { queue, jobId } = await readJson(req, body);
+  return json(await retryFailedJob(ctx, queue, jobId), 202);
+});

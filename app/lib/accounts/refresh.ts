@@ -1,0 +1,181 @@
+import type { PlatformService, PlatformSession } from "../api/platform";
+import { AccountGoneError, RateLimitedError, ReauthRequiredError, TransientPlatformError } from "../api/platformErrors";
+import { getPlatformService } from "../api/services/apiManager";
+import type { AppContext } from "../context";
+import { findAccountRefreshState, type AccountRefreshState } from "../db/queries/accountRefresh";
+import { notFound } from "../errors";
+import { logger } from "../logger";
+import {
+  loadPlatformAccount,
+  markAccountDisabled,
+  markAccountNeedsReauth,
+  recordAccountError,
+  saveAccountSession,
+} from "./service";
+import { withAccountLock } from "./lock";
+
+/**
+ * Every token refresh goes through here, whoever asks (the weekly job, an admin, the post
+ * worker before publishing): one refresh per account at a time, under the account lock.
+ * Whoever waited for the lock re-reads the account and, when someone else refreshed it
+ * meanwhile, returns those tokens instead of rotating them again. Bluesky rotates the
+ * refresh token on every refresh, so the new tokens are saved before anything returns.
+ */
+
+const log = logger("token-refresh");
+
+/** Refresh when the access token has less than this left (Bluesky access tokens last 2 h). */
+export const REFRESH_MARGIN_MS = 5 * 60_000;
+
+export type RefreshedAccount = Awaited<ReturnType<typeof loadPlatformAccount>>;
+
+export interface RefreshOptions {
+  /** Call the platform even when someone else refreshed the account while we waited. */
+  force?: boolean;
+  /** Nothing to do when the stored tokens were issued at or after this time (default: when this call began). */
+  ifIssuedBefore?: Date;
+  /** Nothing to do when the stored access token is still valid for at least this long. */
+  unlessValidForMs?: number;
+  /** Longest wait for the account lock. */
+  lockWaitMs?: number;
+  /** The account as the caller just read it (saves reading it again before waiting for the lock). */
+  before?: AccountRefreshState;
+}
+
+const stamp = (d: Date | null | undefined) => d?.getTime() ?? null;
+
+function refreshedBySomeoneElse(before: AccountRefreshState, now: AccountRefreshState): boolean {
+  return stamp(before.lastRefreshedAt) !== stamp(now.lastRefreshedAt) || stamp(before.accessExpiresAt) !== stamp(now.accessExpiresAt);
+}
+
+function needsNoRefresh(state: AccountRefreshState, opts: RefreshOptions, requestedAt: Date): string | undefined {
+  const threshold = opts.ifIssuedBefore ?? requestedAt;
+  if (state.lastRefreshedAt && state.lastRefreshedAt >= threshold) return "tokens issued after the request";
+  if (opts.unlessValidForMs !== undefined && state.accessExpiresAt) {
+    if (state.accessExpiresAt.getTime() - Date.now() >= opts.unlessValidForMs) return "access token still valid";
+  }
+  return undefined;
+}
+
+function assertRefreshable(state: AccountRefreshState): void {
+  if (state.status !== "active") {
+    throw new ReauthRequiredError(`the account is ${state.status.replace("_", " ")}: reconnect it with a new app password`);
+  }
+}
+
+async function readState(ctx: AppContext, accountId: string): Promise<AccountRefreshState> {
+  const state = await findAccountRefreshState(ctx.database.db, accountId);
+  if (!state) throw notFound("account");
+  return state;
+}
+
+/** The platform's full refresh (refresh token, then the stored app password), or plain refreshSession. */
+function callRefresh(service: PlatformService, account: RefreshedAccount): Promise<PlatformSession> {
+  return service.forceRefreshTokens ? service.forceRefreshTokens(account) : service.refreshSession(account);
+}
+
+/**
+ * A refused app password makes the account needs_reauth (the person sees why), an account
+ * gone from the platform disabled; a passing failure (network, 5xx, 429) is only noted on
+ * the account, which stays active.
+ */
+async function noteFailure(ctx: AppContext, accountId: string, err: unknown): Promise<void> {
+  try {
+    if (err instanceof ReauthRequiredError) await markAccountNeedsReauth(ctx, accountId, err.message);
+    else if (err instanceof AccountGoneError) await markAccountDisabled(ctx, accountId, err.message);
+    else if (err instanceof TransientPlatformError || err instanceof RateLimitedError) {
+      await recordAccountError(ctx, accountId, `token refresh will be retried: ${err.message}`);
+    }
+  } catch (noteErr) {
+    // The refresh error is the one that matters to the caller; this one is only logged.
+    log.error({ err: noteErr, accountId }, "could not record the refresh failure on the account");
+  }
+}
+
+export interface RefreshOutcome {
+  account: RefreshedAccount;
+  /** True when this call rotated the tokens; false when they were already fresh. */
+  refreshed: boolean;
+  /** Why no refresh was needed. */
+  skipped?: string;
+}
+
+/**
+ * Rotates the account's tokens under the account lock and returns the account with the
+ * tokens now stored. ReauthRequiredError marks the account `needs_reauth` (with the
+ * reason), AccountGoneError `disabled`, and both are rethrown; transient and rate-limit errors are rethrown as they are (the
+ * caller retries) and leave the account active.
+ */
+export async function refreshAccountSessionWithOutcome(
+  ctx: AppContext,
+  accountId: string,
+  opts: RefreshOptions = {},
+): Promise<RefreshOutcome> {
+  // Two signs that someone else refreshed while we waited for the lock: the stored tokens
+  // changed since our first read, or were issued after we were asked (that read may itself
+  // come late when the pool is busy; the timestamp is taken before any await).
+  const requestedAt = new Date();
+  const before = opts.before ?? (await readState(ctx, accountId));
+  return withAccountLock(
+    ctx,
+    accountId,
+    async () => {
+      // Re-read under the lock: these are the tokens to use or to rotate.
+      const account = await loadPlatformAccount(ctx, accountId);
+      assertRefreshable(account);
+      const skipped = opts.force
+        ? undefined
+        : refreshedBySomeoneElse(before, account)
+          ? "refreshed while we waited"
+          : needsNoRefresh(account, opts, requestedAt);
+      if (skipped) {
+        log.debug({ accountId, reason: skipped }, "refresh not needed");
+        return { account, refreshed: false, skipped };
+      }
+      let session: PlatformSession;
+      try {
+        session = await callRefresh(getPlatformService(account.platform), account);
+      } catch (err) {
+        await noteFailure(ctx, accountId, err);
+        throw err;
+      }
+      // Saved before returning or releasing the lock: the old refresh token is now spent.
+      const savedAt = new Date();
+      await saveAccountSession(ctx, accountId, session);
+      log.info({ accountId, accessExpiresAt: session.accessExpiresAt }, "tokens refreshed");
+      // What saveAccountSession stored, without reading it back (one query fewer per refresh).
+      const refreshed: RefreshedAccount = {
+        ...account,
+        handle: session.handle,
+        service: session.service,
+        status: "active",
+        accessExpiresAt: session.accessExpiresAt,
+        lastRefreshedAt: savedAt,
+        credentials: { ...account.credentials, accessJwt: session.accessJwt, refreshJwt: session.refreshJwt },
+      };
+      return { account: refreshed, refreshed: true };
+    },
+    { waitMs: opts.lockWaitMs },
+  );
+}
+
+/** refreshAccountSessionWithOutcome, for callers that only want the ready account. */
+export async function refreshAccountSession(
+  ctx: AppContext,
+  accountId: string,
+  opts: RefreshOptions = {},
+): Promise<RefreshedAccount> {
+  return (await refreshAccountSessionWithOutcome(ctx, accountId, opts)).account;
+}
+
+/**
+ * The account ready to use: refreshed first (under the lock) when its access token
+ * expires within five minutes. A needs_reauth account throws ReauthRequiredError.
+ */
+export async function ensureFreshSession(ctx: AppContext, accountId: string): Promise<RefreshedAccount> {
+  const state = await readState(ctx, accountId);
+  assertRefreshable(state);
+  const expiresAt = state.accessExpiresAt?.getTime() ?? 0;
+  if (expiresAt - Date.now() >= REFRESH_MARGIN_MS) return loadPlatformAccount(ctx, accountId);
+  return refreshAccountSession(ctx, accountId, { unlessValidForMs: REFRESH_MARGIN_MS, before: state });
+}

@@ -1,0 +1,60 @@
+import { newRecordKeys } from "../api/bluesky/tid";
+import type { AppContext } from "../context";
+import { findOwnedAccounts, insertPostWithDeliveries, type PostContentJson } from "../db/queries/posts";
+import { AppError } from "../errors";
+import { segmentsOf } from "./segments";
+import { enqueueDeliveries } from "./enqueueDeliveries";
+import { postJson, type PostJson } from "./postJson";
+import type { CreatePostBody } from "./schemas";
+import { validateContent } from "./validateContent";
+
+/**
+ * Schedules a post to one or more accounts. Everything is validated before anything is
+ * stored; the post and its deliveries are stored in one transaction, each delivery with the
+ * record keys and createdAt it will publish under (that is what makes publishing idempotent).
+ *
+ * If the queue is down after the commit, the post is still created (201): the database is
+ * the source of truth and the worker's reconciler enqueues pending deliveries that have no
+ * job. Answering 503 would invite a client retry that creates the post twice.
+ */
+export async function createPost(ctx: AppContext, userId: string, body: CreatePostBody): Promise<PostJson> {
+  const scheduledAt = body.scheduledAt ? new Date(body.scheduledAt) : new Date();
+  const content: PostContentJson = {
+    ...(body.langs?.length ? { langs: body.langs } : {}),
+    ...(body.images?.length ? { images: body.images } : {}),
+    ...(body.thread?.length ? { thread: body.thread } : {}),
+  };
+  const accounts = await findOwnedAccounts(ctx.database.db, userId, body.accountIds);
+  const known = new Set(accounts.map((a) => a.id));
+  const unknown = body.accountIds.filter((id) => !known.has(id));
+  if (unknown.length > 0) {
+    throw new AppError("validation_failed", `unknown account${unknown.length > 1 ? "s" : ""}: ${unknown.join(", ")}`, {
+      accountIds: unknown,
+    });
+  }
+  const inactive = accounts.filter((a) => a.status !== "active");
+  if (inactive.length > 0) {
+    throw new AppError(
+      "unprocessable",
+      `reconnect ${inactive.map((a) => `@${a.handle}`).join(", ")} before posting (status: ${inactive.map((a) => a.status).join(", ")})`,
+    );
+  }
+  const segments = segmentsOf(body.text, content);
+  validateContent(accounts.map((a) => a.platform), segments);
+
+  // A time in the past means "publish now" (not "missed"): the deliveries are due now.
+  const dueAt = new Date(Math.max(scheduledAt.getTime(), Date.now()));
+  const stored = await insertPostWithDeliveries(ctx.database.db, {
+    userId,
+    text: body.text,
+    content,
+    scheduledAt,
+    timeZone: body.timeZone ?? "UTC",
+    dueAt,
+    // The record says when it was really posted.
+    recordCreatedAt: dueAt,
+    deliveries: body.accountIds.map((accountId) => ({ accountId, rkeys: newRecordKeys(segments.segments.length) })),
+  });
+  await enqueueDeliveries(ctx, stored.deliveries.map((d) => ({ deliveryId: d.id, scheduledAt: dueAt })));
+  return postJson(stored);
+}

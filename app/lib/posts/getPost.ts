@@ -1,0 +1,14 @@
+import type { AppContext } from "../context";
+import { attemptsOf, findUserPost } from "../db/queries/posts";
+import { notFound } from "../errors";
+import { postJson, type PostJson } from "./postJson";
+import { isUuid } from "./schemas";
+
+/** One of the user's posts with each delivery's attempt history. Someone else's post is "not found". */
+export async function getPost(ctx: AppContext, userId: string, postId: string): Promise<PostJson> {
+  if (!isUuid(postId)) throw notFound("post");
+  const found = await findUserPost(ctx.database.db, userId, postId);
+  if (!found) throw notFound("post");
+  const history = await attemptsOf(ctx.database.db, found.deliveries.map((d) => d.id));
+  return postJson(found, history);
+}

@@ -1,0 +1,60 @@
+import { z } from "zod";
+import { postStatuses } from "../db/schema";
+
+/** Request shapes for the posts API. Content rules a platform owns (graphemes, bytes, image sizes) come from its validate(). */
+
+const isTimeZone = (tz: string) => {
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+const image = z.object({
+  data: z.string().min(1, "image data (base64) is required").regex(/^[A-Za-z0-9+/]+={0,2}$/, "image data must be base64"),
+  mimeType: z.string().regex(/^image\/[a-z0-9.+-]+$/i, "an image MIME type such as image/png"),
+  alt: z.string().trim().min(1, "every image needs alt text (describe it for people who cannot see it)").max(2000),
+});
+
+const images = z.array(image).max(4, "at most 4 images per post");
+
+// ISO 8601 with an explicit offset (or Z): a time without one is ambiguous, so it is refused.
+const instant = z.iso.datetime({ offset: true, message: "an ISO 8601 date-time with offset, e.g. 2026-03-01T09:30:00+01:00" });
+
+export const createPostBody = z.strictObject({
+  text: z.string(),
+  accountIds: z
+    .array(z.uuid("an account id"))
+    .min(1, "choose at least one account")
+    .max(20)
+    .refine((ids) => new Set(ids).size === ids.length, "an account is listed twice"),
+  scheduledAt: instant.optional(),
+  timeZone: z.string().refine(isTimeZone, "an IANA time zone such as Europe/Berlin").optional(),
+  langs: z.array(z.string().regex(/^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{1,8})*$/, "a language tag such as en or pt-BR")).max(3).optional(),
+  images: images.optional(),
+  thread: z.array(z.strictObject({ text: z.string(), images: images.optional() })).max(24, "at most 25 posts in a thread").optional(),
+});
+export type CreatePostBody = z.infer<typeof createPostBody>;
+
+export const updatePostBody = z
+  .strictObject({
+    text: z.string().optional(),
+    scheduledAt: instant.optional(),
+    timeZone: z.string().refine(isTimeZone, "an IANA time zone such as Europe/Berlin").optional(),
+  })
+  .refine((b) => b.text !== undefined || b.scheduledAt !== undefined || b.timeZone !== undefined, "nothing to change: send text, scheduledAt or timeZone");
+export type UpdatePostBody = z.infer<typeof updatePostBody>;
+
+export const listPostsQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.string().max(200).optional(),
+  status: z.enum(postStatuses).optional(),
+  accountId: z.uuid("an account id").optional(),
+});
+export type ListPostsQuery = z.infer<typeof listPostsQuery>;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Route ids that are not uuids cannot name a post: answer 404 without asking the database. */
+export const isUuid = (id: string) => UUID.test(id);

@@ -1,0 +1,48 @@
+import type { AppContext } from "../context";
+import { findOwnedAccounts, lockUserPost, updatePendingPost, type PostContentJson } from "../db/queries/posts";
+import { AppError, notFound } from "../errors";
+import { rescheduleDeliveries } from "./enqueueDeliveries";
+import { getPost } from "./getPost";
+import type { PostJson } from "./postJson";
+import { isUuid, type UpdatePostBody } from "./schemas";
+import { segmentsOf } from "./segments";
+import { validateContent } from "./validateContent";
+
+/**
+ * New text and/or time while every delivery is still pending. A new time moves the existing
+ * jobs (remove + add under the same id), so there is never a second job for a delivery.
+ */
+export async function updatePost(ctx: AppContext, userId: string, postId: string, body: UpdatePostBody): Promise<PostJson> {
+  if (!isUuid(postId)) throw notFound("post");
+  const db = ctx.database.db;
+  const scheduledAt = body.scheduledAt ? new Date(body.scheduledAt) : undefined;
+  // As on create: a past time means "publish now".
+  const dueAt = scheduledAt ? new Date(Math.max(scheduledAt.getTime(), Date.now())) : undefined;
+
+  const moved = await db.transaction(async (tx) => {
+    const found = await lockUserPost(tx, userId, postId);
+    if (!found) throw notFound("post");
+    if (found.post.status === "cancelled") throw new AppError("conflict", "the post was cancelled");
+    const started = found.deliveries.filter((d) => d.status !== "pending");
+    if (started.length > 0) {
+      throw new AppError("conflict", "the post is already being published or was published; it can no longer be changed", {
+        deliveries: started.map((d) => ({ id: d.id, status: d.status })),
+      });
+    }
+    if (body.text !== undefined) {
+      const accounts = await findOwnedAccounts(tx, userId, found.deliveries.map((d) => d.accountId));
+      validateContent(accounts.map((a) => a.platform), segmentsOf(body.text, found.post.content as PostContentJson));
+    }
+    await updatePendingPost(tx, postId, {
+      text: body.text,
+      timeZone: body.timeZone,
+      scheduledAt,
+      dueAt,
+      recordCreatedAt: dueAt,
+    });
+    return dueAt ? found.deliveries.map((d) => ({ deliveryId: d.id, scheduledAt: dueAt })) : [];
+  });
+  // After the commit, so a job that fires meanwhile already sees the new time and re-delays itself.
+  if (moved.length > 0) await rescheduleDeliveries(ctx, moved);
+  return getPost(ctx, userId, postId);
+}

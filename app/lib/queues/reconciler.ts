@@ -1,0 +1,131 @@
+import type { AppContext } from "../context";
+import { deliveriesNeedingJobs, failMissedDeliveries, refreshPostStatus } from "../db/queries/deliveries";
+import { logger } from "../logger";
+import { addPostToQueue, getPostQueue, postJobId, removePostJob } from "./postQueue";
+
+const log = logger("reconciler");
+
+/**
+ * PostgreSQL is the source of truth; the queue only holds derived work. The reconciler
+ * rebuilds that work from the database: every pending delivery gets its job back (after
+ * Redis lost its data, or an enqueue failed), a delivery left `publishing` without a live
+ * job is run again (publishing is idempotent), and deliveries too late to surprise anyone
+ * with become failed "missed".
+ */
+
+// pg_try_advisory_lock key: one reconciler at a time across every worker process.
+const RECONCILE_LOCK_KEY = 0x706d7263; // "pmrc"
+const BATCH = 500;
+const CHECK_CONCURRENCY = 25;
+/** A `publishing` delivery untouched this long is checked (a live job renews nothing in our table, so keep it generous). */
+const STUCK_AFTER_SECONDS = 60;
+
+export interface ReconcileReport {
+  /** False when another process held the lock (it does the work). */
+  ran: boolean;
+  enqueued: number;
+  rerun: number;
+  missed: number;
+}
+
+export async function reconcileOnce(ctx: AppContext, opts: { stuckAfterSeconds?: number } = {}): Promise<ReconcileReport> {
+  const client = await ctx.database.pool.connect();
+  let broken: Error | undefined;
+  try {
+    const { rows } = await client.query<{ locked: boolean }>("SELECT pg_try_advisory_lock($1) AS locked", [RECONCILE_LOCK_KEY]);
+    if (!rows[0]?.locked) return { ran: false, enqueued: 0, rerun: 0, missed: 0 };
+    try {
+      return { ran: true, ...(await reconcile(ctx, opts.stuckAfterSeconds ?? STUCK_AFTER_SECONDS)) };
+    } finally {
+      await client.query("SELECT pg_advisory_unlock($1)", [RECONCILE_LOCK_KEY]);
+    }
+  } catch (err) {
+    broken = err instanceof Error ? err : new Error(String(err));
+    throw err;
+  } finally {
+    // A connection that failed mid-way may still hold the lock: release(err) destroys it,
+    // which ends the session and so the lock; a healthy one goes back to the pool.
+    client.release(broken);
+  }
+}
+
+async function reconcile(ctx: AppContext, stuckAfterSeconds: number) {
+  const db = ctx.database.db;
+  const missed = await failMissedDeliveries(db, ctx.config.missedPostAfterHours);
+  for (const m of missed) {
+    await removePostJob(m.id, ctx);
+    await refreshPostStatus(db, m.postId);
+  }
+
+  let enqueued = 0;
+  let rerun = 0;
+  let afterId: string | undefined;
+  for (;;) {
+    const batch = await deliveriesNeedingJobs(db, { stuckAfterSeconds, afterId, limit: BATCH });
+    if (batch.length === 0) break;
+    afterId = batch[batch.length - 1]?.id;
+    for (let i = 0; i < batch.length; i += CHECK_CONCURRENCY) {
+      const results = await Promise.all(batch.slice(i, i + CHECK_CONCURRENCY).map((d) => ensureJob(ctx, d.id, d.scheduledAt, d.status === "pending")));
+      for (const [k, added] of results.entries()) {
+        if (!added) continue;
+        if (batch[i + k]?.status === "pending") enqueued++;
+        else rerun++;
+      }
+    }
+  }
+  if (enqueued + rerun + missed.length > 0) log.info({ enqueued, rerun, missed: missed.length }, "reconciled deliveries with the queue");
+  return { enqueued, rerun, missed: missed.length };
+}
+
+/** Gives a delivery a live job unless it has one. Returns true when a job was (re)added. */
+async function ensureJob(ctx: AppContext, deliveryId: string, scheduledAt: Date, pending: boolean): Promise<boolean> {
+  const job = await getPostQueue(ctx).getJob(postJobId(deliveryId));
+  if (job) {
+    const state = await job.getState();
+    if (pending && state === "delayed" && job.timestamp + (job.delay ?? 0) > scheduledAt.getTime() + 5_000) {
+      // A reschedule whose queue update was lost: the job would fire late. (Early is harmless: it
+      // re-delays itself.) Only for pending deliveries: a publishing one may be waiting out a rate limit.
+      await job.changeDelay(Math.max(0, scheduledAt.getTime() - Date.now()));
+      return true;
+    }
+    if (state === "active" || state === "waiting" || state === "delayed" || state === "prioritized" || state === "waiting-children") return false;
+    // completed/failed/unknown while the row still says there is work: the job is stale.
+    if (!(await removePostJob(deliveryId, ctx))) return false;
+  }
+  await addPostToQueue({ deliveryId }, scheduledAt, ctx);
+  return true;
+}
+
+export interface Reconciler {
+  /** Runs one pass now (waits for a running one first). */
+  runNow(): Promise<ReconcileReport | undefined>;
+  stop(): Promise<void>;
+}
+
+/** Runs at start and then every `config.reconcileIntervalSeconds`. */
+export function startReconciler(ctx: AppContext): Reconciler {
+  let running: Promise<ReconcileReport | undefined> = Promise.resolve(undefined);
+  let stopped = false;
+  const run = () => {
+    running = running.then(() =>
+      stopped
+        ? undefined
+        : reconcileOnce(ctx).catch((err: unknown) => {
+            log.error({ err }, "reconcile pass failed; will try again next interval");
+            return undefined;
+          }),
+    );
+    return running;
+  };
+  void run();
+  const timer = setInterval(() => void run(), ctx.config.reconcileIntervalSeconds * 1000);
+  timer.unref();
+  return {
+    runNow: run,
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      await running;
+    },
+  };
+}

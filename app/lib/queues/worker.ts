@@ -1,0 +1,82 @@
+import type { Worker } from "bullmq";
+import { getAppContext, type AppContext } from "../context";
+import { logger } from "../logger";
+import { POST_QUEUE, processPostJob, type PostJobData } from "./postQueue";
+import { startReconciler, type Reconciler } from "./reconciler";
+import { TOKEN_REFRESH_QUEUE, tokenRefreshProcessor, type TokenRefreshJobData } from "./tokenRefreshQueue";
+
+const log = logger("worker");
+
+/** How long a shutdown waits for in-flight jobs before closing anyway (their jobs run again elsewhere). */
+export const SHUTDOWN_GRACE_MS = 25_000;
+
+/** `autorun: false` lets a caller (the benchmark) start it with `worker.run()` once a burst is queued. */
+export function createPostWorker(ctx: AppContext = getAppContext(), opts: { autorun?: boolean } = {}): Worker<PostJobData> {
+  const worker = ctx.queues.createWorker<PostJobData>(
+    POST_QUEUE,
+    (job, token) => processPostJob(job.data, job, token, ctx),
+    { concurrency: ctx.config.concurrency.posts, autorun: opts.autorun ?? true },
+  );
+  worker.on("failed", (job, err) => {
+    if (job && job.attemptsMade >= (job.opts.attempts ?? 1)) log.warn({ jobId: job.id }, `post job failed: ${err.message}`);
+  });
+  worker.on("error", (err) => log.error({ err }, "post worker error"));
+  return worker;
+}
+
+/** The token refresh worker (seed: 2 concurrent jobs; TOKEN_REFRESH_WORKER_CONCURRENCY). */
+export function createTokenRefreshWorker(ctx: AppContext = getAppContext()): Worker<TokenRefreshJobData> {
+  const worker = ctx.queues.createWorker<TokenRefreshJobData>(TOKEN_REFRESH_QUEUE, tokenRefreshProcessor(ctx), {
+    concurrency: ctx.config.concurrency.tokenRefresh,
+  });
+  worker.on("error", (err) => log.error({ err }, "token refresh worker error"));
+  return worker;
+}
+
+export interface RunningWorkers {
+  workers: Worker[];
+  reconciler: Reconciler;
+  /** Stops taking jobs, lets in-flight ones finish (bounded by SHUTDOWN_GRACE_MS), closes. */
+  close(graceMs?: number): Promise<void>;
+}
+
+export async function startWorkers(ctx: AppContext = getAppContext()): Promise<RunningWorkers> {
+  const workers: Worker[] = [];
+  workers.push(createPostWorker(ctx) as Worker);
+  workers.push(createTokenRefreshWorker(ctx) as Worker);
+  await Promise.all(workers.map((w) => w.waitUntilReady()));
+  const reconciler = startReconciler(ctx);
+  log.info({ workers: workers.map((w) => w.name), concurrency: ctx.config.concurrency }, "workers started");
+
+  let closing: Promise<void> | undefined;
+  const close = (graceMs = SHUTDOWN_GRACE_MS) =>
+    (closing ??= (async () => {
+      await reconciler.stop();
+      const graceful = Promise.all(workers.map((w) => w.close())).then(() => "closed" as const);
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<"timeout">((resolve) => {
+        timer = setTimeout(() => resolve("timeout"), graceMs);
+      });
+      const how = await Promise.race([graceful, timeout]);
+      clearTimeout(timer);
+      if (how === "timeout") {
+        log.warn({ graceMs }, "in-flight jobs did not finish in time; closing anyway (they will run again)");
+        await Promise.all(workers.map((w) => w.close(true)));
+      }
+      log.info("workers closed");
+    })());
+  return { workers, reconciler, close };
+}
+
+/** SIGTERM/SIGINT: finish in-flight jobs (bounded), then run `onClosed` (closing connections, exiting). */
+export function closeOnSignals(running: RunningWorkers, onClosed: () => Promise<void> | void): void {
+  const handler = (signal: NodeJS.Signals) => {
+    log.info({ signal }, "shutting down");
+    void running
+      .close()
+      .then(onClosed)
+      .catch((err: unknown) => log.error({ err }, "shutdown failed"));
+  };
+  process.once("SIGTERM", handler);
+  process.once("SIGINT", handler);
+}

@@ -1,0 +1,23 @@
+import { describeBackends } from "@/app/lib/config";
+import { logger } from "@/app/lib/logger";
+import { closeOnSignals, startWorkers } from "@/app/lib/queues/worker";
+import { getPostQueue } from "@/app/lib/queues/postQueue";
+import { initApp } from "@/app/lib/startup";
+
+/** `npm run worker`: the queue workers, as their own process (never inside Next.js). */
+async function main() {
+  const ctx = initApp();
+  const log = logger("worker-main");
+  log.info({ queueBackend: ctx.queues.kind }, `worker starting — ${describeBackends(ctx.config)}`);
+  const running = await startWorkers(ctx);
+  closeOnSignals(running, async () => {
+    await getPostQueue(ctx).close();
+    await ctx.database.close();
+    process.exit(0);
+  });
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

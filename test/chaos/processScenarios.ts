@@ -1,0 +1,86 @@
+import type { TestPds } from "../helpers/pds";
+import { measure, report, type Figures } from "./figures";
+import {
+  burst,
+  schedulePosts,
+  setupChaos,
+  startWorkerProcess,
+  stopWorker,
+  waitForAll,
+  waitForPublished,
+  type Backend,
+  type WorkerProcess,
+} from "./harness";
+
+/** Scenarios that break the worker processes: SIGKILL mid-burst, several workers at once. */
+
+export interface ScenarioResult {
+  figures: Figures;
+  /** Every post reached the PDS before the deadline. */
+  finished: boolean;
+  notes: Record<string, unknown>;
+}
+
+/** Long enough for stalled jobs (30 s lock) and a reconcile pass on a busy 2-core machine. */
+export const settleTimeout = (n: number) => 180_000 + n * 300;
+
+/** SIGKILL the only worker process 3 times during the burst, starting a new one each time. */
+export async function workerKillScenario(pds: TestPds, kind: Backend, n: number): Promise<ScenarioResult> {
+  const s = await setupChaos({ kind, pds });
+  let worker: WorkerProcess | undefined;
+  try {
+    worker = startWorkerProcess(s.workerEnv());
+    const run = await schedulePosts(s, "sigkill", n, burst(n));
+    const atKill: number[] = [];
+    for (const share of [0.2, 0.45, 0.7]) {
+      atKill.push(await waitForPublished(s, run, Math.ceil(n * share), settleTimeout(n)));
+      worker.kill("SIGKILL");
+      await worker.exited;
+      worker = startWorkerProcess(s.workerEnv());
+    }
+    const finished = await waitForAll(s, run, settleTimeout(n));
+    const exitCode = await stopWorker(worker);
+    worker = undefined;
+    const figures = await measure(s, pds, run);
+    report(figures, `killed at ${atKill.join("/")} published`);
+    return { figures, finished, notes: { atKill, exitCode } };
+  } finally {
+    worker?.kill("SIGKILL");
+    await s.close();
+  }
+}
+
+/** Counts "delivery published" lines (debug) per worker process. */
+function publishedPerWorker(output: string): number {
+  let count = 0;
+  for (const line of output.split("\n")) {
+    if (!line.startsWith("{")) continue;
+    try {
+      const entry = JSON.parse(line) as { msg?: string; outcome?: string };
+      if (entry.msg === "delivery published" && entry.outcome === "published") count++;
+    } catch {
+      // not a log line
+    }
+  }
+  return count;
+}
+
+/** Three worker processes on one queue: nothing twice, and every process takes a share. */
+export async function threeWorkersScenario(pds: TestPds, kind: Backend, n: number): Promise<ScenarioResult> {
+  const s = await setupChaos({ kind, pds });
+  const workers: WorkerProcess[] = [];
+  try {
+    for (let i = 0; i < 3; i++) workers.push(startWorkerProcess(s.workerEnv({ LOG_LEVEL: "debug" })));
+    const run = await schedulePosts(s, "three-workers", n, burst(n));
+    const finished = await waitForAll(s, run, settleTimeout(n));
+    const exitCodes = await Promise.all(workers.map((w) => stopWorker(w)));
+    const perWorker = workers.map((w) => publishedPerWorker(w.output()));
+    workers.length = 0;
+    const figures = await measure(s, pds, run);
+    report(figures, `published per worker ${perWorker.join("/")}`);
+    return { figures, finished, notes: { perWorker, exitCodes } };
+  } finally {
+    for (const w of workers) w.kill("SIGKILL");
+    await s.close();
+  }
+}

@@ -18,4 +18,9 @@ export default tseslint.config(
   },
   { files: ["scripts/**", "bench/**", "test/**", "**/*.test.ts"], rules: { "no-console": "off" } },
   { files: ["**/*.mjs", "**/*.cjs"], ...tseslint.configs.disableTypeChecked },
+  {
+    files: ["**/*.cjs"],
+    languageOptions: { sourceType: "commonjs", globals: { module: "writable", require: "readonly", process: "readonly" } },
+    rules: { "@typescript-eslint/no-require-imports": "off" },
+  },
 );

@@ -4,6 +4,7 @@ const nextConfig: NextConfig = {
   // Server-only packages with native parts or dynamic requires stay outside the bundle.
   serverExternalPackages: [
     "bullmq",
+    "bullmq-otel",
     "ioredis",
     "pg",
     "pino",

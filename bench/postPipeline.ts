@@ -115,7 +115,9 @@ async function freshDatabase(adminUrl: string, makeUrl: (db: string) => string):
 export async function runPostPipelineBench(args: Map<string, string>): Promise<void> {
   const n = Number(args.get("n") ?? 10_000);
   const backends = (args.get("backend")?.split(",") ?? ["redis", "postgres"]) as QueueBackendKind[];
-  console.log(`post-pipeline: N=${n}, concurrency ${CONCURRENCY}, backends ${backends.join(", ")}, ${os.cpus().length} cores`);
+  // The load average goes into the results: on a shared 2-core machine it moves the figures a lot.
+  const loadBefore = os.loadavg()[0]!.toFixed(1);
+  console.log(`post-pipeline: N=${n}, concurrency ${CONCURRENCY}, backends ${backends.join(", ")}, ${os.cpus().length} cores, load ${loadBefore}`);
   const postgres = await startTestPostgres();
   const redis = backends.includes("redis") ? await startTestRedis() : undefined;
   const unregister = createMemoryPlatform().register();
@@ -151,6 +153,10 @@ export async function runPostPipelineBench(args: Map<string, string>): Promise<v
   const out = path.join(import.meta.dirname, "results", `post-pipeline-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
   fs.mkdirSync(path.dirname(out), { recursive: true });
   const notes = "embedded PostgreSQL with fsync=off (test settings); zero-latency in-process platform";
-  fs.writeFileSync(out, JSON.stringify({ bench: "post-pipeline", n, concurrency: CONCURRENCY, cores: os.cpus().length, notes, results }, null, 2));
+  fs.writeFileSync(out, JSON.stringify(
+      { bench: "post-pipeline", n, concurrency: CONCURRENCY, cores: os.cpus().length, loadAverage: { before: loadBefore, after: os.loadavg()[0]!.toFixed(1) }, notes, results },
+      null,
+      2,
+    ),);
   console.log(`wrote ${path.relative(process.cwd(), out)}`);
 }

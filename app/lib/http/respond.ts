@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { ZodError, type z } from "zod";
 import { AppError, errorStatus } from "../errors";
 import { logger } from "../logger";
@@ -13,27 +14,41 @@ export function errorBody(code: string, message: string, details?: unknown) {
 }
 
 /** The one place errors become HTTP responses. Unknown errors are logged and answered 500 without details. */
-export function errorResponse(err: unknown): Response {
+export function errorResponse(err: unknown, requestId?: string): Response {
   if (err instanceof AppError) return json(errorBody(err.code, err.message, err.details), err.status);
   if (err instanceof ZodError) {
     const details = err.issues.map((i) => ({ path: i.path.join("."), message: i.message }));
     const message = details.map((d) => (d.path ? `${d.path}: ${d.message}` : d.message)).join("; ");
     return json(errorBody("validation_failed", message, details), errorStatus.validation_failed);
   }
-  log.error({ err }, "unhandled error in route");
+  log.error({ err, requestId }, "unhandled error in route");
   return json(errorBody("internal", "internal error"), 500);
 }
 
 type Handler<P> = (req: Request, params: P) => Promise<Response>;
 
-/** Wraps a route handler: awaits Next's params, turns every thrown error into a JSON error. */
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+/**
+ * Wraps a route handler: awaits Next's params, turns every thrown error into a JSON error,
+ * and tags the exchange with a request id (the caller's `x-request-id` when it is sane).
+ */
 export function route<P = Record<string, never>>(handler: Handler<P>) {
   return async (req: Request, ctx: { params: Promise<P> }): Promise<Response> => {
+    const given = req.headers.get("x-request-id");
+    const requestId = given && REQUEST_ID.test(given) ? given : randomUUID();
+    let res: Response;
     try {
-      return await handler(req, (await ctx?.params) ?? ({} as P));
+      res = await handler(req, (await ctx?.params) ?? ({} as P));
     } catch (err) {
-      return errorResponse(err);
+      res = errorResponse(err, requestId);
     }
+    try {
+      res.headers.set("x-request-id", requestId);
+    } catch {
+      // immutable headers (a redirect): the id stays in the logs only
+    }
+    return res;
   };
 }
 

@@ -1,4 +1,5 @@
 import { createPostgresBackend, Queue, Worker, type ConnectionOptions, type Processor, type QueueOptions, type WorkerOptions } from "bullmq";
+import { BullMQOtel } from "bullmq-otel";
 import type { Config, QueueBackendKind } from "../config";
 
 /**
@@ -19,13 +20,16 @@ export interface QueueBackendSettings {
   prefix?: string;
   /** PostgreSQL connection string and BullMQ schema when kind is "postgres". */
   postgres?: { connectionString: string; schema: string; max?: number };
+  /** Trace jobs through OpenTelemetry (BullMQ's telemetry hook). */
+  tracing?: boolean;
 }
 
 export function queueBackendSettings(config: Config, databaseUrl: string): QueueBackendSettings {
+  const tracing = config.otelTracing;
   if (config.queue.backend === "postgres") {
-    return { kind: "postgres", postgres: { connectionString: databaseUrl, schema: "bullmq" } };
+    return { kind: "postgres", postgres: { connectionString: databaseUrl, schema: "bullmq" }, tracing };
   }
-  return { kind: "redis", redis: redisConnectionOptions(config), prefix: config.queue.prefix };
+  return { kind: "redis", redis: redisConnectionOptions(config), prefix: config.queue.prefix, tracing };
 }
 
 /**
@@ -43,6 +47,8 @@ export function redisConnectionOptions(config: Config): ConnectionOptions {
 }
 
 export function createQueueBackend(settings: QueueBackendSettings): QueueBackend {
+  // One telemetry object per backend; off by default (no spans, no overhead).
+  const telemetry = settings.tracing ? { telemetry: new BullMQOtel({ tracerName: "postmore", version: "1" }) } : {};
   if (settings.kind === "postgres") {
     const pgOpts = settings.postgres;
     if (!pgOpts) throw new Error("postgres queue backend needs a connection string");
@@ -50,9 +56,9 @@ export function createQueueBackend(settings: QueueBackendSettings): QueueBackend
     return {
       kind: "postgres",
       createQueue: <D>(name: string, opts: Omit<QueueOptions, "connection"> = {}) =>
-        new Queue(name, { ...opts, connection }, createPostgresBackend) as unknown as Queue<D>,
+        new Queue(name, { ...telemetry, ...opts, connection }, createPostgresBackend) as unknown as Queue<D>,
       createWorker: <D>(name: string, processor: Processor<D>, opts: Omit<WorkerOptions, "connection"> = {}) =>
-        new Worker(name, processor, { ...opts, connection }, createPostgresBackend) as unknown as Worker<D>,
+        new Worker(name, processor, { ...telemetry, ...opts, connection }, createPostgresBackend) as unknown as Worker<D>,
     };
   }
   const connection = settings.redis ?? { maxRetriesPerRequest: null };
@@ -60,8 +66,8 @@ export function createQueueBackend(settings: QueueBackendSettings): QueueBackend
   return {
     kind: "redis",
     createQueue: <D>(name: string, opts: Omit<QueueOptions, "connection"> = {}) =>
-      new Queue<D>(name, { prefix, ...opts, connection }),
+      new Queue<D>(name, { prefix, ...telemetry, ...opts, connection }),
     createWorker: <D>(name: string, processor: Processor<D>, opts: Omit<WorkerOptions, "connection"> = {}) =>
-      new Worker<D>(name, processor, { prefix, ...opts, connection }),
+      new Worker<D>(name, processor, { prefix, ...telemetry, ...opts, connection }),
   };
 }

@@ -103,3 +103,12 @@ describe("auth", () => {
     expect(res.body.error.code).toBe("not_found");
   });
 });
+
+describe("request ids", () => {
+  it("echo a sane x-request-id and make one up otherwise", async () => {
+    const given = await call(unknownRoute, { path: "/api/x", headers: { "x-request-id": "req-123" } });
+    expect(given.headers.get("x-request-id")).toBe("req-123");
+    const made = await call(unknownRoute, { path: "/api/x", headers: { "x-request-id": "bad id with spaces" } });
+    expect(made.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+  });
+});

@@ -1,0 +1,3 @@
+import { describeFaultyNetwork, usePds } from "./suites";
+
+describeFaultyNetwork(usePds(), 500);

@@ -1,0 +1,3 @@
+import { describePostgresRestart, usePds } from "./suites";
+
+describePostgresRestart(usePds(), 500);

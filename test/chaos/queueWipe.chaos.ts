@@ -1,0 +1,3 @@
+import { describeQueueWipe, usePds } from "./suites";
+
+describeQueueWipe(usePds(), 200);

@@ -1,0 +1,3 @@
+import { describeRedisDownApi, usePds } from "./suites";
+
+describeRedisDownApi(usePds(), 50);

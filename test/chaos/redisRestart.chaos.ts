@@ -1,0 +1,3 @@
+import { describeRedisRestart, usePds } from "./suites";
+
+describeRedisRestart(usePds(), 500);

@@ -1,0 +1,3 @@
+import { describeThreeWorkers, usePds } from "./suites";
+
+describeThreeWorkers(usePds(), 500);

@@ -1,0 +1,3 @@
+import { describeWorkerKill, usePds } from "./suites";
+
+describeWorkerKill(usePds(), 500);

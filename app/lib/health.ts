@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import type { AppContext } from "./context";
 import { getPostQueue } from "./queues/postQueue";
+import { withTimeout } from "./queues/queueCall";
 
 export interface Health {
   status: "ok" | "degraded";
@@ -10,14 +11,6 @@ export interface Health {
 }
 
 const CHECK_TIMEOUT_MS = 2000;
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
-}
 
 async function probe(check: () => Promise<unknown>): Promise<"ok" | "down"> {
   try {

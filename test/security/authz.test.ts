@@ -37,6 +37,7 @@ const MATRIX: Row[] = [
   { method: "GET", pattern: "/api/admin/accounts", expect: adminOnly(200) },
   { method: "GET", pattern: "/api/admin/jobs", expect: adminOnly(200) },
   { method: "GET", pattern: "/api/admin/workers", expect: adminOnly(200) },
+  { method: "GET", pattern: "/api/admin/activity", expect: adminOnly(200) },
   { method: "POST", pattern: "/api/admin/jobs/retry", body: { queue: "posts", jobId: "no-such-job" }, expect: adminOnly(404) },
   { method: "POST", pattern: "/api/admin/refresh-tokens", body: {}, expect: adminOnly(202) },
   { method: "GET", pattern: "/api/metrics", expect: adminOnly(200) },

@@ -1,5 +1,6 @@
 import type { JobSchedulerJson, Queue } from "bullmq";
 import type { AppContext } from "../context";
+import { queueCall } from "../queues/queueCall";
 import { POST_QUEUE, getPostQueue } from "../queues/postQueue";
 import { TOKEN_REFRESH_QUEUE, getTokenRefreshQueue } from "../queues/tokenRefreshQueue";
 
@@ -56,7 +57,11 @@ function schedulerView(queue: string, s: JobSchedulerJson): SchedulerView {
 }
 
 /** GET /api/admin/queues: job counts per queue and every job scheduler with its next run. */
-export async function getQueueOverview(ctx: AppContext): Promise<QueueOverview> {
+export function getQueueOverview(ctx: AppContext): Promise<QueueOverview> {
+  return queueCall("reading the queues", () => readOverview(ctx));
+}
+
+async function readOverview(ctx: AppContext): Promise<QueueOverview> {
   const queues: Array<[string, Queue]> = [
     [POST_QUEUE, getPostQueue(ctx) as Queue],
     [TOKEN_REFRESH_QUEUE, getTokenRefreshQueue(ctx) as Queue],

@@ -2,6 +2,7 @@ import { z } from "zod";
 import type { AppContext } from "../context";
 import { findAccountRefreshState } from "../db/queries/accountRefresh";
 import { notFound } from "../errors";
+import { queueCall } from "../queues/queueCall";
 import { refreshAccountTokens, refreshAllBlueskyTokens } from "../queues/tokenRefreshQueue";
 
 /** POST /api/admin/refresh-tokens: `{}` refreshes every account, `{"accountId"}` one. Unknown fields are refused. */
@@ -13,8 +14,9 @@ export type TriggerTokenRefreshInput = z.infer<typeof triggerTokenRefreshBody>;
  * the same job (the queue de-duplicates), so repeated clicks queue nothing more.
  */
 export async function triggerTokenRefresh(ctx: AppContext, input: TriggerTokenRefreshInput): Promise<{ jobId: string }> {
-  if (input.accountId === undefined) return refreshAllBlueskyTokens(ctx);
-  const account = await findAccountRefreshState(ctx.database.db, input.accountId);
+  if (input.accountId === undefined) return queueCall("queueing the refresh", () => refreshAllBlueskyTokens(ctx));
+  const accountId = input.accountId;
+  const account = await findAccountRefreshState(ctx.database.db, accountId);
   if (!account) throw notFound("account");
-  return refreshAccountTokens(input.accountId, ctx);
+  return queueCall("queueing the refresh", () => refreshAccountTokens(accountId, ctx));
 }

@@ -1,4 +1,5 @@
 import type { Job, Queue } from "bullmq";
+import { queueCall } from "../queues/queueCall";
 import type { AppContext } from "../context";
 import { AppError, notFound } from "../errors";
 import { POST_QUEUE, getPostQueue } from "../queues/postQueue";
@@ -43,8 +44,12 @@ function view(queue: string, job: Job): FailedJobView {
 
 /** The most recent failed jobs of both queues, newest first. */
 export async function listFailedJobs(ctx: AppContext, limit = 20): Promise<FailedJobView[]> {
-  const lists = await Promise.all(
-    queues(ctx).map(async ([name, q]) => (await q.getJobs(["failed"], 0, limit - 1, false)).filter(Boolean).map((j) => view(name, j))),
+  const lists = await queueCall("reading failed jobs", () =>
+    Promise.all(
+      queues(ctx).map(async ([name, q]) =>
+        (await q.getJobs(["failed"], 0, limit - 1, false)).filter(Boolean).map((j) => view(name, j)),
+      ),
+    ),
   );
   return lists
     .flat()
@@ -59,7 +64,7 @@ export async function listFailedJobs(ctx: AppContext, limit = 20): Promise<Faile
 export async function retryFailedJob(ctx: AppContext, queueName: string, jobId: string): Promise<{ retried: string }> {
   const entry = queues(ctx).find(([name]) => name === queueName);
   if (!entry) throw notFound("queue");
-  const job = await entry[1].getJob(jobId);
+  const job = await queueCall("reading the job", () => entry[1].getJob(jobId));
   if (!job) throw notFound("job");
   const deliveryId = (job.data as { deliveryId?: unknown }).deliveryId;
   if (queueName === POST_QUEUE && typeof deliveryId === "string") {

@@ -1,4 +1,5 @@
 import type { Queue } from "bullmq";
+import { QUEUE_ANSWER_MS, withTimeout } from "../queues/queueCall";
 import type { AppContext } from "../context";
 import { POST_QUEUE, getPostQueue } from "../queues/postQueue";
 import { TOKEN_REFRESH_QUEUE, getTokenRefreshQueue } from "../queues/tokenRefreshQueue";
@@ -19,6 +20,8 @@ export async function getWorkers(ctx: AppContext): Promise<WorkersView> {
     [POST_QUEUE, getPostQueue(ctx) as Queue],
     [TOKEN_REFRESH_QUEUE, getTokenRefreshQueue(ctx) as Queue],
   ];
-  const counts = await Promise.all(entries.map(([, q]) => q.getWorkersCount().catch(() => 0)));
+  const counts = await Promise.all(
+    entries.map(([, q]) => withTimeout(q.getWorkersCount(), QUEUE_ANSWER_MS).catch(() => 0)),
+  );
   return { queues: Object.fromEntries(entries.map(([n], i) => [n, counts[i] ?? 0])), alive: (counts[0] ?? 0) > 0 };
 }

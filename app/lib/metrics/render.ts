@@ -1,6 +1,7 @@
 import { collectDefaultMetrics, Registry } from "prom-client";
 import type { AppContext } from "../context";
 import { getPostQueue, POST_QUEUE } from "../queues/postQueue";
+import { queueCall } from "../queues/queueCall";
 import { initTokenRefreshQueue, TOKEN_REFRESH_QUEUE } from "../queues/tokenRefreshQueue";
 import { accountCounts, deliveryCounts, LATENESS_BUCKETS_SECONDS, latenessHistogram } from "./queries";
 
@@ -39,7 +40,9 @@ export async function renderMetrics(ctx: AppContext): Promise<string> {
     [TOKEN_REFRESH_QUEUE, initTokenRefreshQueue(ctx)],
   ] as const;
   const [counts, deliveries, lateness, accounts, proc] = await Promise.all([
-    Promise.all(queues.map(async ([name, q]) => [name, await q.getJobCounts(...JOB_STATES)] as const)),
+    queueCall("reading the queues", () =>
+      Promise.all(queues.map(async ([name, q]) => [name, await q.getJobCounts(...JOB_STATES)] as const)),
+    ),
     deliveryCounts(db),
     latenessHistogram(db),
     accountCounts(db),

@@ -1,16 +1,9 @@
 import { z } from "zod";
+import { isTimeZone } from "../timeZone";
 import { postStatuses } from "../db/schema";
 
 /** Request shapes for the posts API. Content rules a platform owns (graphemes, bytes, image sizes) come from its validate(). */
 
-const isTimeZone = (tz: string) => {
-  try {
-    new Intl.DateTimeFormat("en-US", { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 const image = z.object({
   data: z.string().min(1, "image data (base64) is required").regex(/^[A-Za-z0-9+/]+={0,2}$/, "image data must be base64"),

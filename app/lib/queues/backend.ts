@@ -1,6 +1,7 @@
 import { createPostgresBackend, Queue, Worker, type ConnectionOptions, type Processor, type QueueOptions, type WorkerOptions } from "bullmq";
 import { BullMQOtel } from "bullmq-otel";
 import type { Config, QueueBackendKind } from "../config";
+import { logger } from "../logger";
 
 /**
  * The one module that knows which store BullMQ runs on. Everything else asks it for a
@@ -46,6 +47,22 @@ export function redisConnectionOptions(config: Config): ConnectionOptions {
   return { ...common, host: r.host, port: r.port, password: r.password };
 }
 
+const log = logger("queue-backend");
+
+/**
+ * Connection errors (Redis or PostgreSQL restarting) are retried by BullMQ forever; log them
+ * once per 30 s per queue instead of one console line per reconnect attempt.
+ */
+function quietErrors<T extends { on(event: "error", listener: (err: Error) => void): unknown }>(emitter: T, name: string): T {
+  let lastLogged = 0;
+  emitter.on("error", (err: Error) => {
+    if (Date.now() - lastLogged < 30_000) return;
+    lastLogged = Date.now();
+    log.warn({ queue: name, err: err.message }, "queue store error; BullMQ keeps retrying");
+  });
+  return emitter;
+}
+
 export function createQueueBackend(settings: QueueBackendSettings): QueueBackend {
   // One telemetry object per backend; off by default (no spans, no overhead).
   const telemetry = settings.tracing ? { telemetry: new BullMQOtel({ tracerName: "postmore", version: "1" }) } : {};
@@ -56,9 +73,12 @@ export function createQueueBackend(settings: QueueBackendSettings): QueueBackend
     return {
       kind: "postgres",
       createQueue: <D>(name: string, opts: Omit<QueueOptions, "connection"> = {}) =>
-        new Queue(name, { ...telemetry, ...opts, connection }, createPostgresBackend) as unknown as Queue<D>,
+        quietErrors(new Queue(name, { ...telemetry, ...opts, connection }, createPostgresBackend) as unknown as Queue<D>, name),
       createWorker: <D>(name: string, processor: Processor<D>, opts: Omit<WorkerOptions, "connection"> = {}) =>
-        new Worker(name, processor, { ...telemetry, ...opts, connection }, createPostgresBackend) as unknown as Worker<D>,
+        quietErrors(
+          new Worker(name, processor, { ...telemetry, ...opts, connection }, createPostgresBackend) as unknown as Worker<D>,
+          name,
+        ),
     };
   }
   const connection = settings.redis ?? { maxRetriesPerRequest: null };
@@ -66,8 +86,8 @@ export function createQueueBackend(settings: QueueBackendSettings): QueueBackend
   return {
     kind: "redis",
     createQueue: <D>(name: string, opts: Omit<QueueOptions, "connection"> = {}) =>
-      new Queue<D>(name, { prefix, ...telemetry, ...opts, connection }),
+      quietErrors(new Queue<D>(name, { prefix, ...telemetry, ...opts, connection }), name),
     createWorker: <D>(name: string, processor: Processor<D>, opts: Omit<WorkerOptions, "connection"> = {}) =>
-      new Worker<D>(name, processor, { prefix, ...telemetry, ...opts, connection }),
+      quietErrors(new Worker<D>(name, processor, { prefix, ...telemetry, ...opts, connection }), name),
   };
 }

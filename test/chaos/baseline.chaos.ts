@@ -1,0 +1,3 @@
+import { describeBaseline, usePds } from "./suites";
+
+describeBaseline(usePds(), 500);

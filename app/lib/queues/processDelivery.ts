@@ -40,12 +40,21 @@ export async function runPostDelivery(ctx: AppContext, deliveryId: string, job?:
     const result = await publish(ctx, claim);
     const outcome = result.alreadyPublished ? "already_published" : "published";
     await recordAttempt(db, { ...attemptBase(claim, startedAt), outcome, remote: result.root });
-    log.debug({ deliveryId, outcome, attempt: claim.attempt }, "delivery published");
+    log.debug({ ...logIds(claim, job), outcome }, "delivery published");
     return outcome;
   } catch (err) {
     return settleFailure(ctx, claim, startedAt, err, job, token);
   }
 }
+
+/** The ids every delivery log line carries, so one post can be followed through the logs. */
+const logIds = (c: ClaimedDelivery, job: Job | undefined) => ({
+  jobId: job?.id,
+  deliveryId: c.id,
+  postId: c.postId,
+  accountId: c.accountId,
+  attempt: c.attempt,
+});
 
 const attemptBase = (c: ClaimedDelivery, startedAt: Date) => ({
   deliveryId: c.id,
@@ -89,15 +98,15 @@ async function settleFailure(
   if (action.kind === "fail") {
     if (action.account) await markAccountProblem(ctx, claim.accountId, action.account, action.message);
     await recordAttempt(db, { ...base, outcome: "failed", error: action.message });
-    log.warn({ deliveryId: claim.id, attempt: claim.attempt }, `delivery failed: ${action.message}`);
+    log.warn(logIds(claim, job), `delivery failed: ${action.message}`);
     throw unrecoverable(action.message);
   }
   if (isFinalAttempt(job)) {
     await recordAttempt(db, { ...base, outcome: "failed", error: `gave up after ${claim.attempt} attempts: ${action.message}` });
-    log.warn({ deliveryId: claim.id, attempt: claim.attempt }, `delivery failed for good: ${action.message}`);
+    log.warn(logIds(claim, job), `delivery failed for good: ${action.message}`);
   } else {
     await recordAttempt(db, { ...base, outcome: "retry", error: action.message });
-    log.debug({ deliveryId: claim.id, attempt: claim.attempt }, `delivery will be retried: ${action.message}`);
+    log.debug(logIds(claim, job), `delivery will be retried: ${action.message}`);
   }
   throw err instanceof Error ? err : new Error(action.message);
 }

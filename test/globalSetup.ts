@@ -17,7 +17,7 @@ export default async function setup(project: TestProject) {
   project.provide("pgPort", pg.port);
   project.provide("redisPort", await redis.getPort());
   return async () => {
-    await Promise.allSettled([pg.stop(), redis.stop()]);
+    await Promise.allSettled([pg.close(), redis.stop()]);
   };
 }
 

@@ -12,6 +12,6 @@ export default async function setup(project: TestProject) {
   project.provide("pgPort", pg.port);
   project.provide("redisPort", await redis.getPort());
   return async () => {
-    await Promise.allSettled([pg.stop(), redis.stop()]);
+    await Promise.allSettled([pg.close(), redis.stop()]);
   };
 }

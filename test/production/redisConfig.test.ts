@@ -9,6 +9,7 @@ import { loadConfig } from "@/app/lib/config";
 import { createAppContext, setAppContext, type AppContext } from "@/app/lib/context";
 import { queueBackendSettings } from "@/app/lib/queues/backend";
 import { getPostQueue } from "@/app/lib/queues/postQueue";
+import { withTimeout } from "@/app/lib/queues/queueCall";
 import { call } from "@/test/helpers/http";
 import { startTestRedis } from "@/test/helpers/redis";
 import { createTestUser } from "@/test/helpers/testContext";
@@ -40,7 +41,8 @@ describe("Redis configuration and Redis down", () => {
   });
   afterAll(async () => {
     setAppContext(undefined);
-    await getPostQueue(ctx).close().catch(() => {});
+    // Closing a queue whose Redis is gone can wait forever; bounded, it only tidies up.
+    await withTimeout(getPostQueue(ctx).close(), 2000).catch(() => {});
     await testDb.drop();
     await redis.stop().catch(() => {});
   });

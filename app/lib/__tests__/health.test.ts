@@ -36,7 +36,7 @@ async function contextWithStoppableQueue(kind: (typeof BACKENDS)[number]) {
     secret,
     queue: { kind, postgres: { connectionString: queuePg.url("postgres"), schema: "bullmq" } },
   });
-  return { ctx, testDb, stopQueueStore: () => queuePg.stop() };
+  return { ctx, testDb, stopQueueStore: () => queuePg.close() };
 }
 
 describe.each(BACKENDS)("GET /api/health with queues on %s", (kind) => {

@@ -26,7 +26,8 @@ const POLL_MAX_MS = 200;
 
 export class AccountLockTimeoutError extends AppError {
   constructor(readonly key: string, waitedMs: number) {
-    super("unavailable", `the account is busy (another refresh held its lock for more than ${Math.round(waitedMs / 1000)} s); try again`);
+    const waited = waitedMs < 1000 ? `${waitedMs} ms` : `${Math.round(waitedMs / 1000)} s`;
+    super("unavailable", `the account is busy (another refresh held its lock for more than ${waited}); try again`);
     this.name = "AccountLockTimeoutError";
   }
 }

@@ -3,13 +3,11 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { sql } from "drizzle-orm";
-import pg from "pg";
 import { sealCredentials } from "@/app/lib/accounts/publicAccount";
 import { createUser } from "@/app/lib/auth/users";
 import { loadConfig, type QueueBackendKind } from "@/app/lib/config";
+import { freshDatabase } from "./database";
 import { createAppContext, setAppContext, type AppContext } from "@/app/lib/context";
-import { createDatabase } from "@/app/lib/db/client";
-import { migrateDatabase } from "@/app/lib/db/migrate";
 import { socialAccounts } from "@/app/lib/db/schema";
 import type { QueueBackendSettings } from "@/app/lib/queues/backend";
 import { getTokenRefreshQueue, initTokenRefreshQueue, refreshAllBlueskyTokens } from "@/app/lib/queues/tokenRefreshQueue";
@@ -124,19 +122,6 @@ async function pipeline(ctx: AppContext, n: number): Promise<Run & { platformCal
   }
 }
 
-async function freshDatabase(adminUrl: string, makeUrl: (db: string) => string): Promise<string> {
-  const name = `bench_${randomBytes(4).toString("hex")}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = makeUrl(name);
-  const database = createDatabase(url);
-  await migrateDatabase(database);
-  await database.close();
-  return url;
-}
-
 export async function runTokenRefreshBench(args: Map<string, string>): Promise<void> {
   const n = Number(args.get("n") ?? 10_000);
   const concurrency = Number(args.get("concurrency") ?? 2);
@@ -147,7 +132,7 @@ export async function runTokenRefreshBench(args: Map<string, string>): Promise<v
   const results: Record<string, unknown> = {};
   try {
     for (const kind of backends) {
-      const databaseUrl = await freshDatabase(postgres.url("postgres"), postgres.url);
+      const databaseUrl = await freshDatabase(postgres);
       const queue: QueueBackendSettings =
         kind === "redis"
           ? { kind, redis: { host: "127.0.0.1", port: await redis!.getPort(), maxRetriesPerRequest: null }, prefix: `{bench${randomBytes(3).toString("hex")}}` }

@@ -115,8 +115,9 @@ describe("web UI in a real browser", () => {
     await shot(page, "03-composer-too-long");
     // The draft survives a reload.
     await page.reload();
-    await expect(page.getByRole("textbox", { name: "Post text" }).inputValue()).resolves.toBe("x".repeat(310));
+    // Restoring happens after hydration: wait for it before reading the text box.
     await page.getByText("Draft restored").waitFor();
+    await expect(page.getByRole("textbox", { name: "Post text" }).inputValue()).resolves.toBe("x".repeat(310));
   });
 
   it("schedules a post with an emoji, a link and a mention a few seconds ahead, in New York time, and sees it published", async () => {

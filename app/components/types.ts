@@ -48,41 +48,9 @@ export interface Post {
   deliveries: Delivery[];
 }
 
-export interface QueueCounts {
-  waiting: number;
-  delayed: number;
-  active: number;
-  completed: number;
-  failed: number;
-}
-
-export interface Scheduler {
-  id: string;
-  queue: string;
-  pattern: string | null;
-  every: number | null;
-  tz: string | null;
-  limit: number | null;
-  iterations: number;
-  next: string | null;
-}
-
-export interface QueueOverview {
-  queues: Record<string, QueueCounts>;
-  schedulers: Scheduler[];
-}
-
-export interface FailedJob {
-  queue: string;
-  id: string;
-  name: string;
-  attemptsMade: number;
-  failedReason: string | null;
-  createdAt: string | null;
-  finishedAt: string | null;
-  deliveryId: string | null;
-  accountId: string | null;
-}
+// The admin views are the server's own shapes (type-only imports: nothing server-side ships to the browser).
+export type { QueueCounts, QueueOverview, SchedulerView as Scheduler } from "../lib/admin/queueOverview";
+export type { FailedJobView as FailedJob } from "../lib/dashboard/failedJobs";
 
 export interface WorkersView {
   queues: Record<string, number>;

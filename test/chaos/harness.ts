@@ -13,7 +13,7 @@ import type { TestPds } from "../helpers/pds";
 import { waitFor } from "../helpers/postsApi";
 import { createTestDatabase } from "../helpers/testDb";
 import { startWorkerProcess, type WorkerProcess } from "../helpers/workerProcess";
-import type { ChaosPostgres } from "./postgresCluster";
+import type { RunningPostgres } from "../helpers/embeddedPg";
 import { startChaosRedis, type ChaosRedis } from "./redisServer";
 
 export type Backend = "redis" | "postgres";
@@ -44,7 +44,7 @@ export interface SetupOptions {
   /** PDS URL the accounts are connected with (default: the PDS itself). */
   service?: string;
   accounts?: number;
-  postgres?: ChaosPostgres;
+  postgres?: RunningPostgres;
   /** First retry delay of the publish jobs (doubles per attempt). */
   retryDelayMs?: number;
 }

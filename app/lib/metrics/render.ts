@@ -2,7 +2,7 @@ import { collectDefaultMetrics, Registry } from "prom-client";
 import type { AppContext } from "../context";
 import { getPostQueue, POST_QUEUE } from "../queues/postQueue";
 import { queueCall } from "../queues/queueCall";
-import { initTokenRefreshQueue, TOKEN_REFRESH_QUEUE } from "../queues/tokenRefreshQueue";
+import { getTokenRefreshQueue, TOKEN_REFRESH_QUEUE } from "../queues/tokenRefreshQueue";
 import { accountCounts, deliveryCounts, LATENESS_BUCKETS_SECONDS, latenessHistogram } from "./queries";
 
 /**
@@ -37,7 +37,7 @@ export async function renderMetrics(ctx: AppContext): Promise<string> {
   const db = ctx.database.db;
   const queues = [
     [POST_QUEUE, getPostQueue(ctx)],
-    [TOKEN_REFRESH_QUEUE, initTokenRefreshQueue(ctx)],
+    [TOKEN_REFRESH_QUEUE, getTokenRefreshQueue(ctx)],
   ] as const;
   const [counts, deliveries, lateness, accounts, proc] = await Promise.all([
     queueCall("reading the queues", () =>

@@ -1,0 +1,230 @@
+import { sql } from "drizzle-orm";
+import type { Worker } from "bullmq";
+import { newRecordKeys } from "@/app/lib/api/bluesky/tid";
+import type { QueueBackendKind } from "@/app/lib/config";
+import type { AppContext } from "@/app/lib/context";
+import { deliveries, posts } from "@/app/lib/db/schema";
+import { createPost } from "@/app/lib/posts/createPost";
+import { addPostsToQueue, getPostQueue, initPostQueue, type PostJobData } from "@/app/lib/queues/postQueue";
+import { createPostWorker } from "@/app/lib/queues/worker";
+import { createMemoryPlatform, insertMemoryAccount, type MemoryPlatform } from "@/test/helpers/memoryPlatform";
+import {
+  backendsArg,
+  benchContext,
+  benchUser,
+  figure,
+  machine,
+  percentiles,
+  ratio,
+  sizeArg,
+  sleep,
+  startBenchServices,
+  type Bench,
+  type Figure,
+  type Percentiles,
+} from "./harness";
+
+/**
+ * Publish lateness = deliveries.published_at − deliveries.scheduled_at (the due time), both
+ * read back from PostgreSQL. scheduled_at is written from Node's clock (the service's due
+ * time), published_at by PostgreSQL's now() in the statement that marks it published; both
+ * run on this machine's one system clock, and the skew between them is measured and reported.
+ *
+ * On each backend, with the zero-latency memory platform and the default post worker
+ * (concurrency 5):
+ * - pipeline: the reference throughput, measured here the way bench/postPipeline.ts does it:
+ *   N deliveries queued and due while the worker is stopped, then the worker starts at T;
+ *   throughput = N / (last published − T).
+ * - burst: the worker is already running; N deliveries are queued ahead of time, all due at
+ *   the same whole second, so the delayed → waiting promotion is part of what is measured.
+ *   Drain rate = N / (last published − due).
+ * - steady: 50 posts/s through createPost (the API's service), each due 1–2 s after its
+ *   creation so it goes through the delayed set.
+ */
+
+const INSERT_CHUNK = 500;
+const STEADY_RATE = 50;
+const STEADY_P99_TARGET_MS = 250;
+
+interface Phase {
+  n: number;
+  lateness: Percentiles;
+  /** Deliveries per second from the start (worker start or due time) to the last publish. */
+  perSecond: number;
+  seconds: number;
+}
+
+/** Node clock − PostgreSQL clock, in ms (midpoint of the round trip; positive = Node ahead). */
+async function clockSkewMs(ctx: AppContext): Promise<number> {
+  let best = { rtt: Infinity, skew: 0 };
+  for (let i = 0; i < 20; i++) {
+    const before = Date.now();
+    const res = await ctx.database.db.execute(sql`SELECT extract(epoch FROM clock_timestamp()) * 1000 AS t`);
+    const after = Date.now();
+    const pgMs = Number((res.rows[0] as { t: string }).t);
+    if (after - before < best.rtt) best = { rtt: after - before, skew: (before + after) / 2 - pgMs };
+  }
+  return Number(best.skew.toFixed(1));
+}
+
+/** Posts + deliveries for one account, all due at `due`, inserted and queued in chunks. */
+async function insertDue(ctx: AppContext, userId: string, accountId: string, n: number, due: Date): Promise<void> {
+  const db = ctx.database.db;
+  for (let i = 0; i < n; i += INSERT_CHUNK) {
+    const size = Math.min(INSERT_CHUNK, n - i);
+    const inserted = await db.transaction(async (tx) => {
+      const ps = await tx
+        .insert(posts)
+        .values(Array.from({ length: size }, (_, k) => ({ userId, text: `lateness post ${i + k}`, content: {}, scheduledAt: due })))
+        .returning({ id: posts.id });
+      return tx
+        .insert(deliveries)
+        .values(ps.map((p) => ({ postId: p.id, accountId, rkey: newRecordKeys(1)[0]!, rkeys: newRecordKeys(1), recordCreatedAt: due, scheduledAt: due })))
+        .returning({ id: deliveries.id });
+    });
+    await addPostsToQueue(inserted.map((d) => ({ deliveryId: d.id, scheduledAt: due })), ctx);
+  }
+}
+
+const publishedCount = async (ctx: AppContext, accountId: string) =>
+  Number(
+    ((await ctx.database.db.execute(sql`SELECT count(*)::int AS n FROM deliveries WHERE account_id = ${accountId} AND status = 'published'`)).rows[0] as { n: number }).n,
+  );
+
+async function waitPublished(ctx: AppContext, accountId: string, n: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const done = await publishedCount(ctx, accountId);
+    if (done >= n) return;
+    if (Date.now() > deadline) throw new Error(`only ${done} of ${n} deliveries published within ${timeoutMs / 1000} s`);
+    await sleep(100);
+  }
+}
+
+/**
+ * Lateness of every delivery of the account (computed in PostgreSQL, microsecond timestamps)
+ * and the last publish time; throws unless each was published exactly once.
+ */
+async function measure(ctx: AppContext, platform: MemoryPlatform, did: string, accountId: string, n: number, startMs: number): Promise<Phase> {
+  const res = await ctx.database.db.execute(sql`
+    SELECT extract(epoch FROM published_at - scheduled_at) * 1000 AS late, extract(epoch FROM published_at) * 1000 AS at
+    FROM deliveries WHERE account_id = ${accountId} AND status = 'published'`);
+  const rows = res.rows as Array<{ late: string; at: string }>;
+  const records = platform.postsOf(did).length;
+  if (rows.length !== n || records !== n) throw new Error(`expected ${n} published once, found ${rows.length} published rows and ${records} platform records`);
+  const last = Math.max(...rows.map((r) => Number(r.at)));
+  const seconds = (last - startMs) / 1000;
+  return { n, lateness: percentiles(rows.map((r) => Number(r.late))), perSecond: Math.round(n / seconds), seconds: Number(seconds.toFixed(2)) };
+}
+
+async function newAccount(ctx: AppContext) {
+  const user = await benchUser(ctx);
+  const account = await insertMemoryAccount(ctx, user.id);
+  return { userId: user.id, accountId: account.id, did: account.did };
+}
+
+/** The reference: a due burst queued while the worker is stopped, then the worker starts. */
+async function pipeline(ctx: AppContext, platform: MemoryPlatform, n: number): Promise<Phase & { enqueueSeconds: number }> {
+  const a = await newAccount(ctx);
+  const worker = createPostWorker(ctx, { autorun: false });
+  const t0 = Date.now();
+  await insertDue(ctx, a.userId, a.accountId, n, new Date());
+  const enqueueSeconds = (Date.now() - t0) / 1000;
+  const start = Date.now();
+  void worker.run();
+  await waitPublished(ctx, a.accountId, n, 600_000);
+  await worker.close();
+  return { ...(await measure(ctx, platform, a.did, a.accountId, n, start)), enqueueSeconds };
+}
+
+/** The running worker; N deliveries all due at one whole second `leadMs` or more from now. */
+async function burst(ctx: AppContext, platform: MemoryPlatform, n: number, leadMs: number): Promise<Phase & { marginMs: number }> {
+  const a = await newAccount(ctx);
+  const due = Math.ceil((Date.now() + leadMs) / 1000) * 1000;
+  await insertDue(ctx, a.userId, a.accountId, n, new Date(due));
+  const marginMs = due - Date.now();
+  if (marginMs < 0) throw new Error(`the burst was not queued before it fell due (${-marginMs} ms late): raise the lead time`);
+  await waitPublished(ctx, a.accountId, n, 600_000 + leadMs);
+  return { ...(await measure(ctx, platform, a.did, a.accountId, n, due)), marginMs };
+}
+
+/** STEADY_RATE posts/s for `seconds` through createPost, each due 1–2 s after it is created. */
+async function steady(ctx: AppContext, platform: MemoryPlatform, seconds: number): Promise<Phase & { createMs: Percentiles }> {
+  const a = await newAccount(ctx);
+  const n = STEADY_RATE * seconds;
+  const t0 = Date.now() + 100;
+  const creations: Array<Promise<number>> = [];
+  for (let i = 0; i < n; i++) {
+    const at = t0 + (i * 1000) / STEADY_RATE;
+    if (at > Date.now()) await sleep(at - Date.now());
+    const started = Date.now();
+    // Spread over 1–2 s ahead so due times do not line up with creation times.
+    const scheduledAt = new Date(started + 1000 + ((i * 37) % 1000)).toISOString();
+    creations.push(createPost(ctx, a.userId, { text: `steady post ${i}`, accountIds: [a.accountId], scheduledAt }).then(() => Date.now() - started));
+  }
+  const createMs = percentiles(await Promise.all(creations));
+  await waitPublished(ctx, a.accountId, n, 120_000);
+  return { ...(await measure(ctx, platform, a.did, a.accountId, n, t0)), createMs };
+}
+
+async function onBackend(kind: QueueBackendKind, services: Awaited<ReturnType<typeof startBenchServices>>, platform: MemoryPlatform, sizes: { n: number; steadySeconds: number }) {
+  const bc = await benchContext(services, kind);
+  const { ctx } = bc;
+  let worker: Worker<PostJobData> | undefined;
+  try {
+    if (ctx.config.concurrency.posts !== 5) throw new Error(`expected the default post worker concurrency 5, got ${ctx.config.concurrency.posts}`);
+    initPostQueue(ctx);
+    const skewMs = await clockSkewMs(ctx);
+    const ref = await pipeline(ctx, platform, sizes.n);
+    console.log(`${kind} pipeline (worker started on a queued burst): ${ref.perSecond} deliveries/s over ${ref.seconds} s (enqueue took ${ref.enqueueSeconds.toFixed(1)} s)`);
+    worker = createPostWorker(ctx);
+    await worker.waitUntilReady();
+    // Enough lead for the whole burst to be queued before it falls due (twice the time it took above).
+    const leadMs = Math.max(3_000, Math.ceil(ref.enqueueSeconds * 2_000));
+    const b = await burst(ctx, platform, sizes.n, leadMs);
+    console.log(`${kind} burst of ${b.n} due at once: drains at ${b.perSecond}/s over ${b.seconds} s; lateness p50 ${b.lateness.p50} p99 ${b.lateness.p99} max ${b.lateness.max} ms (queued ${b.marginMs} ms before due)`);
+    const s = await steady(ctx, platform, sizes.steadySeconds);
+    console.log(`${kind} steady ${STEADY_RATE}/s for ${sizes.steadySeconds} s: lateness p50 ${s.lateness.p50} p99 ${s.lateness.p99} max ${s.lateness.max} ms; createPost p99 ${s.createMs.p99} ms; clock skew Node−PG ${skewMs} ms`);
+    const figures: Figure[] = [
+      figure(`${kind} pipeline throughput (reference, worker started on a due burst)`, ref.perSecond, "deliveries/s"),
+      figure(`${kind} burst drain rate (running worker, ${b.n} due in one second)`, b.perSecond, "deliveries/s", {
+        text: `≥ ${ref.perSecond} (pipeline)`,
+        met: b.perSecond >= ref.perSecond,
+      }),
+      figure(`${kind} burst drain / pipeline`, ratio(b.perSecond, ref.perSecond), "×", { text: "≥ 1", met: b.perSecond >= ref.perSecond }),
+      figure(`${kind} burst lateness p50`, b.lateness.p50, "ms"),
+      figure(`${kind} burst lateness p99`, b.lateness.p99, "ms"),
+      figure(`${kind} burst lateness max`, b.lateness.max, "ms"),
+      figure(`${kind} steady ${STEADY_RATE}/s lateness p50`, s.lateness.p50, "ms"),
+      figure(`${kind} steady ${STEADY_RATE}/s lateness p99`, s.lateness.p99, "ms", { text: `≤ ${STEADY_P99_TARGET_MS}`, met: s.lateness.p99 <= STEADY_P99_TARGET_MS }),
+      figure(`${kind} steady ${STEADY_RATE}/s lateness max`, s.lateness.max, "ms"),
+    ];
+    return { figures, details: { clockSkewMs: skewMs, pipeline: ref, burst: b, steady: s, leadMs } };
+  } finally {
+    await worker?.close();
+    await getPostQueue(ctx).close();
+    await bc.close();
+  }
+}
+
+export const runLatenessBench: Bench = async (args) => {
+  const sizes = { n: sizeArg(args, "n", 10_000, 200), steadySeconds: sizeArg(args, "seconds", 60, 5) };
+  const backends = backendsArg(args);
+  console.log(`lateness: burst N=${sizes.n}, steady ${STEADY_RATE}/s for ${sizes.steadySeconds} s, backends ${backends.join(", ")}, load ${machine().loadAverage}`);
+  const services = await startBenchServices({ redis: backends.includes("redis") });
+  const platform = createMemoryPlatform();
+  const unregister = platform.register();
+  const figures: Figure[] = [];
+  const details: Record<string, unknown> = { sizes, notes: "embedded PostgreSQL with fsync=off; zero-latency in-process platform; post worker concurrency 5" };
+  try {
+    for (const kind of backends) {
+      const r = await onBackend(kind, services, platform, sizes);
+      figures.push(...r.figures);
+      details[kind] = { ...r.details, loadAverage: machine().loadAverage };
+    }
+  } finally {
+    unregister();
+    await services.close();
+  }
+  return { figures, details };
+};

@@ -1,7 +1,8 @@
+import type { Queue } from "bullmq";
 import type { AppContext } from "../context";
 import { deliveriesNeedingJobs, failMissedDeliveries, refreshPostStatus } from "../db/queries/deliveries";
 import { logger } from "../logger";
-import { addPostToQueue, getPostQueue, postJobId, removePostJob } from "./postQueue";
+import { addPostToQueue, addPostsToQueue, getPostQueue, postJobId, removePostJob, type PostJobData } from "./postQueue";
 
 const log = logger("reconciler");
 
@@ -15,7 +16,7 @@ const log = logger("reconciler");
 
 // pg_try_advisory_lock key: one reconciler at a time across every worker process.
 const RECONCILE_LOCK_KEY = 0x706d7263; // "pmrc"
-const BATCH = 500;
+const BATCH = 1000;
 const CHECK_CONCURRENCY = 25;
 /** A `publishing` delivery untouched this long is checked (a live job renews nothing in our table, so keep it generous). */
 const STUCK_AFTER_SECONDS = 60;
@@ -49,6 +50,26 @@ export async function reconcileOnce(ctx: AppContext, opts: { stuckAfterSeconds?:
   }
 }
 
+/**
+ * What the queue holds, read once per pass (ids only, a few calls on either backend) instead
+ * of two round trips per delivery. States are read in the order jobs move through them
+ * (delayed → waiting → active → finished), so a job moving on while we read is still seen
+ * at least once; one seen nowhere is re-added, and adding an id that exists is a no-op.
+ */
+interface QueueSnapshot {
+  delayed: Set<string>;
+  live: Set<string>;
+  finished: Set<string>;
+}
+
+async function snapshot(queue: Queue<PostJobData>): Promise<QueueSnapshot> {
+  const delayed = new Set(await queue.getRanges(["delayed"], 0, -1));
+  const live = new Set(await queue.getRanges(["waiting", "prioritized", "waiting-children"], 0, -1));
+  for (const id of await queue.getRanges(["active"], 0, -1)) live.add(id);
+  const finished = new Set(await queue.getRanges(["completed", "failed"], 0, -1));
+  return { delayed, live, finished };
+}
+
 async function reconcile(ctx: AppContext, stuckAfterSeconds: number) {
   const db = ctx.database.db;
   const missed = await failMissedDeliveries(db, ctx.config.missedPostAfterHours);
@@ -57,6 +78,12 @@ async function reconcile(ctx: AppContext, stuckAfterSeconds: number) {
     await refreshPostStatus(db, m.postId);
   }
 
+  const jobs = await snapshot(getPostQueue(ctx));
+  // A delayed job firing later than its delivery (a reschedule whose queue update was lost)
+  // only matters once the delivery is due, and a pass runs at least every interval: checking
+  // the deliveries due within two intervals (at least an hour) fixes every such job in time
+  // without reading every delayed job's timestamp on every pass.
+  const lateCheckUntil = Date.now() + Math.max(2 * ctx.config.reconcileIntervalSeconds, 3600) * 1000;
   let enqueued = 0;
   let rerun = 0;
   let afterId: string | undefined;
@@ -64,11 +91,28 @@ async function reconcile(ctx: AppContext, stuckAfterSeconds: number) {
     const batch = await deliveriesNeedingJobs(db, { stuckAfterSeconds, afterId, limit: BATCH });
     if (batch.length === 0) break;
     afterId = batch[batch.length - 1]?.id;
-    for (let i = 0; i < batch.length; i += CHECK_CONCURRENCY) {
-      const results = await Promise.all(batch.slice(i, i + CHECK_CONCURRENCY).map((d) => ensureJob(ctx, d.id, d.scheduledAt, d.status === "pending")));
+    const missing: typeof batch = [];
+    const check: typeof batch = [];
+    for (const d of batch) {
+      const jobId = postJobId(d.id);
+      if (jobs.live.has(jobId)) continue;
+      if (jobs.delayed.has(jobId)) {
+        if (d.status === "pending" && d.scheduledAt.getTime() <= lateCheckUntil) check.push(d);
+      } else if (jobs.finished.has(jobId)) check.push(d);
+      else missing.push(d);
+    }
+    await addPostsToQueue(missing.map((d) => ({ deliveryId: d.id, scheduledAt: d.scheduledAt })), ctx);
+    for (const d of missing) {
+      if (d.status === "pending") enqueued++;
+      else rerun++;
+    }
+    // Stale finished jobs and near delayed ones: the careful per-job path (few of them).
+    for (let i = 0; i < check.length; i += CHECK_CONCURRENCY) {
+      const part = check.slice(i, i + CHECK_CONCURRENCY);
+      const results = await Promise.all(part.map((d) => ensureJob(ctx, d.id, d.scheduledAt, d.status === "pending")));
       for (const [k, added] of results.entries()) {
         if (!added) continue;
-        if (batch[i + k]?.status === "pending") enqueued++;
+        if (part[k]?.status === "pending") enqueued++;
         else rerun++;
       }
     }

@@ -1,18 +1,21 @@
+import type { PoolClient } from "pg";
 import type { PlatformService, PlatformSession } from "../api/platform";
 import { AccountGoneError, RateLimitedError, ReauthRequiredError, TransientPlatformError } from "../api/platformErrors";
 import { getPlatformService } from "../api/services/apiManager";
 import type { AppContext } from "../context";
-import { findAccountRefreshState, type AccountRefreshState } from "../db/queries/accountRefresh";
+import {
+  beginLockedRefresh,
+  commitRefreshedSession,
+  endLockedRefresh,
+  type AccountRefreshState,
+  type LockedAccountRow,
+} from "../db/queries/accountRefresh";
+import { updateAccountSession, type AccountSessionValues } from "../db/queries/accounts";
 import { notFound } from "../errors";
 import { logger } from "../logger";
-import {
-  loadPlatformAccount,
-  markAccountDisabled,
-  markAccountNeedsReauth,
-  recordAccountError,
-  saveAccountSession,
-} from "./service";
 import { withAccountLock } from "./lock";
+import { assertAccountId, openCredentials, sealCredentials } from "./publicAccount";
+import { loadPlatformAccount, markAccountDisabled, markAccountNeedsReauth, recordAccountError } from "./service";
 
 /**
  * Every token refresh goes through here, whoever asks (the weekly job, an admin, the post
@@ -20,12 +23,22 @@ import { withAccountLock } from "./lock";
  * Whoever waited for the lock re-reads the account and, when someone else refreshed it
  * meanwhile, returns those tokens instead of rotating them again. Bluesky rotates the
  * refresh token on every refresh, so the new tokens are saved before anything returns.
+ *
+ * Two ways to hold the lock, one lock: when the account is free, a transaction takes its
+ * transaction-level advisory lock and reads the row in one round trip, and the new tokens
+ * are committed (releasing the lock) in a second one. When another process holds it, or
+ * another call in this process is already refreshing it, the call waits in withAccountLock
+ * (the session-level advisory lock on the same key, with its in-process queue and timeout).
  */
 
 const log = logger("token-refresh");
 
 /** Refresh when the access token has less than this left (Bluesky access tokens last 2 h). */
 export const REFRESH_MARGIN_MS = 5 * 60_000;
+
+/** The advisory lock withAccountLock takes (accounts/lock.ts): the same two keys, so each excludes the other. */
+const ACCOUNT_LOCK_NAMESPACE = 0x504d0001;
+const accountLockKey = (accountId: string) => `account-${accountId}`;
 
 export type RefreshedAccount = Awaited<ReturnType<typeof loadPlatformAccount>>;
 
@@ -38,17 +51,22 @@ export interface RefreshOptions {
   unlessValidForMs?: number;
   /** Longest wait for the account lock. */
   lockWaitMs?: number;
-  /** The account as the caller just read it (saves reading it again before waiting for the lock). */
+  /** The account as the caller read it before asking: a change since then means someone else refreshed it. */
   before?: AccountRefreshState;
+  /** An account that is not active is skipped (the refresh job) rather than refused with ReauthRequiredError. */
+  skipInactive?: boolean;
 }
 
 const stamp = (d: Date | null | undefined) => d?.getTime() ?? null;
 
-function refreshedBySomeoneElse(before: AccountRefreshState, now: AccountRefreshState): boolean {
+function refreshedBySomeoneElse(before: AccountRefreshState | undefined, now: AccountRefreshState): boolean {
+  if (!before) return false;
   return stamp(before.lastRefreshedAt) !== stamp(now.lastRefreshedAt) || stamp(before.accessExpiresAt) !== stamp(now.accessExpiresAt);
 }
 
 function needsNoRefresh(state: AccountRefreshState, opts: RefreshOptions, requestedAt: Date): string | undefined {
+  if (opts.force) return undefined;
+  if (refreshedBySomeoneElse(opts.before, state)) return "refreshed while we waited";
   const threshold = opts.ifIssuedBefore ?? requestedAt;
   if (state.lastRefreshedAt && state.lastRefreshedAt >= threshold) return "tokens issued after the request";
   if (opts.unlessValidForMs !== undefined && state.accessExpiresAt) {
@@ -61,12 +79,6 @@ function assertRefreshable(state: AccountRefreshState): void {
   if (state.status !== "active") {
     throw new ReauthRequiredError(`the account is ${state.status.replace("_", " ")}: reconnect it with a new app password`);
   }
-}
-
-async function readState(ctx: AppContext, accountId: string): Promise<AccountRefreshState> {
-  const state = await findAccountRefreshState(ctx.database.db, accountId);
-  if (!state) throw notFound("account");
-  return state;
 }
 
 /** The platform's full refresh (refresh token, then the stored app password), or plain refreshSession. */
@@ -100,71 +112,127 @@ export interface RefreshOutcome {
   skipped?: string;
 }
 
-/**
- * Rotates the account's tokens under the account lock and returns the account with the
- * tokens now stored. ReauthRequiredError marks the account `needs_reauth` (with the
- * reason), AccountGoneError `disabled`, and both are rethrown; transient and rate-limit errors are rethrown as they are (the
- * caller retries) and leave the account active.
- */
-export async function refreshAccountSessionWithOutcome(
-  ctx: AppContext,
-  accountId: string,
-  opts: RefreshOptions = {},
-): Promise<RefreshOutcome> {
-  // Two signs that someone else refreshed while we waited for the lock: the stored tokens
-  // changed since our first read, or were issued after we were asked (that read may itself
-  // come late when the pool is busy; the timestamp is taken before any await).
-  const requestedAt = new Date();
-  const before = opts.before ?? (await readState(ctx, accountId));
+type SaveSession = (values: AccountSessionValues & { refreshedAt: Date }) => Promise<void>;
+
+/** With the lock held and `account` read under it: decide, refresh, save (before the lock is released: the old refresh token is now spent). */
+async function refreshHeld(ctx: AppContext, account: RefreshedAccount, opts: RefreshOptions, requestedAt: Date, save: SaveSession): Promise<RefreshOutcome> {
+  if (opts.skipInactive && account.status !== "active") return { account, refreshed: false, skipped: `account ${account.status}` };
+  assertRefreshable(account);
+  const skipped = needsNoRefresh(account, opts, requestedAt);
+  if (skipped) {
+    log.debug({ accountId: account.id, reason: skipped }, "refresh not needed");
+    return { account, refreshed: false, skipped };
+  }
+  let session: PlatformSession;
+  try {
+    session = await callRefresh(getPlatformService(account.platform), account);
+  } catch (err) {
+    await noteFailure(ctx, account.id, err);
+    throw err;
+  }
+  const credentials = { ...account.credentials, accessJwt: session.accessJwt, refreshJwt: session.refreshJwt };
+  const refreshedAt = new Date();
+  await save({
+    handle: session.handle,
+    service: session.service,
+    accessExpiresAt: session.accessExpiresAt,
+    credentials: sealCredentials(ctx.box, credentials),
+    refreshedAt,
+  });
+  // Per account, so debug: the refresh-all job logs the fan-out, failures log at warn.
+  log.debug({ accountId: account.id, accessExpiresAt: session.accessExpiresAt }, "tokens refreshed");
+  const { handle, service, accessExpiresAt } = session;
+  return { account: { ...account, handle, service, status: "active", accessExpiresAt, lastRefreshedAt: refreshedAt, credentials }, refreshed: true };
+}
+
+const openRow = (ctx: AppContext, { credentials, ...row }: LockedAccountRow): RefreshedAccount => ({ ...row, credentials: openCredentials(ctx.box, credentials) });
+
+function onHeldClientError(err: Error): void {
+  log.warn({ err }, "the connection holding an account lock failed; the database released the lock");
+}
+
+/** A pooled client for the transaction; on any error it is rolled back, or dropped when even that fails. */
+async function withClient<T>(ctx: AppContext, fn: (client: PoolClient) => Promise<T>): Promise<T> {
+  const client = await ctx.database.pool.connect();
+  // A checked-out client has no pool listener: its connection dying must not be an uncaught 'error'.
+  client.on("error", onHeldClientError);
+  try {
+    const result = await fn(client);
+    client.release();
+    return result;
+  } catch (err) {
+    await client.query("ROLLBACK").then(
+      () => client.release(),
+      (rollbackErr: Error) => client.release(rollbackErr),
+    );
+    throw err;
+  } finally {
+    client.off("error", onHeldClientError);
+  }
+}
+
+/** Two round trips when the lock is free; "busy" (nothing done) when someone holds it. */
+function refreshIfFree(ctx: AppContext, accountId: string, opts: RefreshOptions, requestedAt: Date): Promise<RefreshOutcome | "busy"> {
+  return withClient(ctx, async (client) => {
+    const begun = await beginLockedRefresh(client, ACCOUNT_LOCK_NAMESPACE, accountLockKey(accountId), accountId);
+    if (begun === "busy") return "busy";
+    if (!begun.row) throw notFound("account");
+    let committed = false;
+    const outcome = await refreshHeld(ctx, openRow(ctx, begun.row), opts, requestedAt, async (values) => {
+      committed = true;
+      if (!(await commitRefreshedSession(client, accountId, values))) throw notFound("account");
+    });
+    if (!committed) await endLockedRefresh(client);
+    return outcome;
+  });
+}
+
+/** Waits for the lock (in this process's queue first), then reads the account under it. */
+function refreshWhenFree(ctx: AppContext, accountId: string, opts: RefreshOptions, requestedAt: Date): Promise<RefreshOutcome> {
   return withAccountLock(
     ctx,
     accountId,
-    async () => {
-      // Re-read under the lock: these are the tokens to use or to rotate.
-      const account = await loadPlatformAccount(ctx, accountId);
-      assertRefreshable(account);
-      const skipped = opts.force
-        ? undefined
-        : refreshedBySomeoneElse(before, account)
-          ? "refreshed while we waited"
-          : needsNoRefresh(account, opts, requestedAt);
-      if (skipped) {
-        log.debug({ accountId, reason: skipped }, "refresh not needed");
-        return { account, refreshed: false, skipped };
-      }
-      let session: PlatformSession;
-      try {
-        session = await callRefresh(getPlatformService(account.platform), account);
-      } catch (err) {
-        await noteFailure(ctx, accountId, err);
-        throw err;
-      }
-      // Saved before returning or releasing the lock: the old refresh token is now spent.
-      const savedAt = new Date();
-      await saveAccountSession(ctx, accountId, session);
-      log.info({ accountId, accessExpiresAt: session.accessExpiresAt }, "tokens refreshed");
-      // What saveAccountSession stored, without reading it back (one query fewer per refresh).
-      const refreshed: RefreshedAccount = {
-        ...account,
-        handle: session.handle,
-        service: session.service,
-        status: "active",
-        accessExpiresAt: session.accessExpiresAt,
-        lastRefreshedAt: savedAt,
-        credentials: { ...account.credentials, accessJwt: session.accessJwt, refreshJwt: session.refreshJwt },
-      };
-      return { account: refreshed, refreshed: true };
-    },
+    async () =>
+      refreshHeld(ctx, await loadPlatformAccount(ctx, accountId), opts, requestedAt, async ({ refreshedAt: _, ...values }) => {
+        if (!(await updateAccountSession(ctx.database.db, accountId, values))) throw notFound("account");
+      }),
     { waitMs: opts.lockWaitMs },
   );
 }
 
+// Refreshes in flight in this process, per context and account: a second one waits in
+// withAccountLock's queue rather than polling the database lock the first one holds.
+const inFlight = new WeakMap<AppContext, Map<string, number>>();
+
+/**
+ * Rotates the account's tokens under the account lock and returns the account with the
+ * tokens now stored. ReauthRequiredError marks the account `needs_reauth` (with the
+ * reason), AccountGoneError `disabled`, and both are rethrown; transient and rate-limit
+ * errors are rethrown as they are (the caller retries) and leave the account active.
+ */
+export async function refreshAccountSessionWithOutcome(ctx: AppContext, accountId: string, opts: RefreshOptions = {}): Promise<RefreshOutcome> {
+  // Taken before any await: tokens issued after it were issued by someone else meanwhile.
+  const requestedAt = new Date();
+  assertAccountId(accountId);
+  let running = inFlight.get(ctx);
+  if (!running) inFlight.set(ctx, (running = new Map()));
+  const ahead = running.get(accountId) ?? 0;
+  running.set(accountId, ahead + 1);
+  try {
+    if (ahead === 0) {
+      const outcome = await refreshIfFree(ctx, accountId, opts, requestedAt);
+      if (outcome !== "busy") return outcome;
+    }
+    return await refreshWhenFree(ctx, accountId, opts, requestedAt);
+  } finally {
+    const left = (running.get(accountId) ?? 1) - 1;
+    if (left > 0) running.set(accountId, left);
+    else running.delete(accountId);
+  }
+}
+
 /** refreshAccountSessionWithOutcome, for callers that only want the ready account. */
-export async function refreshAccountSession(
-  ctx: AppContext,
-  accountId: string,
-  opts: RefreshOptions = {},
-): Promise<RefreshedAccount> {
+export async function refreshAccountSession(ctx: AppContext, accountId: string, opts: RefreshOptions = {}): Promise<RefreshedAccount> {
   return (await refreshAccountSessionWithOutcome(ctx, accountId, opts)).account;
 }
 
@@ -173,9 +241,9 @@ export async function refreshAccountSession(
  * expires within five minutes. A needs_reauth account throws ReauthRequiredError.
  */
 export async function ensureFreshSession(ctx: AppContext, accountId: string): Promise<RefreshedAccount> {
-  const state = await readState(ctx, accountId);
-  assertRefreshable(state);
-  const expiresAt = state.accessExpiresAt?.getTime() ?? 0;
-  if (expiresAt - Date.now() >= REFRESH_MARGIN_MS) return loadPlatformAccount(ctx, accountId);
-  return refreshAccountSession(ctx, accountId, { unlessValidForMs: REFRESH_MARGIN_MS, before: state });
+  const account = await loadPlatformAccount(ctx, accountId);
+  assertRefreshable(account);
+  const expiresAt = account.accessExpiresAt?.getTime() ?? 0;
+  if (expiresAt - Date.now() >= REFRESH_MARGIN_MS) return account;
+  return refreshAccountSession(ctx, accountId, { unlessValidForMs: REFRESH_MARGIN_MS, before: account });
 }

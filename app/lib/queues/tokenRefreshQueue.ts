@@ -1,8 +1,9 @@
 import type { Job, JobsOptions, Processor, Queue } from "bullmq";
 import { ZodError, z } from "zod";
-import { refreshAccountSessionWithOutcome } from "../accounts/refresh";
+import { refreshAccountSessionWithOutcome, type RefreshOutcome } from "../accounts/refresh";
 import { getAppContext, type AppContext } from "../context";
-import { findAccountRefreshState, listActiveAccountIds } from "../db/queries/accountRefresh";
+import { listActiveAccountIds } from "../db/queries/accountRefresh";
+import { AppError } from "../errors";
 import { logger } from "../logger";
 import { classifyFailure, unrecoverable, waitForRateLimit } from "./jobErrors";
 import {
@@ -152,6 +153,7 @@ export type RefreshAccountJobResult =
 /**
  * Refreshes one account. A deleted or needs_reauth account is skipped (nothing to retry);
  * tokens issued after the job was queued count as done (someone refreshed meanwhile).
+ * The account is read once, under its lock (accounts/refresh.ts).
  */
 export async function processRefreshAccountTokensJob(
   jobData: unknown,
@@ -159,13 +161,16 @@ export async function processRefreshAccountTokensJob(
   job?: JobMeta,
 ): Promise<RefreshAccountJobResult> {
   const { accountId } = refreshAccountJobDataSchema.parse(jobData);
-  const state = await findAccountRefreshState(ctx.database.db, accountId);
-  if (!state) return { outcome: "skipped", reason: "account deleted" };
-  if (state.status !== "active") return { outcome: "skipped", reason: `account ${state.status}` };
-  const result = await refreshAccountSessionWithOutcome(ctx, accountId, {
-    ifIssuedBefore: job ? new Date(job.timestamp) : undefined,
-    before: state,
-  });
+  let result: RefreshOutcome;
+  try {
+    result = await refreshAccountSessionWithOutcome(ctx, accountId, {
+      ifIssuedBefore: job ? new Date(job.timestamp) : undefined,
+      skipInactive: true,
+    });
+  } catch (err) {
+    if (err instanceof AppError && err.code === "not_found") return { outcome: "skipped", reason: "account deleted" };
+    throw err;
+  }
   if (!result.refreshed) return { outcome: "skipped", reason: result.skipped ?? "already fresh" };
   return { outcome: "refreshed", accessExpiresAt: result.account.accessExpiresAt?.toISOString() ?? null };
 }

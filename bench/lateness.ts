@@ -1,12 +1,12 @@
 import { sql } from "drizzle-orm";
-import type { Worker } from "bullmq";
 import { newRecordKeys } from "@/app/lib/api/bluesky/tid";
 import type { QueueBackendKind } from "@/app/lib/config";
 import type { AppContext } from "@/app/lib/context";
 import { deliveries, posts } from "@/app/lib/db/schema";
 import { createPost } from "@/app/lib/posts/createPost";
-import { addPostsToQueue, getPostQueue, initPostQueue, type PostJobData } from "@/app/lib/queues/postQueue";
+import { addPostsToQueue, getPostQueue, initPostQueue } from "@/app/lib/queues/postQueue";
 import { createPostWorker } from "@/app/lib/queues/worker";
+import { cpuMeter, type CpuUse } from "./cpuMeter";
 import { createMemoryPlatform, insertMemoryAccount, type MemoryPlatform } from "@/test/helpers/memoryPlatform";
 import {
   backendsArg,
@@ -20,6 +20,7 @@ import {
   sleep,
   startBenchServices,
   type Bench,
+  type BenchServices,
   type Figure,
   type Percentiles,
 } from "./harness";
@@ -49,6 +50,8 @@ const STEADY_P99_TARGET_MS = 250;
 interface Phase {
   n: number;
   lateness: Percentiles;
+  /** Due → the worker's first attempt started. */
+  pickedUp: Percentiles;
   /** Deliveries per second from the start (worker start or due time) to the last publish. */
   perSecond: number;
   seconds: number;
@@ -106,15 +109,19 @@ async function waitPublished(ctx: AppContext, accountId: string, n: number, time
  * and the last publish time; throws unless each was published exactly once.
  */
 async function measure(ctx: AppContext, platform: MemoryPlatform, did: string, accountId: string, n: number, startMs: number): Promise<Phase> {
+  // `started` (the worker's first attempt began, Node's clock) splits the lateness into the
+  // queue's part (due → picked up) and the publish itself.
   const res = await ctx.database.db.execute(sql`
-    SELECT extract(epoch FROM published_at - scheduled_at) * 1000 AS late, extract(epoch FROM published_at) * 1000 AS at
-    FROM deliveries WHERE account_id = ${accountId} AND status = 'published'`);
-  const rows = res.rows as Array<{ late: string; at: string }>;
+    SELECT extract(epoch FROM d.published_at - d.scheduled_at) * 1000 AS late, extract(epoch FROM d.published_at) * 1000 AS at,
+           extract(epoch FROM (SELECT min(a.started_at) FROM delivery_attempts a WHERE a.delivery_id = d.id) - d.scheduled_at) * 1000 AS started
+    FROM deliveries d WHERE d.account_id = ${accountId} AND d.status = 'published'`);
+  const rows = res.rows as Array<{ late: string; at: string; started: string | null }>;
   const records = platform.postsOf(did).length;
   if (rows.length !== n || records !== n) throw new Error(`expected ${n} published once, found ${rows.length} published rows and ${records} platform records`);
   const last = Math.max(...rows.map((r) => Number(r.at)));
   const seconds = (last - startMs) / 1000;
-  return { n, lateness: percentiles(rows.map((r) => Number(r.late))), perSecond: Math.round(n / seconds), seconds: Number(seconds.toFixed(2)) };
+  const pickedUp = percentiles(rows.filter((r) => r.started !== null).map((r) => Number(r.started)));
+  return { n, lateness: percentiles(rows.map((r) => Number(r.late))), pickedUp, perSecond: Math.round(n / seconds), seconds: Number(seconds.toFixed(2)) };
 }
 
 async function newAccount(ctx: AppContext) {
@@ -137,20 +144,34 @@ async function pipeline(ctx: AppContext, platform: MemoryPlatform, n: number): P
   return { ...(await measure(ctx, platform, a.did, a.accountId, n, start)), enqueueSeconds };
 }
 
+/** Runs `fn` while a post worker (as `npm run worker` starts it) is up and idle-ready. */
+async function withRunningWorker<T>(ctx: AppContext, fn: () => Promise<T>): Promise<T> {
+  const worker = createPostWorker(ctx);
+  await worker.waitUntilReady();
+  try {
+    return await fn();
+  } finally {
+    await worker.close();
+  }
+}
+
 /** The running worker; N deliveries all due at one whole second `leadMs` or more from now. */
-async function burst(ctx: AppContext, platform: MemoryPlatform, n: number, leadMs: number): Promise<Phase & { marginMs: number }> {
+async function burst(ctx: AppContext, platform: MemoryPlatform, n: number, leadMs: number, pgDir: string): Promise<Phase & { marginMs: number; cpu: CpuUse }> {
   const a = await newAccount(ctx);
   const due = Math.ceil((Date.now() + leadMs) / 1000) * 1000;
   await insertDue(ctx, a.userId, a.accountId, n, new Date(due));
   const marginMs = due - Date.now();
   if (marginMs < 0) throw new Error(`the burst was not queued before it fell due (${-marginMs} ms late): raise the lead time`);
+  // CPU from the moment the burst is queued: the drain alone (plus the idle wait before it).
+  const cpu = cpuMeter(pgDir);
   await waitPublished(ctx, a.accountId, n, 600_000 + leadMs);
-  return { ...(await measure(ctx, platform, a.did, a.accountId, n, due)), marginMs };
+  return { ...(await measure(ctx, platform, a.did, a.accountId, n, due)), marginMs, cpu: cpu() };
 }
 
 /** STEADY_RATE posts/s for `seconds` through createPost, each due 1–2 s after it is created. */
-async function steady(ctx: AppContext, platform: MemoryPlatform, seconds: number): Promise<Phase & { createMs: Percentiles }> {
+async function steady(ctx: AppContext, platform: MemoryPlatform, seconds: number, pgDir: string): Promise<Phase & { createMs: Percentiles; cpu: CpuUse }> {
   const a = await newAccount(ctx);
+  const cpu = cpuMeter(pgDir);
   const n = STEADY_RATE * seconds;
   const t0 = Date.now() + 100;
   const creations: Array<Promise<number>> = [];
@@ -164,51 +185,82 @@ async function steady(ctx: AppContext, platform: MemoryPlatform, seconds: number
   }
   const createMs = percentiles(await Promise.all(creations));
   await waitPublished(ctx, a.accountId, n, 120_000);
-  return { ...(await measure(ctx, platform, a.did, a.accountId, n, t0)), createMs };
+  return { ...(await measure(ctx, platform, a.did, a.accountId, n, t0)), createMs, cpu: cpu() };
 }
 
-async function onBackend(kind: QueueBackendKind, services: Awaited<ReturnType<typeof startBenchServices>>, platform: MemoryPlatform, sizes: { n: number; steadySeconds: number }) {
+const perPost = (cpu: CpuUse, n: number) =>
+  `CPU per post: node ${(cpu.nodeMs / n).toFixed(2)} ms, postgres ${(cpu.postgresMs / n).toFixed(2)} ms`;
+
+interface Sizes {
+  n: number;
+  steadySeconds: number;
+  /** Which of "burst" and "steady" to run (`--phases steady` to look at one alone). */
+  phases: string[];
+}
+
+async function burstFigures(kind: QueueBackendKind, ctx: AppContext, platform: MemoryPlatform, n: number, pgDir: string) {
+  const ref = await pipeline(ctx, platform, n);
+  console.log(`${kind} pipeline (worker started on a queued burst): ${ref.perSecond} deliveries/s over ${ref.seconds} s (enqueue took ${ref.enqueueSeconds.toFixed(1)} s)`);
+  // Enough lead for the whole burst to be queued before it falls due (twice the time it took above).
+  const leadMs = Math.max(2_000, Math.ceil(ref.enqueueSeconds * 2_000));
+  const b = await withRunningWorker(ctx, () => burst(ctx, platform, n, leadMs, pgDir));
+  console.log(`${kind} burst of ${b.n} due at once: drains at ${b.perSecond}/s over ${b.seconds} s; lateness p50 ${b.lateness.p50} p99 ${b.lateness.p99} max ${b.lateness.max} ms (picked up p50 ${b.pickedUp.p50}; queued ${b.marginMs} ms before due); ${perPost(b.cpu, b.n)}`);
+  const met = b.perSecond >= ref.perSecond;
+  const figures = [
+    figure(`${kind} pipeline throughput (reference: worker started on a due burst)`, ref.perSecond, "deliveries/s"),
+    figure(`${kind} burst drain rate (running worker, ${b.n} due in one second)`, b.perSecond, "deliveries/s", { text: `≥ ${ref.perSecond} (pipeline)`, met }),
+    figure(`${kind} burst drain / pipeline`, ratio(b.perSecond, ref.perSecond), "×", { text: "≥ 1", met }),
+    figure(`${kind} burst lateness p50`, b.lateness.p50, "ms"),
+    figure(`${kind} burst lateness p99`, b.lateness.p99, "ms"),
+    figure(`${kind} burst lateness max`, b.lateness.max, "ms"),
+  ];
+  return { figures, details: { pipeline: ref, burst: b, leadMs } };
+}
+
+async function steadyFigures(kind: QueueBackendKind, ctx: AppContext, platform: MemoryPlatform, seconds: number, pgDir: string) {
+  const s = await withRunningWorker(ctx, () => steady(ctx, platform, seconds, pgDir));
+  console.log(`${kind} steady ${STEADY_RATE}/s for ${seconds} s: lateness p50 ${s.lateness.p50} p99 ${s.lateness.p99} max ${s.lateness.max} ms (picked up p50 ${s.pickedUp.p50} p99 ${s.pickedUp.p99}); createPost p50 ${s.createMs.p50} p99 ${s.createMs.p99} ms; ${perPost(s.cpu, s.n)}`);
+  const figures = [
+    figure(`${kind} steady ${STEADY_RATE}/s lateness p50`, s.lateness.p50, "ms"),
+    figure(`${kind} steady ${STEADY_RATE}/s lateness p99`, s.lateness.p99, "ms", { text: `≤ ${STEADY_P99_TARGET_MS}`, met: s.lateness.p99 <= STEADY_P99_TARGET_MS }),
+    figure(`${kind} steady ${STEADY_RATE}/s lateness max`, s.lateness.max, "ms"),
+  ];
+  return { figures, details: { steady: s } };
+}
+
+async function onBackend(kind: QueueBackendKind, services: BenchServices, platform: MemoryPlatform, sizes: Sizes) {
   const bc = await benchContext(services, kind);
   const { ctx } = bc;
-  let worker: Worker<PostJobData> | undefined;
+  const figures: Figure[] = [];
+  const details: Record<string, unknown> = {};
   try {
     if (ctx.config.concurrency.posts !== 5) throw new Error(`expected the default post worker concurrency 5, got ${ctx.config.concurrency.posts}`);
     initPostQueue(ctx);
-    const skewMs = await clockSkewMs(ctx);
-    const ref = await pipeline(ctx, platform, sizes.n);
-    console.log(`${kind} pipeline (worker started on a queued burst): ${ref.perSecond} deliveries/s over ${ref.seconds} s (enqueue took ${ref.enqueueSeconds.toFixed(1)} s)`);
-    worker = createPostWorker(ctx);
-    await worker.waitUntilReady();
-    // Enough lead for the whole burst to be queued before it falls due (twice the time it took above).
-    const leadMs = Math.max(3_000, Math.ceil(ref.enqueueSeconds * 2_000));
-    const b = await burst(ctx, platform, sizes.n, leadMs);
-    console.log(`${kind} burst of ${b.n} due at once: drains at ${b.perSecond}/s over ${b.seconds} s; lateness p50 ${b.lateness.p50} p99 ${b.lateness.p99} max ${b.lateness.max} ms (queued ${b.marginMs} ms before due)`);
-    const s = await steady(ctx, platform, sizes.steadySeconds);
-    console.log(`${kind} steady ${STEADY_RATE}/s for ${sizes.steadySeconds} s: lateness p50 ${s.lateness.p50} p99 ${s.lateness.p99} max ${s.lateness.max} ms; createPost p99 ${s.createMs.p99} ms; clock skew Node−PG ${skewMs} ms`);
-    const figures: Figure[] = [
-      figure(`${kind} pipeline throughput (reference, worker started on a due burst)`, ref.perSecond, "deliveries/s"),
-      figure(`${kind} burst drain rate (running worker, ${b.n} due in one second)`, b.perSecond, "deliveries/s", {
-        text: `≥ ${ref.perSecond} (pipeline)`,
-        met: b.perSecond >= ref.perSecond,
-      }),
-      figure(`${kind} burst drain / pipeline`, ratio(b.perSecond, ref.perSecond), "×", { text: "≥ 1", met: b.perSecond >= ref.perSecond }),
-      figure(`${kind} burst lateness p50`, b.lateness.p50, "ms"),
-      figure(`${kind} burst lateness p99`, b.lateness.p99, "ms"),
-      figure(`${kind} burst lateness max`, b.lateness.max, "ms"),
-      figure(`${kind} steady ${STEADY_RATE}/s lateness p50`, s.lateness.p50, "ms"),
-      figure(`${kind} steady ${STEADY_RATE}/s lateness p99`, s.lateness.p99, "ms", { text: `≤ ${STEADY_P99_TARGET_MS}`, met: s.lateness.p99 <= STEADY_P99_TARGET_MS }),
-      figure(`${kind} steady ${STEADY_RATE}/s lateness max`, s.lateness.max, "ms"),
-    ];
-    return { figures, details: { clockSkewMs: skewMs, pipeline: ref, burst: b, steady: s, leadMs } };
+    details.clockSkewMs = await clockSkewMs(ctx);
+    console.log(`${kind}: clock skew Node − PostgreSQL ${String(details.clockSkewMs)} ms`);
+    if (sizes.phases.includes("burst")) {
+      const r = await burstFigures(kind, ctx, platform, sizes.n, services.postgres.dir);
+      figures.push(...r.figures);
+      Object.assign(details, r.details);
+    }
+    if (sizes.phases.includes("steady")) {
+      const r = await steadyFigures(kind, ctx, platform, sizes.steadySeconds, services.postgres.dir);
+      figures.push(...r.figures);
+      Object.assign(details, r.details);
+    }
+    return { figures, details };
   } finally {
-    await worker?.close();
     await getPostQueue(ctx).close();
     await bc.close();
   }
 }
 
 export const runLatenessBench: Bench = async (args) => {
-  const sizes = { n: sizeArg(args, "n", 10_000, 200), steadySeconds: sizeArg(args, "seconds", 60, 5) };
+  const sizes: Sizes = {
+    n: sizeArg(args, "n", 10_000, 200),
+    steadySeconds: sizeArg(args, "seconds", 60, 4),
+    phases: args.options.get("phases")?.split(",") ?? ["burst", "steady"],
+  };
   const backends = backendsArg(args);
   console.log(`lateness: burst N=${sizes.n}, steady ${STEADY_RATE}/s for ${sizes.steadySeconds} s, backends ${backends.join(", ")}, load ${machine().loadAverage}`);
   const services = await startBenchServices({ redis: backends.includes("redis") });

@@ -1,20 +1,32 @@
 import { randomBytes } from "node:crypto";
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { sql } from "drizzle-orm";
 import { newRecordKeys } from "@/app/lib/api/bluesky/tid";
-import { createUser } from "@/app/lib/auth/users";
-import { loadConfig, type QueueBackendKind } from "@/app/lib/config";
-import { freshDatabase } from "./database";
-import { createAppContext, setAppContext, type AppContext } from "@/app/lib/context";
+import type { QueueBackendKind } from "@/app/lib/config";
+import type { AppContext } from "@/app/lib/context";
 import { deliveries, posts } from "@/app/lib/db/schema";
-import type { QueueBackendSettings } from "@/app/lib/queues/backend";
 import { addPostsToQueue, getPostQueue, initPostQueue } from "@/app/lib/queues/postQueue";
 import { createPostWorker } from "@/app/lib/queues/worker";
-import { startTestPostgres } from "@/test/helpers/embeddedPg";
-import { createMemoryPlatform, insertMemoryAccount } from "@/test/helpers/memoryPlatform";
-import { startTestRedis } from "@/test/helpers/redis";
+import { createMemoryPlatform, insertMemoryAccount, type MemoryPlatform } from "@/test/helpers/memoryPlatform";
+import {
+  backendsArg,
+  benchContext,
+  cpuMeter,
+  benchUser,
+  figure,
+  machine,
+  percentiles,
+  profilePhase,
+  ratio,
+  sizeArg,
+  sleep,
+  startBenchServices,
+  type Bench,
+  type BenchServices,
+  type CpuUse,
+  type Figure,
+  type Percentiles,
+  type PgProfile,
+} from "./harness";
 
 /**
  * N deliveries through the whole pipeline (database rows, queue, worker, apiManager, the
@@ -24,32 +36,34 @@ import { startTestRedis } from "@/test/helpers/redis";
  * of a burst of posts all scheduled for the same minute would be).
  */
 
-const CONCURRENCY = 5;
 const INSERT_CHUNK = 500;
 
-interface Run {
+export interface BurstRun {
   jobsPerSecond: number;
   seconds: number;
-  latenessMs: { p50: number; p99: number; max: number };
+  latenessMs: Percentiles;
+  /** CPU (this process + PostgreSQL + Redis) per job, µs: a cost that a loaded machine does not distort much. */
+  cpuUsPerJob: number;
+  cpu: CpuUse;
 }
 
-const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
-const summarise = (n: number, due: number, finishes: number[]): Run => {
-  const lateness = finishes.map((f) => Math.round(f - due)).sort((a, b) => a - b);
-  const seconds = (Math.max(...finishes) - due) / 1000;
+const summarise = (n: number, start: number, finishes: number[], cpu: CpuUse): BurstRun => {
+  const seconds = (Math.max(...finishes) - start) / 1000;
   return {
     jobsPerSecond: Math.round(n / seconds),
     seconds: Number(seconds.toFixed(2)),
-    latenessMs: { p50: pct(lateness, 50), p99: pct(lateness, 99), max: lateness[lateness.length - 1] ?? 0 },
+    latenessMs: percentiles(finishes.map((f) => f - start)),
+    cpuUsPerJob: Math.round((cpu.totalMs * 1000) / n),
+    cpu,
   };
 };
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function rawBullmq(ctx: AppContext, n: number): Promise<Run> {
+/** N no-op jobs queued in bulk, then one worker at `concurrency` drains them. */
+export async function rawBurst(ctx: AppContext, services: BenchServices, n: number, concurrency: number): Promise<BurstRun> {
   const name = `bench-raw-${randomBytes(3).toString("hex")}`;
   const queue = ctx.queues.createQueue<{ i: number }>(name);
   const finishes: number[] = [];
-  const worker = ctx.queues.createWorker<{ i: number }>(name, async () => void finishes.push(Date.now()), { concurrency: CONCURRENCY, autorun: false });
+  const worker = ctx.queues.createWorker<{ i: number }>(name, async () => void finishes.push(Date.now()), { concurrency, autorun: false });
   for (let i = 0; i < n; i += INSERT_CHUNK) {
     const chunk = Array.from({ length: Math.min(INSERT_CHUNK, n - i) }, (_, k) => ({
       name: "noop",
@@ -58,20 +72,26 @@ async function rawBullmq(ctx: AppContext, n: number): Promise<Run> {
     }));
     await queue.addBulk(chunk);
   }
+  const meter = cpuMeter(services);
+  await meter.start();
   const start = Date.now();
   void worker.run();
-  while (finishes.length < n) await sleep(50);
+  while (finishes.length < n) await sleep(20);
+  const cpu = await meter.stop();
   await worker.close();
   await queue.obliterate({ force: true });
   await queue.close();
-  return summarise(n, start, finishes);
+  return summarise(n, start, finishes, cpu);
 }
 
-async function pipeline(ctx: AppContext, n: number): Promise<Run> {
+/**
+ * N single-account posts, due now, queued while the worker is stopped. Returns `drain`, which
+ * starts the worker and measures until the last delivery is published.
+ */
+export async function preparePipelineBurst(ctx: AppContext, services: BenchServices, platform: MemoryPlatform, n: number) {
   const db = ctx.database.db;
-  const user = await createUser(db, { email: `bench-${randomBytes(4).toString("hex")}@example.test`, password: "bench password 123", role: "user" });
+  const user = await benchUser(ctx);
   const account = await insertMemoryAccount(ctx, user.id);
-  const worker = createPostWorker(ctx, { autorun: false });
   const due = new Date();
   for (let i = 0; i < n; i += INSERT_CHUNK) {
     const size = Math.min(INSERT_CHUNK, n - i);
@@ -82,66 +102,94 @@ async function pipeline(ctx: AppContext, n: number): Promise<Run> {
         .returning({ id: posts.id });
       return tx
         .insert(deliveries)
-        .values(ps.map((p) => ({ postId: p.id, accountId: account.id, rkey: newRecordKeys(1)[0]!, rkeys: newRecordKeys(1), recordCreatedAt: due, scheduledAt: due })))
+        .values(ps.map((p) => {
+          const rkeys = newRecordKeys(1);
+          return { postId: p.id, accountId: account.id, rkey: rkeys[0]!, rkeys, recordCreatedAt: due, scheduledAt: due };
+        }))
         .returning({ id: deliveries.id });
     });
     await addPostsToQueue(inserted.map((d) => ({ deliveryId: d.id, scheduledAt: due })), ctx);
   }
-  const start = Date.now();
-  void worker.run();
-  const done = async () =>
-    Number(((await db.execute(sql`SELECT count(*)::int AS n FROM deliveries WHERE status = 'published'`)).rows[0] as { n: number }).n);
-  while ((await done()) < n) await sleep(200);
-  await worker.close();
-  const rows = await db.execute(sql`SELECT extract(epoch FROM published_at) * 1000 AS t FROM deliveries WHERE status = 'published'`);
-  return summarise(n, start, rows.rows.map((r) => Number((r as { t: string }).t)));
+  return async function drain(): Promise<BurstRun> {
+    const worker = createPostWorker(ctx, { autorun: false });
+    let completed = 0;
+    worker.on("completed", () => void completed++);
+    const meter = cpuMeter(services);
+    await meter.start();
+    const start = Date.now();
+    void worker.run();
+    while (completed < n) await sleep(20);
+    const cpu = await meter.stop();
+    await worker.close();
+    const rows = await db.execute(sql`SELECT extract(epoch FROM published_at) * 1000 AS t FROM deliveries
+      WHERE status = 'published' AND account_id = ${account.id}`);
+    const onPlatform = platform.postsOf(account.did).length;
+    if (rows.rows.length !== n || onPlatform !== n) {
+      throw new Error(`post-pipeline: ${rows.rows.length} deliveries published and ${onPlatform} records written, expected ${n} of each`);
+    }
+    return summarise(n, start, rows.rows.map((r) => Number((r as { t: string }).t)), cpu);
+  };
 }
 
-export async function runPostPipelineBench(args: Map<string, string>): Promise<void> {
-  const n = Number(args.get("n") ?? 10_000);
-  const backends = (args.get("backend")?.split(",") ?? ["redis", "postgres"]) as QueueBackendKind[];
-  // The load average goes into the results: on a shared 2-core machine it moves the figures a lot.
-  const loadBefore = os.loadavg()[0]!.toFixed(1);
-  console.log(`post-pipeline: N=${n}, concurrency ${CONCURRENCY}, backends ${backends.join(", ")}, ${os.cpus().length} cores, load ${loadBefore}`);
-  const postgres = await startTestPostgres();
-  const redis = backends.includes("redis") ? await startTestRedis() : undefined;
-  const unregister = createMemoryPlatform().register();
-  const results: Record<string, unknown> = {};
+interface Variant {
+  backend: QueueBackendKind;
+  concurrency: number;
+  pg: PgProfile;
+}
+
+/**
+ * Each backend at concurrency 5 and 50 on the test database settings (fsync off), then at
+ * concurrency 5 on the embedded default's full durability and with synchronous_commit off.
+ */
+function variants(backends: QueueBackendKind[], smoke: boolean, only: { concurrency?: string; pg?: string }): Variant[] {
+  const list: Variant[] = [];
+  for (const backend of backends) for (const concurrency of [5, 50]) list.push({ backend, concurrency, pg: "fsync-off" });
+  if (!smoke) for (const backend of backends) for (const pg of ["durable", "async-commit"] as const) list.push({ backend, concurrency: 5, pg });
+  // --concurrency 5 / --pg durable pick some of them (for profiling one case).
+  return list.filter((v) => (!only.concurrency || String(v.concurrency) === only.concurrency) && (!only.pg || v.pg === only.pg));
+}
+
+export const runPostPipelineBench: Bench = async (args) => {
+  const n = sizeArg(args, "n", 10_000, 200);
+  const list = variants(backendsArg(args), args.smoke, { concurrency: args.options.get("concurrency"), pg: args.options.get("pg") });
+  const platform = createMemoryPlatform();
+  const unregister = platform.register();
+  const figures: Figure[] = [];
+  const runs: unknown[] = [];
   try {
-    for (const kind of backends) {
-      const databaseUrl = await freshDatabase(postgres);
-      const queue: QueueBackendSettings =
-        kind === "redis"
-          ? { kind, redis: { host: "127.0.0.1", port: await redis!.getPort(), maxRetriesPerRequest: null }, prefix: `{bench${randomBytes(3).toString("hex")}}` }
-          : { kind, postgres: { connectionString: databaseUrl, schema: "bullmq" } };
-      const config = loadConfig({ NODE_ENV: "production", LOG_LEVEL: "warn", QUEUE_BACKEND: kind, POST_WORKER_CONCURRENCY: String(CONCURRENCY) });
-      const ctx = createAppContext(config, { databaseUrl, secret: randomBytes(32).toString("hex"), queue });
-      setAppContext(ctx);
-      initPostQueue(ctx);
-      const raw = await rawBullmq(ctx, n);
-      console.log(`${kind} raw bullmq no-op: ${raw.jobsPerSecond} jobs/s (${raw.seconds} s), lateness p50 ${raw.latenessMs.p50} ms p99 ${raw.latenessMs.p99} ms`);
-      const full = await pipeline(ctx, n);
-      console.log(`${kind} full pipeline: ${full.jobsPerSecond} deliveries/s (${full.seconds} s), lateness p50 ${full.latenessMs.p50} ms p99 ${full.latenessMs.p99} ms`);
-      const ratio = Number((full.jobsPerSecond / raw.jobsPerSecond).toFixed(3));
-      console.log(`ratio ${kind} ${ratio}`);
-      results[kind] = { raw, pipeline: full, ratio };
-      await getPostQueue(ctx).close();
-      await ctx.database.close();
-      setAppContext(undefined);
+    for (const pg of [...new Set(list.map((v) => v.pg))]) {
+      const services = await startBenchServices({ redis: list.some((v) => v.pg === pg && v.backend === "redis"), pg });
+      try {
+        for (const v of list.filter((x) => x.pg === pg)) {
+          const bench = await benchContext(services, v.backend, { POST_WORKER_CONCURRENCY: String(v.concurrency) });
+          try {
+            initPostQueue(bench.ctx);
+            const label = `${v.backend}, concurrency ${v.concurrency}, PostgreSQL ${pg}`;
+            const raw = await profilePhase(args, `raw ${label}`, () => rawBurst(bench.ctx, services, n, v.concurrency));
+            const drain = await preparePipelineBurst(bench.ctx, services, platform, n);
+            const full = await profilePhase(args, `pipeline ${label}`, drain);
+            const r = ratio(full.jobsPerSecond, raw.jobsPerSecond);
+            console.log(
+              `${label}: raw ${raw.jobsPerSecond} jobs/s (${raw.cpuUsPerJob} µs CPU/job), pipeline ${full.jobsPerSecond} deliveries/s ` +
+                `(${full.cpuUsPerJob} µs CPU/delivery), ratio ${r} (load ${machine().loadAverage})`,
+            );
+            figures.push(figure(`raw BullMQ no-op, ${label}`, raw.jobsPerSecond, "jobs/s"));
+            figures.push(figure(`pipeline, ${label}`, full.jobsPerSecond, "deliveries/s"));
+            const target = v.concurrency === 5 && pg === "fsync-off" ? { text: "≥ 0.5", met: r >= 0.5 } : undefined;
+            figures.push(figure(`ratio pipeline/raw, ${label}`, r, "", target));
+            figures.push(figure(`CPU per job raw/pipeline, ${label}`, ratio(raw.cpuUsPerJob, full.cpuUsPerJob), ""));
+            runs.push({ ...v, raw, pipeline: full, ratio: r, loadAverage: machine().loadAverage });
+            await getPostQueue(bench.ctx).close();
+          } finally {
+            await bench.close();
+          }
+        }
+      } finally {
+        await services.close();
+      }
     }
   } finally {
     unregister();
-    await redis?.stop();
-    await postgres.stop();
-    fs.rmSync(postgres.dir, { recursive: true, force: true });
   }
-  const out = path.join(import.meta.dirname, "results", `post-pipeline-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
-  fs.mkdirSync(path.dirname(out), { recursive: true });
-  const notes = "embedded PostgreSQL with fsync=off (test settings); zero-latency in-process platform";
-  fs.writeFileSync(out, JSON.stringify(
-      { bench: "post-pipeline", n, concurrency: CONCURRENCY, cores: os.cpus().length, loadAverage: { before: loadBefore, after: os.loadavg()[0]!.toFixed(1) }, notes, results },
-      null,
-      2,
-    ),);
-  console.log(`wrote ${path.relative(process.cwd(), out)}`);
-}
+  return { figures, details: { n, runs, platform: "zero-latency in-process memory platform" } };
+};

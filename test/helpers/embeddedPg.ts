@@ -25,8 +25,13 @@ export interface RunningPostgres {
   close(): Promise<void>;
 }
 
-/** A throwaway PostgreSQL cluster in a temp dir, on a free port. */
-export async function startTestPostgres(): Promise<RunningPostgres> {
+/**
+ * A throwaway PostgreSQL cluster in a temp dir, on a free port. `settings` are `-c` settings;
+ * the default turns fsync off (tests need speed, not durability); the benchmarks also run with
+ * none (the embedded default's full durability) and with `synchronous_commit=off`.
+ */
+export async function startTestPostgres(opts: { settings?: string[] } = {}): Promise<RunningPostgres> {
+  const settings = opts.settings ?? ["fsync=off"];
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "postmore-pg-"));
   const port = await freePort();
   const pg = new EmbeddedPostgres({
@@ -37,7 +42,7 @@ export async function startTestPostgres(): Promise<RunningPostgres> {
     // Persistent so stop() + start() is a real restart; close() removes the directory.
     persistent: true,
     createPostgresUser: true,
-    postgresFlags: ["-c", "max_connections=300", "-c", "fsync=off", "-c", "listen_addresses=127.0.0.1"],
+    postgresFlags: ["max_connections=300", "listen_addresses=127.0.0.1", ...settings].flatMap((s) => ["-c", s]),
     onLog: () => {},
     onError: () => {},
   });

@@ -1,0 +1,258 @@
+import { randomBytes } from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import type { RedisMemoryServer } from "redis-memory-server";
+import { createUser } from "@/app/lib/auth/users";
+import { loadConfig, type QueueBackendKind } from "@/app/lib/config";
+import { createAppContext, setAppContext, type AppContext } from "@/app/lib/context";
+import type { QueueBackendSettings } from "@/app/lib/queues/backend";
+import { startTestPostgres, type RunningPostgres } from "@/test/helpers/embeddedPg";
+import { startTestRedis } from "@/test/helpers/redis";
+import { freshDatabase } from "./database";
+
+/**
+ * What every benchmark shares: the services it runs against, an AppContext per queue
+ * backend, percentiles, and the result each one hands back to `bench/run.ts`.
+ */
+
+export interface BenchArgs {
+  /** Tiny sizes that only prove the benchmark still works (the test suite runs this). */
+  smoke: boolean;
+  /** Raw `--key value` options from the command line. */
+  options: Map<string, string>;
+}
+
+/** One line of the summary table (and of docs/BENCHMARKS.md). */
+export interface Figure {
+  metric: string;
+  value: number;
+  unit: string;
+  /** e.g. "≥ 0.5"; absent for figures that are context (raw throughput). */
+  target?: string;
+  met?: boolean;
+}
+
+export interface BenchResult {
+  figures: Figure[];
+  /** Everything else worth keeping in the JSON file. */
+  details: Record<string, unknown>;
+}
+
+export type Bench = (args: BenchArgs) => Promise<BenchResult>;
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** `--n 500` (or the smoke/default size). */
+export function sizeArg(args: BenchArgs, name: string, full: number, smoke: number): number {
+  const raw = args.options.get(name);
+  return raw ? Number(raw) : args.smoke ? smoke : full;
+}
+
+export function backendsArg(args: BenchArgs): QueueBackendKind[] {
+  return (args.options.get("backend")?.split(",") ?? ["redis", "postgres"]) as QueueBackendKind[];
+}
+
+export interface Percentiles {
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+export function percentiles(values: number[]): Percentiles {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+  return { p50: Math.round(at(50)), p99: Math.round(at(99)), max: Math.round(sorted[sorted.length - 1] ?? 0) };
+}
+
+export const ratio = (a: number, b: number) => Number((a / b).toFixed(3));
+
+export const figure = (metric: string, value: number, unit: string, target?: { text: string; met: boolean }): Figure => ({
+  metric,
+  value,
+  unit,
+  ...(target ? { target: target.text, met: target.met } : {}),
+});
+
+/**
+ * PostgreSQL settings profiles. `fsync-off` is the test suite's; `durable` is what `npm start`
+ * runs (PostgreSQL's defaults: every commit waits for its WAL flush); `async-commit` keeps
+ * fsync but lets commits return before the flush (a crash can lose the last few hundred ms of
+ * commits; the database stays consistent).
+ */
+export const PG_PROFILES = {
+  "fsync-off": ["fsync=off"],
+  durable: [],
+  "async-commit": ["synchronous_commit=off"],
+} as const satisfies Record<string, string[]>;
+export type PgProfile = keyof typeof PG_PROFILES;
+
+export interface BenchServices {
+  postgres: RunningPostgres;
+  redis?: RedisMemoryServer;
+  close(): Promise<void>;
+}
+
+export async function startBenchServices(opts: { redis: boolean; pg?: PgProfile }): Promise<BenchServices> {
+  const postgres = await startTestPostgres({ settings: [...PG_PROFILES[opts.pg ?? "fsync-off"]] });
+  const redis = opts.redis ? await startTestRedis() : undefined;
+  return {
+    postgres,
+    redis,
+    async close() {
+      await redis?.stop();
+      await postgres.close();
+    },
+  };
+}
+
+export interface BenchContext {
+  ctx: AppContext;
+  databaseUrl: string;
+  queue: QueueBackendSettings;
+  close(): Promise<void>;
+}
+
+/**
+ * A fresh, migrated database and an AppContext on `kind` (its own Redis prefix), set as the
+ * process's context. `env` adds config variables (concurrency, …). Logs at warn: per-job info
+ * logging would be measured too.
+ */
+export async function benchContext(services: BenchServices, kind: QueueBackendKind, env: Record<string, string> = {}): Promise<BenchContext> {
+  const databaseUrl = await freshDatabase(services.postgres);
+  const queue: QueueBackendSettings =
+    kind === "redis"
+      ? {
+          kind,
+          redis: { host: "127.0.0.1", port: await services.redis!.getPort(), maxRetriesPerRequest: null },
+          prefix: `{bench${randomBytes(3).toString("hex")}}`,
+        }
+      : { kind, postgres: { connectionString: databaseUrl, schema: "bullmq" } };
+  const config = loadConfig({ NODE_ENV: "production", LOG_LEVEL: "warn", QUEUE_BACKEND: kind, ...env });
+  const ctx = createAppContext(config, { databaseUrl, secret: randomBytes(32).toString("hex"), queue });
+  setAppContext(ctx);
+  return {
+    ctx,
+    databaseUrl,
+    queue,
+    async close() {
+      await ctx.database.close();
+      setAppContext(undefined);
+    },
+  };
+}
+
+export function benchUser(ctx: AppContext) {
+  return createUser(ctx.database.db, { email: `bench-${randomBytes(4).toString("hex")}@example.test`, password: "bench password 123", role: "user" });
+}
+
+export function machine() {
+  return { cores: os.cpus().length, cpu: os.cpus()[0]?.model ?? "?", node: process.version, loadAverage: Number(os.loadavg()[0]!.toFixed(1)) };
+}
+
+export const RESULTS_DIR = path.join(import.meta.dirname, "results");
+
+export function writeJson(name: string, data: unknown): string {
+  fs.mkdirSync(RESULTS_DIR, { recursive: true });
+  const file = path.join(RESULTS_DIR, `${name}-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
+  fs.writeFileSync(file, JSON.stringify(data, null, 2));
+  return file;
+}
+
+/** CPU time (ms) of a process and its direct children, from /proc (Linux clock ticks = 10 ms). */
+function processTreeCpuMs(rootPid: number): number {
+  let ticks = 0;
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
+      // Fields after the command name "(…)": state ppid … utime(14) stime(15).
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      const pid = Number(entry);
+      if (pid === rootPid || Number(fields[1]) === rootPid) ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // the process ended while we read
+    }
+  }
+  return ticks * 10;
+}
+
+function pidWithArg(arg: string): number | undefined {
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmd = fs.readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0");
+      if (cmd.includes(arg) && path.basename(cmd[0] ?? "").startsWith("postgres")) return Number(entry);
+    } catch {
+      // gone
+    }
+  }
+  return undefined;
+}
+
+export interface CpuUse {
+  nodeMs: number;
+  postgresMs: number;
+  redisMs: number;
+  totalMs: number;
+}
+
+/**
+ * CPU spent by this process, the benchmark's PostgreSQL cluster and its Redis between start()
+ * and stop(). Divided by the jobs done it is a cost per job that holds up on a loaded machine,
+ * where wall-clock throughput mostly measures who else is running.
+ */
+export function cpuMeter(services: BenchServices) {
+  const postgresPid = pidWithArg(services.postgres.dir);
+  const redisCpu = async (): Promise<number> => {
+    if (!services.redis) return 0;
+    const { Redis } = await import("ioredis");
+    const client = new Redis({ host: "127.0.0.1", port: await services.redis.getPort(), lazyConnect: true });
+    try {
+      const info = await client.info("cpu");
+      const get = (k: string) => Number(info.match(new RegExp(`${k}:([\\d.]+)`))?.[1] ?? 0);
+      return (get("used_cpu_user") + get("used_cpu_sys")) * 1000;
+    } finally {
+      client.disconnect();
+    }
+  };
+  const read = async () => {
+    const node = process.cpuUsage();
+    return { node: (node.user + node.system) / 1000, postgres: postgresPid ? processTreeCpuMs(postgresPid) : 0, redis: await redisCpu() };
+  };
+  let before: Awaited<ReturnType<typeof read>> | undefined;
+  return {
+    async start() {
+      before = await read();
+    },
+    async stop(): Promise<CpuUse> {
+      const after = await read();
+      const b = before ?? after;
+      const use = { nodeMs: after.node - b.node, postgresMs: after.postgres - b.postgres, redisMs: after.redis - b.redis };
+      return { ...use, totalMs: Math.round(use.nodeMs + use.postgresMs + use.redisMs) };
+    },
+  };
+}
+
+/**
+ * `--profile`: a V8 CPU profile of just the measured phase (not start-up or data loading),
+ * written next to the results; open it in Chrome DevTools or summarise it with a script.
+ */
+export async function profilePhase<T>(args: BenchArgs, label: string, work: () => Promise<T>): Promise<T> {
+  if (!args.options.has("profile")) return work();
+  const { Session } = await import("node:inspector/promises");
+  const session = new Session();
+  session.connect();
+  await session.post("Profiler.enable");
+  await session.post("Profiler.start");
+  try {
+    return await work();
+  } finally {
+    const { profile } = await session.post("Profiler.stop");
+    fs.mkdirSync(RESULTS_DIR, { recursive: true });
+    const file = path.join(RESULTS_DIR, `${label.replace(/[^a-z0-9]+/gi, "-")}-${Date.now()}.cpuprofile`);
+    fs.writeFileSync(file, JSON.stringify(profile));
+    console.log(`cpu profile: ${path.relative(process.cwd(), file)}`);
+    session.disconnect();
+  }
+}

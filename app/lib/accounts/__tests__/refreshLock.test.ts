@@ -1,0 +1,87 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { withAccountLock } from "@/app/lib/accounts/lock";
+import { refreshAccountSessionWithOutcome } from "@/app/lib/accounts/refresh";
+import { loadPlatformAccount } from "@/app/lib/accounts/service";
+import { loadConfig } from "@/app/lib/config";
+import { createAppContext, type AppContext } from "@/app/lib/context";
+import { processRefreshAccountTokensJob } from "@/app/lib/queues/tokenRefreshQueue";
+import { createMemoryPlatform, insertMemoryAccount, type MemoryPlatform } from "@/test/helpers/memoryPlatform";
+import { createTestContext, createTestUser, type TestContext } from "@/test/helpers/testContext";
+
+/**
+ * The refresh takes the account lock in two ways (a transaction-level advisory lock when it
+ * is free, withAccountLock's session-level one otherwise): both must exclude each other,
+ * across processes, or two refreshes of one account could race.
+ */
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+describe("the refresh's account lock", () => {
+  let t: TestContext;
+  let other: AppContext;
+  let platform: MemoryPlatform;
+  let unregister: () => void;
+  let userId: string;
+
+  beforeAll(async () => {
+    t = await createTestContext("postgres");
+    // Another process on the same database.
+    other = createAppContext(loadConfig({ NODE_ENV: "test", LOG_LEVEL: "silent" }), {
+      databaseUrl: t.databaseUrl,
+      secret: t.secret,
+      queue: { kind: "postgres", postgres: { connectionString: t.databaseUrl, schema: "bullmq" } },
+    });
+    platform = createMemoryPlatform();
+    unregister = platform.register();
+    userId = (await createTestUser(t.ctx)).user.id;
+  });
+  afterAll(async () => {
+    unregister?.();
+    await other?.database.close();
+    await t?.close();
+  });
+
+  it("waits while another process holds withAccountLock", async () => {
+    const { id } = await insertMemoryAccount(t.ctx, userId);
+    let releasedAt = 0;
+    const held = withAccountLock(other, id, async () => {
+      await sleep(400);
+      releasedAt = Date.now();
+    });
+    await sleep(50);
+    const outcome = await refreshAccountSessionWithOutcome(t.ctx, id, { force: true });
+    expect(Date.now()).toBeGreaterThanOrEqual(releasedAt);
+    expect(releasedAt).toBeGreaterThan(0);
+    expect(outcome.refreshed).toBe(true);
+    await held;
+  });
+
+  it("holds off withAccountLock until the new tokens are committed", async () => {
+    const { id } = await insertMemoryAccount(t.ctx, userId);
+    const refreshSession = platform.refreshSession;
+    platform.refreshSession = async (account) => {
+      await sleep(300);
+      return refreshSession(account);
+    };
+    try {
+      const refreshing = refreshAccountSessionWithOutcome(t.ctx, id, { force: true });
+      await sleep(50);
+      const seen = await withAccountLock(other, id, () => loadPlatformAccount(other, id));
+      const { account } = await refreshing;
+      expect(seen.credentials.refreshJwt).toBe(account.credentials.refreshJwt);
+    } finally {
+      platform.refreshSession = refreshSession;
+    }
+  });
+
+  it("the refresh job skips a deleted account and one that needs a person, without calling the platform", async () => {
+    const gone = await insertMemoryAccount(t.ctx, userId);
+    await t.ctx.database.pool.query("DELETE FROM social_accounts WHERE id = $1", [gone.id]);
+    const reauth = await insertMemoryAccount(t.ctx, userId);
+    await t.ctx.database.pool.query("UPDATE social_accounts SET status = 'needs_reauth' WHERE id = $1", [reauth.id]);
+    const before = platform.refreshes;
+    await expect(processRefreshAccountTokensJob({ accountId: gone.id }, t.ctx)).resolves.toEqual({ outcome: "skipped", reason: "account deleted" });
+    await expect(processRefreshAccountTokensJob({ accountId: reauth.id }, t.ctx)).resolves.toEqual({ outcome: "skipped", reason: "account needs_reauth" });
+    expect(platform.refreshes).toBe(before);
+  });
+});

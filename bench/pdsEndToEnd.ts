@@ -6,7 +6,6 @@ import type { QueueBackendKind } from "@/app/lib/config";
 import { createPost } from "@/app/lib/posts/createPost";
 import { getPostQueue, initPostQueue } from "@/app/lib/queues/postQueue";
 import { createPostWorker } from "@/app/lib/queues/worker";
-import { startTestPds, type TestPds } from "@/test/helpers/pds";
 import {
   backendsArg,
   benchContext,
@@ -21,6 +20,7 @@ import {
   type BenchServices,
   type Figure,
 } from "./harness";
+import { processCpuMs, startPdsProcess, type RemotePds } from "./pdsProcess";
 
 /**
  * N posts through PostMore's whole path against a real local PDS (createPost with no
@@ -32,21 +32,48 @@ import {
  * PostMore run is compared with the mean of the raw rounds just before and after it, so
  * drift in the machine's load hits both sides alike. Throughput = N / (last write − first
  * request). After every run the PDS is asked for the account's posts: exactly N or it throws.
+ *
+ * The PDS runs in a child process by default (`--pds process`): a real PDS is a server
+ * elsewhere, and in one process every millisecond of client work is taken from the PDS's
+ * event loop. `--pds inline` runs it in the bench process instead (test/helpers/pds.ts as
+ * the tests use it), which charges PostMore's CPU to the PDS 1:1. CPU milliseconds per
+ * post of the client and the PDS process are reported too: they drift far less than
+ * throughput with the neighbours' load.
  */
 
 const CONCURRENCY = 5;
 const COLLECTION = "app.bsky.feed.post";
 
+type BenchPds = Pick<RemotePds, "url" | "pid" | "createAccount" | "listPosts" | "close">;
+
 interface Run {
   perSecond: number;
   seconds: number;
   load: number;
+  /** CPU ms per post of this process (the client side) and of the PDS process (same process when inline). */
+  cpuMsPerPost: { client: number; pds: number };
 }
 
-const runOf = (n: number, start: number, end: number): Run => {
-  const seconds = (end - start) / 1000;
-  return { perSecond: Number((n / seconds).toFixed(1)), seconds: Number(seconds.toFixed(2)), load: machine().loadAverage };
-};
+/** Starts the clocks (wall and CPU) of one run; `end(n, endTime)` summarises it. */
+function meter(pds: BenchPds) {
+  const start = Date.now();
+  const cpu = process.cpuUsage();
+  const pdsCpu = processCpuMs(pds.pid);
+  return {
+    start,
+    end(n: number, end: number): Run {
+      const seconds = (end - start) / 1000;
+      const used = process.cpuUsage(cpu);
+      const per = (ms: number) => Number((ms / n).toFixed(1));
+      return {
+        perSecond: Number((n / seconds).toFixed(1)),
+        seconds: Number(seconds.toFixed(2)),
+        load: machine().loadAverage,
+        cpuMsPerPost: { client: per((used.user + used.system) / 1000), pds: per(processCpuMs(pds.pid) - pdsCpu) },
+      };
+    },
+  };
+}
 
 /** Runs `work(i)` for i in 0..n-1 with at most `concurrency` in flight. */
 async function pool(n: number, concurrency: number, work: (i: number) => Promise<unknown>): Promise<void> {
@@ -57,7 +84,7 @@ async function pool(n: number, concurrency: number, work: (i: number) => Promise
   await Promise.all(Array.from({ length: Math.min(concurrency, n) }, lane));
 }
 
-async function expectPosts(pds: TestPds, did: string, n: number, what: string): Promise<void> {
+async function expectPosts(pds: BenchPds, did: string, n: number, what: string): Promise<void> {
   const records = await pds.listPosts(did);
   const texts = new Set(records.map((r) => r.value.text));
   if (records.length !== n || texts.size !== n) {
@@ -65,32 +92,32 @@ async function expectPosts(pds: TestPds, did: string, n: number, what: string): 
   }
 }
 
-async function rawRun(pds: TestPds, n: number, mode: "putRecord" | "createRecord"): Promise<Run> {
+async function rawRun(pds: BenchPds, n: number, mode: "putRecord" | "createRecord"): Promise<Run> {
   const account = await pds.createAccount("raw");
   const agent = new AtpAgent({ service: pds.url });
   await agent.login({ identifier: account.handle, password: account.appPassword });
   const rkeys = newRecordKeys(n);
   const createdAt = new Date().toISOString();
   const repo = agent.com.atproto.repo;
-  const start = Date.now();
+  const clock = meter(pds);
   await pool(n, CONCURRENCY, async (i) => {
     const record = { $type: COLLECTION, text: `bench post ${i}`, createdAt };
     if (mode === "putRecord") await repo.putRecord({ repo: account.did, collection: COLLECTION, rkey: rkeys[i]!, record, swapRecord: null });
     else await repo.createRecord({ repo: account.did, collection: COLLECTION, record });
   });
-  const run = runOf(n, start, Date.now());
+  const run = clock.end(n, Date.now());
   await expectPosts(pds, account.did, n, `raw ${mode}`);
   return run;
 }
 
-async function rawRound(pds: TestPds, n: number) {
+async function rawRound(pds: BenchPds, n: number) {
   const putRecord = await rawRun(pds, n, "putRecord");
   const createRecord = await rawRun(pds, n, "createRecord");
   console.log(`  raw @atproto/api: putRecord ${putRecord.perSecond}/s (${putRecord.seconds} s), createRecord ${createRecord.perSecond}/s (${createRecord.seconds} s), load ${createRecord.load}`);
   return { putRecord, createRecord };
 }
 
-async function postMoreRun(services: BenchServices, pds: TestPds, kind: QueueBackendKind, n: number): Promise<Run> {
+async function postMoreRun(services: BenchServices, pds: BenchPds, kind: QueueBackendKind, n: number): Promise<Run> {
   const bench = await benchContext(services, kind);
   const { ctx } = bench;
   const db = ctx.database.db;
@@ -104,10 +131,10 @@ async function postMoreRun(services: BenchServices, pds: TestPds, kind: QueueBac
     const { account } = await connectAccount(ctx, user.id, { platform: "bluesky", identifier: remote.handle, appPassword: remote.appPassword, service: pds.url });
     await worker.waitUntilReady();
 
-    const start = Date.now();
+    const clock = meter(pds);
     // Clients scheduling posts "now" while the worker already publishes the first ones.
     await pool(n, CONCURRENCY, (i) => createPost(ctx, user.id, { text: `bench post ${i}`, accountIds: [account.id] }));
-    const deadline = Date.now() + 60_000 + n * 200;
+    const deadline = clock.start + 60_000 + n * 200;
     for (;;) {
       const row = (await db.execute(sql`
         SELECT count(*) FILTER (WHERE status = 'published')::int AS published,
@@ -116,7 +143,7 @@ async function postMoreRun(services: BenchServices, pds: TestPds, kind: QueueBac
         FROM deliveries`)).rows[0] as { published: number; failed: number; last: number | null };
       if (row.failed > 0) throw new Error(`PostMore on ${kind}: ${row.failed} deliveries failed`);
       if (row.published >= n) {
-        const run = runOf(n, start, row.last ?? Date.now());
+        const run = clock.end(n, row.last ?? Date.now());
         await expectPosts(pds, remote.did, n, `PostMore on ${kind}`);
         return run;
       }
@@ -133,11 +160,13 @@ async function postMoreRun(services: BenchServices, pds: TestPds, kind: QueueBac
 const mean = (a: number, b: number) => Number(((a + b) / 2).toFixed(1));
 
 export const runPdsEndToEndBench: Bench = async (args) => {
-  const n = sizeArg(args, "n", 500, 20);
+  const n = sizeArg(args, "n", 500, 10);
   const backends = backendsArg(args);
   const loadBefore = machine().loadAverage;
-  console.log(`pds-end-to-end: N=${n}, concurrency ${CONCURRENCY}, backends ${backends.join(", ")}, load ${loadBefore}`);
-  const pds = await startTestPds();
+  const pdsMode = args.options.get("pds") ?? "process";
+  console.log(`pds-end-to-end: N=${n}, concurrency ${CONCURRENCY}, backends ${backends.join(", ")}, PDS ${pdsMode}, load ${loadBefore}`);
+  const pds: BenchPds =
+    pdsMode === "inline" ? { ...(await (await import("@/test/helpers/pds")).startTestPds()), pid: process.pid } : await startPdsProcess();
   const services = await startBenchServices({ redis: backends.includes("redis") });
   try {
     const rounds = [await rawRound(pds, n)];
@@ -173,7 +202,7 @@ export const runPdsEndToEndBench: Bench = async (args) => {
         concurrency: CONCURRENCY,
         order: "raw round (putRecord, createRecord), then per backend: PostMore, raw round; each PostMore run vs the mean of the rounds around it",
         accounts: "a fresh PDS account per run (every run starts with an empty repo)",
-        pds: "@atproto/dev-env TestNetworkNoAppView in the bench process (SQLite)",
+        pds: `@atproto/dev-env TestNetworkNoAppView (SQLite), ${pdsMode === "inline" ? "in the bench process" : "in a child process"}`,
         rawRounds: rounds,
         postMore,
         loadAverage: { before: loadBefore, after: machine().loadAverage },

@@ -1,4 +1,5 @@
-import type { $Typed, AtpBaseClient, AppBskyEmbedImages } from "@atproto/api";
+import type { $Typed, AppBskyEmbedImages } from "@atproto/api";
+import type { PdsClient } from "./client";
 import type { ImageInput } from "../platform";
 
 /**
@@ -6,7 +7,7 @@ import type { ImageInput } from "../platform";
  * yields the same blob CID, so a retried publish builds a byte-identical record.
  */
 export async function uploadImages(
-  client: AtpBaseClient,
+  client: PdsClient,
   images: ImageInput[] | undefined,
 ): Promise<$Typed<AppBskyEmbedImages.Main> | undefined> {
   if (!images || images.length === 0) return undefined;

@@ -1,4 +1,5 @@
-import { XRPCError, type $Typed, type AtpBaseClient, type AppBskyEmbedImages, type AppBskyFeedPost } from "@atproto/api";
+import { XRPCError, type $Typed, type AppBskyEmbedImages, type AppBskyFeedPost } from "@atproto/api";
+import type { PdsClient } from "./client";
 import { PermanentPlatformError } from "../platformErrors";
 import type { PublishedRecord } from "../platform";
 import type { Facet } from "./facets";
@@ -44,7 +45,7 @@ export interface WriteOutcome extends PublishedRecord {
  * with a 500, which would look like a transient error and retry forever.
  */
 export async function writeRecordOnce(
-  client: AtpBaseClient,
+  client: PdsClient,
   did: string,
   rkey: string,
   record: AppBskyFeedPost.Record,

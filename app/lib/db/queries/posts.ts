@@ -116,9 +116,34 @@ export async function listUserPosts(db: Q, userId: string, f: ListFilter): Promi
     const c = or(lt(posts.scheduledAt, f.after.scheduledAt), and(eq(posts.scheduledAt, f.after.scheduledAt), lt(posts.id, f.after.id)));
     if (c) conditions.push(c);
   }
-  const rows = await db.select().from(posts).where(and(...conditions)).orderBy(desc(posts.scheduledAt), desc(posts.id)).limit(f.limit);
-  const byPost = await deliveriesOf(db, rows.map((p) => p.id));
-  return rows.map((post) => ({ post, deliveries: byPost.get(post.id) ?? [] }));
+  // One round trip: the page of posts (the index gives it in order, LIMIT stops early) joined
+  // to its deliveries, instead of a second query for them.
+  const page = db.select().from(posts).where(and(...conditions)).orderBy(desc(posts.scheduledAt), desc(posts.id)).limit(f.limit).as("page");
+  const rows = await db
+    .select({
+      post: {
+        id: page.id,
+        userId: page.userId,
+        text: page.text,
+        content: page.content,
+        scheduledAt: page.scheduledAt,
+        timeZone: page.timeZone,
+        status: page.status,
+        createdAt: page.createdAt,
+        updatedAt: page.updatedAt,
+      },
+      delivery: deliveries,
+    })
+    .from(page)
+    .leftJoin(deliveries, eq(deliveries.postId, page.id))
+    .orderBy(desc(page.scheduledAt), desc(page.id), asc(deliveries.createdAt), asc(deliveries.id));
+  const out: PostWithDeliveries[] = [];
+  for (const r of rows) {
+    let last = out[out.length - 1];
+    if (last?.post.id !== r.post.id) out.push((last = { post: r.post, deliveries: [] }));
+    if (r.delivery) last.deliveries.push(r.delivery);
+  }
+  return out;
 }
 
 /** New text and/or time for a post whose deliveries are all still pending. */

@@ -52,13 +52,40 @@ export async function startPdsProcess(): Promise<RemotePds> {
   };
 }
 
+function stat(pid: number): { ppid: number; cpuMs: number } | undefined {
+  try {
+    const text = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    // The fields after the command name (which may hold spaces): ppid is 4th, utime 14th, stime 15th.
+    const f = text.slice(text.lastIndexOf(")") + 2).split(" ");
+    return { ppid: Number(f[1]), cpuMs: (Number(f[11]) + Number(f[12])) * 10 }; // USER_HZ is 100
+  } catch {
+    return undefined; // exited meanwhile
+  }
+}
+
 /** CPU milliseconds (user + system) a process has used so far, from /proc (Linux). */
 export function processCpuMs(pid: number): number {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(fields[11]) + Number(fields[12])) * 10; // USER_HZ is 100
-  } catch {
-    return 0;
+  return stat(pid)?.cpuMs ?? 0;
+}
+
+/**
+ * CPU milliseconds used so far by every descendant of `root` except the `exclude` subtree:
+ * the PostgreSQL cluster and redis-server the bench started (not the PDS process).
+ */
+export function descendantsCpuMs(root: number, exclude: number): number {
+  const all = new Map<number, { ppid: number; cpuMs: number }>();
+  for (const name of fs.readdirSync("/proc")) {
+    const s = /^\d+$/.test(name) ? stat(Number(name)) : undefined;
+    if (s) all.set(Number(name), s);
   }
+  const within = (pid: number): boolean => {
+    for (let p = pid; p > 1; p = all.get(p)?.ppid ?? 0) {
+      if (p === exclude) return false;
+      if (p === root) return true;
+    }
+    return false;
+  };
+  let total = 0;
+  for (const [pid, s] of all) if (pid !== root && within(pid)) total += s.cpuMs;
+  return total;
 }

@@ -10,6 +10,7 @@ import { getPostQueue } from "@/app/lib/queues/postQueue";
 import { ensureBuild, startWeb, waitForHealth } from "@/e2e/servers";
 import { insertMemoryAccount } from "@/test/helpers/memoryPlatform";
 import type { ClientJob, ClientResult } from "./apiLoadClient";
+import { cpuOf, cpuOfTree, postmasterPid, redisPid } from "./procCpu";
 import { backendsArg, benchContext, benchUser, figure, machine, startBenchServices, type Bench, type BenchContext, type BenchServices, type Figure, type PgProfile } from "./harness";
 
 /**
@@ -54,6 +55,8 @@ export interface LoadRun {
   p50Ms: number;
   p99Ms: number;
   maxMs: number;
+  /** From /proc: stable under the neighbours' load, unlike latency. */
+  cpuMsPerRequest: { web: number; postgres: number; redis: number };
   loadAverage: number;
 }
 
@@ -71,7 +74,10 @@ async function postsTagged(bench: BenchContext, tag: string): Promise<{ n: numbe
   return rows.rows[0] as { n: number; distinct: number };
 }
 
-async function measure(bench: BenchContext, url: string, token: string, accountId: string, connections: number, seconds: number): Promise<LoadRun> {
+/** CPU ms so far of the web process, the PostgreSQL cluster and redis-server. */
+type CpuMeter = () => { web: number; postgres: number; redis: number };
+
+async function measure(bench: BenchContext, url: string, token: string, accountId: string, connections: number, seconds: number, cpu: CpuMeter): Promise<LoadRun> {
   const job = { url, token, accountIds: [accountId], scheduledAt: new Date(Date.now() + 3600_000).toISOString(), connections };
   const probeSeconds = Math.max(1, Math.round(seconds / 4));
   const probe = await cannon({ ...job, tag: `probe-c${connections}`, seconds: probeSeconds });
@@ -82,7 +88,10 @@ async function measure(bench: BenchContext, url: string, token: string, accountI
     throw new Error(`api-load probe: ${probed.n} posts (${probed.distinct} distinct) for ${probe.ok} 2xx of ${probe.sent} sent`);
   }
   const amount = Math.max(connections * 5, Math.round((probe.ok / probe.seconds) * seconds));
+  const before = cpu();
   const run = await cannon({ ...job, tag: `run-c${connections}`, amount });
+  const after = cpu();
+  const perRequest = (k: keyof typeof before) => Number(((after[k] - before[k]) / run.ok).toFixed(2));
   failures(`${connections} connections`, run);
   const stored = await postsTagged(bench, `run-c${connections}`);
   if (stored.n !== run.ok || stored.distinct !== stored.n || run.ok !== amount) {
@@ -96,6 +105,7 @@ async function measure(bench: BenchContext, url: string, token: string, accountI
     p50Ms: run.latencyMs.p50,
     p99Ms: run.latencyMs.p99,
     maxMs: run.latencyMs.max,
+    cpuMsPerRequest: { web: perRequest("web"), postgres: perRequest("postgres"), redis: perRequest("redis") },
     loadAverage: machine().loadAverage,
   };
 }
@@ -115,7 +125,7 @@ async function checkQueue(bench: BenchContext): Promise<{ posts: number; deliver
   return { posts, deliveries, delayedJobs: delayed };
 }
 
-async function onBackend(services: BenchServices, kind: QueueBackendKind, connections: number[], seconds: number, cpuProf?: string) {
+async function onBackend(services: BenchServices, kind: QueueBackendKind, connections: number[], seconds: number, nodeOptions?: string) {
   const bench = await benchContext(services, kind);
   const secret = randomBytes(32).toString("hex");
   let web: ReturnType<typeof startWeb> | undefined;
@@ -134,15 +144,24 @@ async function onBackend(services: BenchServices, kind: QueueBackendKind, connec
       POSTMORE_SECRET: secret,
       QUEUE_BACKEND: kind,
       ...(kind === "redis" ? { REDIS_HOST: "127.0.0.1", REDIS_PORT: String(await services.redis!.getPort()), QUEUE_PREFIX: bench.queue.prefix } : {}),
-      ...(cpuProf ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${cpuProf}` } : {}),
+      // e.g. `--web-node-options "--require ./profile.cjs"` (Node refuses --cpu-prof in NODE_OPTIONS).
+      ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}),
     };
     web = startWeb(port, env);
     const base = `http://127.0.0.1:${port}`;
     await waitForHealth(base, web);
+    const pgPid = postmasterPid(services.postgres.dir);
+    const redis = kind === "redis" ? redisPid(await services.redis!.getPort()) : undefined;
+    const webPid = web.child.pid;
+    const cpu: CpuMeter = () => ({ web: cpuOf(webPid), postgres: cpuOfTree(pgPid), redis: cpuOf(redis) });
     const runs: LoadRun[] = [];
     for (const c of connections) {
-      const run = await measure(bench, `${base}/api/posts`, token, account.id, c, seconds);
-      console.log(`${kind}, ${c} connections: ${run.requestsPerSecond} req/s, p50 ${run.p50Ms} ms, p99 ${run.p99Ms} ms, max ${run.maxMs} ms (${run.requests} requests, load ${run.loadAverage})`);
+      const run = await measure(bench, `${base}/api/posts`, token, account.id, c, seconds, cpu);
+      const ms = run.cpuMsPerRequest;
+      console.log(
+        `${kind}, ${c} connections: ${run.requestsPerSecond} req/s, p50 ${run.p50Ms} ms, p99 ${run.p99Ms} ms, max ${run.maxMs} ms ` +
+          `(${run.requests} requests; CPU ms/request web ${ms.web}, postgres ${ms.postgres}, redis ${ms.redis}; load ${run.loadAverage})`,
+      );
       runs.push(run);
     }
     return { runs, stored: await checkQueue(bench) };
@@ -167,7 +186,7 @@ export const runApiLoadBench: Bench = async (args) => {
   const details: Record<string, unknown> = { seconds, pg, notes: "autocannon in its own process; fixed request count per run, sized from a probe" };
   try {
     for (const kind of backends) {
-      const result = await onBackend(services, kind, connections, seconds, args.options.get("cpu-prof"));
+      const result = await onBackend(services, kind, connections, seconds, args.options.get("web-node-options"));
       details[kind] = result;
       for (const r of result.runs) {
         const at10 = r.connections === 10;

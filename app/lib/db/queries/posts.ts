@@ -1,4 +1,5 @@
-import { and, asc, desc, eq, exists, inArray, lt, or, sql } from "drizzle-orm";
+import { and, asc, desc, eq, exists, getTableColumns, inArray, lt, or, sql, type Column } from "drizzle-orm";
+import type { Pool } from "pg";
 import type { Db } from "../client";
 import { deliveries, deliveryAttempts, posts, socialAccounts, type Delivery, type DeliveryAttempt, type Post } from "../schema";
 
@@ -17,12 +18,21 @@ export interface PostWithDeliveries {
   deliveries: Delivery[];
 }
 
-export async function findOwnedAccounts(db: Q, userId: string, ids: string[]) {
-  if (ids.length === 0) return [];
-  return db
+// Built once per database handle, sent as a named prepared statement: POST /api/posts runs
+// it on every request, and Drizzle's query building cost more CPU than the query itself.
+const prepareOwnedAccounts = (db: Q) =>
+  db
     .select({ id: socialAccounts.id, status: socialAccounts.status, platform: socialAccounts.platform, handle: socialAccounts.handle })
     .from(socialAccounts)
-    .where(and(eq(socialAccounts.userId, userId), inArray(socialAccounts.id, ids)));
+    .where(and(eq(socialAccounts.userId, sql.placeholder("userId")), sql`${socialAccounts.id} = ANY(${sql.placeholder("ids")}::uuid[])`))
+    .prepare("find_owned_accounts");
+const ownedAccountsQueries = new WeakMap<Q, ReturnType<typeof prepareOwnedAccounts>>();
+
+export async function findOwnedAccounts(db: Q, userId: string, ids: string[]) {
+  if (ids.length === 0) return [];
+  let query = ownedAccountsQueries.get(db);
+  if (!query) ownedAccountsQueries.set(db, (query = prepareOwnedAccounts(db)));
+  return query.execute({ userId, ids });
 }
 
 export interface NewPost {
@@ -37,29 +47,58 @@ export interface NewPost {
   deliveries: Array<{ accountId: string; rkeys: string[] }>;
 }
 
-/** The post and one delivery per account, in one transaction: both exist or neither. */
+/** A `to_jsonb(row)` of `table` (column names as keys) as Drizzle would have returned the row. */
+function fromJsonRow<T>(columns: Record<string, Column>, row: Record<string, unknown>): T {
+  const out: Record<string, unknown> = {};
+  for (const [key, column] of Object.entries(columns)) {
+    const value = row[column.name];
+    out[key] = value === null || value === undefined ? null : column.mapFromDriverValue(value);
+  }
+  return out as T;
+}
+
+const INSERT_POST_WITH_DELIVERIES = `
+  WITH p AS (
+    INSERT INTO posts (user_id, text, content, scheduled_at, time_zone)
+    VALUES ($1, $2, $3::jsonb, $4::timestamptz, $5)
+    RETURNING *
+  ), d AS (
+    INSERT INTO deliveries (post_id, account_id, rkey, rkeys, record_created_at, scheduled_at)
+    SELECT p.id, x.account_id, coalesce(x.rkeys[1], ''), x.rkeys, $6::timestamptz, $7::timestamptz
+    FROM p CROSS JOIN ROWS FROM (jsonb_to_recordset($8::jsonb) AS (account_id uuid, rkeys text[])) WITH ORDINALITY AS x(account_id, rkeys, ord)
+    ORDER BY x.ord
+    RETURNING *
+  )
+  SELECT to_jsonb(p) AS post, (SELECT coalesce(jsonb_agg(to_jsonb(d)), '[]'::jsonb) FROM d) AS deliveries FROM p`;
+
+/**
+ * The post and one delivery per account in ONE statement (both exist or neither: a single
+ * statement is atomic): one round trip instead of BEGIN, two INSERTs and COMMIT. It runs on
+ * every POST /api/posts, so it is a named prepared statement: the server parses and plans it
+ * once per connection. (Drizzle cannot name raw SQL; node-postgres, its `$client`, can.)
+ */
 export async function insertPostWithDeliveries(db: Db, input: NewPost): Promise<PostWithDeliveries> {
-  return db.transaction(async (tx) => {
-    const [post] = await tx
-      .insert(posts)
-      .values({ userId: input.userId, text: input.text, content: input.content, scheduledAt: input.scheduledAt, timeZone: input.timeZone })
-      .returning();
-    if (!post) throw new Error("insert into posts returned no row");
-    const rows = await tx
-      .insert(deliveries)
-      .values(
-        input.deliveries.map((d) => ({
-          postId: post.id,
-          accountId: d.accountId,
-          rkey: d.rkeys[0] ?? "",
-          rkeys: d.rkeys,
-          recordCreatedAt: input.recordCreatedAt,
-          scheduledAt: input.dueAt,
-        })),
-      )
-      .returning();
-    return { post, deliveries: rows };
+  const client = (db as Db & { $client: Pool }).$client;
+  const { rows } = await client.query<{ post: Record<string, unknown>; deliveries: Array<Record<string, unknown>> }>({
+    name: "insert_post_with_deliveries",
+    text: INSERT_POST_WITH_DELIVERIES,
+    values: [
+      input.userId,
+      input.text,
+      JSON.stringify(input.content),
+      input.scheduledAt.toISOString(),
+      input.timeZone,
+      input.recordCreatedAt.toISOString(),
+      input.dueAt.toISOString(),
+      JSON.stringify(input.deliveries.map((d) => ({ account_id: d.accountId, rkeys: d.rkeys }))),
+    ],
   });
+  const row = rows[0];
+  if (!row) throw new Error("insert into posts returned no row");
+  return {
+    post: fromJsonRow<Post>(getTableColumns(posts), row.post),
+    deliveries: row.deliveries.map((d) => fromJsonRow<Delivery>(getTableColumns(deliveries), d)),
+  };
 }
 
 async function deliveriesOf(db: Q, postIds: string[]): Promise<Map<string, Delivery[]>> {

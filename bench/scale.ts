@@ -2,15 +2,17 @@ import { Redis } from "ioredis";
 import { sql } from "drizzle-orm";
 import { newRecordKeys } from "@/app/lib/api/bluesky/tid";
 import type { QueueBackendKind } from "@/app/lib/config";
-import { deliveries, posts } from "@/app/lib/db/schema";
 import { addPostsToQueue, getPostQueue, initPostQueue, postJobId } from "@/app/lib/queues/postQueue";
+import { deliveriesNeedingJobs } from "@/app/lib/db/queries/deliveries";
+import { listPosts } from "@/app/lib/posts/listPosts";
+import { listPostsQuery } from "@/app/lib/posts/schemas";
 import { reconcileOnce } from "@/app/lib/queues/reconciler";
 import { insertMemoryAccount } from "@/test/helpers/memoryPlatform";
 import {
   backendsArg, benchContext, benchUser, figure, machine, sizeArg, startBenchServices,
   type Bench, type BenchContext, type BenchResult, type Figure,
 } from "./harness";
-import { cursorAfter, explainListPosts, timeListPosts } from "./scaleList";
+import { cursorAfter, explainCalls, timeListPosts, timeSelectOne } from "./scaleList";
 import { measureWorker } from "./scaleWorker";
 
 /**
@@ -26,7 +28,8 @@ const SPREAD_MS = 7 * 24 * 3600_000;
 const MINUTE = 60_000;
 const TARGET = { bytesPerPost: 1536, workerRssMb: 200, reconcileSeconds: 5, listMs: 50 };
 
-async function insertPending(bc: BenchContext, n: number) {
+/** N posts with one pending delivery each, written by two set-based statements, then enqueued in chunks. */
+export async function insertPending(bc: BenchContext, n: number) {
   const { ctx } = bc;
   const db = ctx.database.db;
   const user = await benchUser(ctx);
@@ -34,29 +37,27 @@ async function insertPending(bc: BenchContext, n: number) {
   // From half an hour ahead (nothing falls due while the bench runs) over the next week, on
   // whole minutes (as people pick times).
   const first = Math.ceil((Date.now() + 30 * MINUTE) / MINUTE) * MINUTE;
-  const deliveryIds: string[] = [];
-  let enqueueMs = 0;
-  for (let i = 0; i < n; i += CHUNK) {
-    const size = Math.min(CHUNK, n - i);
-    const at = Array.from({ length: size }, (_, k) => new Date(first + Math.floor(((i + k) * SPREAD_MS) / n / MINUTE) * MINUTE));
-    const keys = newRecordKeys(size);
-    const inserted = await db.transaction(async (tx) => {
-      const ps = await tx
-        .insert(posts)
-        .values(at.map((scheduledAt, k) => ({ userId: user.id, text: `scale post ${i + k}`, content: {}, scheduledAt })))
-        .returning({ id: posts.id, scheduledAt: posts.scheduledAt });
-      return tx
-        .insert(deliveries)
-        .values(ps.map((p, k) => ({ postId: p.id, accountId: account.id, rkey: keys[k]!, rkeys: [keys[k]!], recordCreatedAt: p.scheduledAt, scheduledAt: p.scheduledAt })))
-        .returning({ id: deliveries.id, scheduledAt: deliveries.scheduledAt });
-    });
-    const t0 = performance.now();
-    await addPostsToQueue(inserted.map((d) => ({ deliveryId: d.id, scheduledAt: d.scheduledAt })), ctx);
-    enqueueMs += performance.now() - t0;
-    deliveryIds.push(...inserted.map((d) => d.id));
-  }
+  await db.execute(sql`INSERT INTO posts (user_id, text, content, scheduled_at)
+    SELECT ${user.id}, 'scale post ' || i, '{}'::jsonb,
+           to_timestamp((${first}::bigint + floor(i::float8 * ${SPREAD_MS} / ${n} / ${MINUTE}) * ${MINUTE}) / 1000.0)
+    FROM generate_series(0, ${n - 1}) AS i`);
+  const keys = newRecordKeys(n);
+  await db.execute(sql`INSERT INTO deliveries (post_id, account_id, rkey, rkeys, record_created_at, scheduled_at)
+    SELECT p.id, ${account.id}, k.rkey, ARRAY[k.rkey], p.scheduled_at, p.scheduled_at
+    FROM (SELECT id, scheduled_at, row_number() OVER (ORDER BY id) AS rn FROM posts WHERE user_id = ${user.id}) p
+    JOIN unnest(${`{${keys.join(",")}}`}::text[]) WITH ORDINALITY AS k(rkey, rn) ON k.rn = p.rn`);
   await db.execute(sql`ANALYZE`);
-  return { userId: user.id, accountId: account.id, deliveryIds, enqueueSeconds: Number((enqueueMs / 1000).toFixed(2)) };
+  const rows = (await db.execute(sql`SELECT id, scheduled_at FROM deliveries WHERE account_id = ${account.id} ORDER BY id`)).rows as Array<{
+    id: string;
+    scheduled_at: string | Date;
+  }>;
+  if (rows.length !== n) throw new Error(`seeded ${rows.length} deliveries, wanted ${n}`);
+  const t0 = performance.now();
+  for (let i = 0; i < n; i += CHUNK) {
+    await addPostsToQueue(rows.slice(i, i + CHUNK).map((r) => ({ deliveryId: r.id, scheduledAt: new Date(r.scheduled_at) })), ctx);
+  }
+  const enqueueSeconds = Number(((performance.now() - t0) / 1000).toFixed(2));
+  return { userId: user.id, accountId: account.id, deliveryIds: rows.map((r) => r.id), enqueueSeconds };
 }
 
 async function redisUsedMemory(redis: Redis): Promise<number> {
@@ -120,11 +121,16 @@ async function runBackend({ kind, n, bc, redis, redisPort, withWorker }: Backend
     figures.push(figure(`${kind}: bullmq tables per pending job (context)`, perJob, "bytes"));
   }
 
-  const idle = await timedReconcile(bc);
-  if (!idle.report.ran || idle.report.enqueued + idle.report.rerun + idle.report.missed !== 0) {
-    throw new Error(`nothing-to-do pass did something: ${JSON.stringify(idle.report)}`);
+  // The normal case, three times (the median is the figure: a shared machine's load swings).
+  const idleRuns = [await timedReconcile(bc), await timedReconcile(bc), await timedReconcile(bc)];
+  for (const run of idleRuns) {
+    if (!run.report.ran || run.report.enqueued + run.report.rerun + run.report.missed !== 0) {
+      throw new Error(`nothing-to-do pass did something: ${JSON.stringify(run.report)}`);
+    }
   }
-  figures.push(figure(`${kind}: reconciler pass, ${n} pending with jobs`, idle.seconds, "s", { text: "≤ 5", met: idle.seconds <= TARGET.reconcileSeconds }));
+  const idle = [...idleRuns].sort((a, b) => a.seconds - b.seconds)[1]!;
+  figures.push(figure(`${kind}: reconciler pass, ${n} pending with jobs (median of 3)`, idle.seconds, "s", { text: "≤ 5", met: idle.seconds <= TARGET.reconcileSeconds }));
+  figures.push(figure(`${kind}: raw enqueue of the same ${n} jobs (addBulk, context)`, seeded.enqueueSeconds, "s"));
   await queue.obliterate({ force: true });
   const lost = await timedReconcile(bc);
   if (lost.report.enqueued !== n) throw new Error(`after the queue was wiped the pass enqueued ${lost.report.enqueued} of ${n}`);
@@ -144,14 +150,21 @@ async function runBackend({ kind, n, bc, redis, redisPort, withWorker }: Backend
   if (firstPage.rows !== Math.min(20, n)) throw new Error(`first page had ${firstPage.rows} posts`);
   figures.push(figure(`${kind}: GET /api/posts first page (listPosts) p50, ${n} rows`, firstPage.p50, "ms", { text: "≤ 50", met: firstPage.p50 <= TARGET.listMs }));
   figures.push(figure(`${kind}: GET /api/posts first page (listPosts) p99`, firstPage.p99, "ms", { text: "≤ 50", met: firstPage.p99 <= TARGET.listMs }));
+  const selectOne = await timeSelectOne(bc.ctx, calls);
+  figures.push(figure(`${kind}: SELECT 1 round trip p50 / p99 (same load, context)`, selectOne.p50, `ms / ${selectOne.p99} ms`));
   details.listPosts = {
     firstPage,
+    selectOne,
     page50: await timeListPosts(bc.ctx, seeded.userId, { cursor: await cursorAfter(bc.ctx, seeded.userId, 50) }, 20),
     byStatus: await timeListPosts(bc.ctx, seeded.userId, { status: "scheduled" }, 20),
     byAccount: await timeListPosts(bc.ctx, seeded.userId, { accountId: seeded.accountId }, 20),
-    explain: await explainListPosts(bc.ctx, seeded.userId),
+    explain: await explainCalls(bc.ctx, () => listPosts(bc.ctx, seeded.userId, listPostsQuery.parse({}))),
   };
-  details.reconcile = { idle, lost };
+  details.reconcile = {
+    idle: idleRuns,
+    lost,
+    explainPage: await explainCalls(bc.ctx, () => deliveriesNeedingJobs(bc.ctx.database.db, { stuckAfterSeconds: 60, limit: 1000 })),
+  };
   return { figures, details };
 }
 

@@ -31,6 +31,18 @@ export async function timeListPosts(ctx: AppContext, userId: string, query: Reco
   return { p50: p.p50 / 10, p99: p.p99 / 10, max: p.max / 10, rows };
 }
 
+/** The floor under the same load: a bare `SELECT 1` round trip on the same pool. */
+export async function timeSelectOne(ctx: AppContext, calls: number): Promise<ListTiming> {
+  const times: number[] = [];
+  for (let i = 0; i < calls + 5; i++) {
+    const t0 = performance.now();
+    await ctx.database.pool.query("SELECT 1");
+    if (i >= 5) times.push((performance.now() - t0) * 10);
+  }
+  const p = percentiles(times);
+  return { p50: p.p50 / 10, p99: p.p99 / 10, max: p.max / 10, rows: 1 };
+}
+
 /** The cursor of page `pages` (following nextCursor), to time a page deep in the list. */
 export async function cursorAfter(ctx: AppContext, userId: string, pages: number): Promise<string> {
   let cursor: string | undefined;
@@ -47,8 +59,8 @@ interface Captured {
   values: unknown[];
 }
 
-/** Runs one listPosts call with the pool's query() recorded, then EXPLAIN ANALYZEs each statement. */
-export async function explainListPosts(ctx: AppContext, userId: string): Promise<string[]> {
+/** Runs `fn` with the pool's query() recorded, then EXPLAIN ANALYZEs each statement it sent. */
+export async function explainCalls(ctx: AppContext, fn: () => Promise<unknown>): Promise<string[]> {
   const pool = ctx.database.pool as unknown as { query: (...args: unknown[]) => unknown };
   const original = pool.query.bind(pool);
   const captured: Captured[] = [];
@@ -62,7 +74,7 @@ export async function explainListPosts(ctx: AppContext, userId: string): Promise
     return original(...args);
   };
   try {
-    await listPosts(ctx, userId, listPostsQuery.parse({}));
+    await fn();
   } finally {
     pool.query = original;
   }

@@ -16,7 +16,9 @@ const log = logger("reconciler");
 
 // pg_try_advisory_lock key: one reconciler at a time across every worker process.
 const RECONCILE_LOCK_KEY = 0x706d7263; // "pmrc"
-const BATCH = 1000;
+// Deliveries read per query, and jobs per addBulk (one Redis MULTI: kept short so workers are not held up).
+const BATCH = 5000;
+const ADD_CHUNK = 1000;
 const CHECK_CONCURRENCY = 25;
 /** A `publishing` delivery untouched this long is checked (a live job renews nothing in our table, so keep it generous). */
 const STUCK_AFTER_SECONDS = 60;
@@ -78,6 +80,15 @@ async function reconcile(ctx: AppContext, stuckAfterSeconds: number) {
     await refreshPostStatus(db, m.postId);
   }
 
+  type Page = Awaited<ReturnType<typeof deliveriesNeedingJobs>>;
+  const page = (afterId?: string): Promise<Page> => {
+    const p = deliveriesNeedingJobs(db, { stuckAfterSeconds, afterId, limit: BATCH });
+    // Awaited later; a failure must not surface first as an unhandled rejection.
+    p.catch(() => undefined);
+    return p;
+  };
+  // The next page of deliveries is read while this one's jobs are checked and added.
+  let next = page();
   const jobs = await snapshot(getPostQueue(ctx));
   // A delayed job firing later than its delivery (a reschedule whose queue update was lost)
   // only matters once the delivery is due, and a pass runs at least every interval: checking
@@ -86,13 +97,12 @@ async function reconcile(ctx: AppContext, stuckAfterSeconds: number) {
   const lateCheckUntil = Date.now() + Math.max(2 * ctx.config.reconcileIntervalSeconds, 3600) * 1000;
   let enqueued = 0;
   let rerun = 0;
-  let afterId: string | undefined;
   for (;;) {
-    const batch = await deliveriesNeedingJobs(db, { stuckAfterSeconds, afterId, limit: BATCH });
+    const batch = await next;
     if (batch.length === 0) break;
-    afterId = batch[batch.length - 1]?.id;
-    const missing: typeof batch = [];
-    const check: typeof batch = [];
+    next = batch.length < BATCH ? Promise.resolve([]) : page(batch[batch.length - 1]?.id);
+    const missing: Page = [];
+    const check: Page = [];
     for (const d of batch) {
       const jobId = postJobId(d.id);
       if (jobs.live.has(jobId)) continue;
@@ -101,7 +111,9 @@ async function reconcile(ctx: AppContext, stuckAfterSeconds: number) {
       } else if (jobs.finished.has(jobId)) check.push(d);
       else missing.push(d);
     }
-    await addPostsToQueue(missing.map((d) => ({ deliveryId: d.id, scheduledAt: d.scheduledAt })), ctx);
+    for (let i = 0; i < missing.length; i += ADD_CHUNK) {
+      await addPostsToQueue(missing.slice(i, i + ADD_CHUNK).map((d) => ({ deliveryId: d.id, scheduledAt: d.scheduledAt })), ctx);
+    }
     for (const d of missing) {
       if (d.status === "pending") enqueued++;
       else rerun++;

@@ -93,8 +93,12 @@ export interface BenchServices {
   close(): Promise<void>;
 }
 
-export async function startBenchServices(opts: { redis: boolean; pg?: PgProfile }): Promise<BenchServices> {
-  const postgres = await startTestPostgres({ settings: [...PG_PROFILES[opts.pg ?? "fsync-off"]] });
+/** `--pg-stats`: PostgreSQL records every statement's plan and execution time (pg_stat_statements). */
+const PG_STATS_SETTINGS = ["shared_preload_libraries=pg_stat_statements", "pg_stat_statements.track_planning=on"];
+
+export async function startBenchServices(opts: { redis: boolean; pg?: PgProfile; pgStats?: boolean }): Promise<BenchServices> {
+  const settings = [...PG_PROFILES[opts.pg ?? "fsync-off"], ...(opts.pgStats ? PG_STATS_SETTINGS : [])];
+  const postgres = await startTestPostgres({ settings });
   const redis = opts.redis ? await startTestRedis() : undefined;
   return {
     postgres,
@@ -255,4 +259,20 @@ export async function profilePhase<T>(args: BenchArgs, label: string, work: () =
     console.log(`cpu profile: ${path.relative(process.cwd(), file)}`);
     session.disconnect();
   }
+}
+
+/** The statements that cost PostgreSQL the most since the last reset (needs `--pg-stats`). */
+export async function topStatements(ctx: AppContext, opts: { reset?: boolean } = {}): Promise<string[]> {
+  const pool = ctx.database.pool;
+  await pool.query("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
+  if (opts.reset) {
+    await pool.query("SELECT pg_stat_statements_reset()");
+    return [];
+  }
+  const { rows } = await pool.query<{ calls: string; plan_ms: number; exec_ms: number; query: string }>(
+    `SELECT calls, round(total_plan_time::numeric, 1)::float AS plan_ms, round(total_exec_time::numeric, 1)::float AS exec_ms,
+            left(regexp_replace(query, '\\s+', ' ', 'g'), 120) AS query
+     FROM pg_stat_statements ORDER BY total_plan_time + total_exec_time DESC LIMIT 10`,
+  );
+  return rows.map((r) => `${r.calls} calls, plan ${r.plan_ms} ms, exec ${r.exec_ms} ms: ${r.query}`);
 }

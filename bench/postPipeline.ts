@@ -20,6 +20,7 @@ import {
   sizeArg,
   sleep,
   startBenchServices,
+  topStatements,
   type Bench,
   type BenchServices,
   type CpuUse,
@@ -158,7 +159,8 @@ export const runPostPipelineBench: Bench = async (args) => {
   const runs: unknown[] = [];
   try {
     for (const pg of [...new Set(list.map((v) => v.pg))]) {
-      const services = await startBenchServices({ redis: list.some((v) => v.pg === pg && v.backend === "redis"), pg });
+      const pgStats = args.options.has("pg-stats");
+      const services = await startBenchServices({ redis: list.some((v) => v.pg === pg && v.backend === "redis"), pg, pgStats });
       try {
         for (const v of list.filter((x) => x.pg === pg)) {
           const bench = await benchContext(services, v.backend, { POST_WORKER_CONCURRENCY: String(v.concurrency) });
@@ -167,7 +169,9 @@ export const runPostPipelineBench: Bench = async (args) => {
             const label = `${v.backend}, concurrency ${v.concurrency}, PostgreSQL ${pg}`;
             const raw = await profilePhase(args, `raw ${label}`, () => rawBurst(bench.ctx, services, n, v.concurrency));
             const drain = await preparePipelineBurst(bench.ctx, services, platform, n);
+            if (pgStats) await topStatements(bench.ctx, { reset: true });
             const full = await profilePhase(args, `pipeline ${label}`, drain);
+            if (pgStats) console.log(`PostgreSQL's costliest statements while draining:\n  ${(await topStatements(bench.ctx)).join("\n  ")}`);
             const r = ratio(full.jobsPerSecond, raw.jobsPerSecond);
             console.log(
               `${label}: raw ${raw.jobsPerSecond} jobs/s (${raw.cpuUsPerJob} µs CPU/job), pipeline ${full.jobsPerSecond} deliveries/s ` +

@@ -86,7 +86,11 @@ async function main(): Promise<number> {
       console.log(`| ${name} | ${f.metric} | ${f.value} ${f.unit} | ${f.target ?? ""} | ${f.met === undefined ? "" : f.met ? "yes" : "**no**"} |`);
     }
   }
-  if (selected.length > 1) writeJson("summary", { smoke: args.smoke, machine: about, seconds: Math.round((Date.now() - started) / 1000), results });
+  const summary = { smoke: args.smoke, machine: about, seconds: Math.round((Date.now() - started) / 1000), results };
+  // --out FILE: the summary goes there too (the smoke test reads it).
+  const out = args.options.get("out");
+  if (out) fs.writeFileSync(out, JSON.stringify(summary, null, 2));
+  if (selected.length > 1) writeJson("summary", summary);
   return failed ? 1 : 0;
 }
 

@@ -9,12 +9,14 @@ import path from "node:path";
 
 const TICK_MS = 10; // Linux USER_HZ is 100 on every platform Node supports.
 
-function processTicks(pid: number): number {
+function processTicks(pid: number, withReapedChildren = false): number {
   try {
-    // Fields after the parenthesised command name: state is field 3, utime 14, stime 15.
+    // Fields after the parenthesised command name: state is field 3, utime 14, stime 15, and
+    // cutime/cstime 16/17 (children that exited and were reaped: closed connections' backends).
     const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return Number(fields[11]) + Number(fields[12]);
+    const own = Number(fields[11]) + Number(fields[12]);
+    return withReapedChildren ? own + Number(fields[13]) + Number(fields[14]) : own;
   } catch {
     return 0; // exited meanwhile
   }
@@ -27,7 +29,7 @@ function clusterTicks(dataDir: string): number {
   } catch {
     return 0;
   }
-  let ticks = processTicks(postmaster);
+  let ticks = processTicks(postmaster, true);
   for (const entry of fs.readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     try {
@@ -46,7 +48,7 @@ export interface CpuUse {
   postgresMs: number;
 }
 
-/** Starts measuring; the returned function gives the CPU used since (PostgreSQL backends that exited meanwhile are not counted). */
+/** Starts measuring; the returned function gives the CPU used since. */
 export function cpuMeter(postgresDataDir: string): () => CpuUse {
   const node0 = process.cpuUsage();
   const pg0 = clusterTicks(postgresDataDir);

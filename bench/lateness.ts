@@ -8,22 +8,8 @@ import { addPostsToQueue, getPostQueue, initPostQueue } from "@/app/lib/queues/p
 import { createPostWorker } from "@/app/lib/queues/worker";
 import { cpuMeter, type CpuUse } from "./cpuMeter";
 import { createMemoryPlatform, insertMemoryAccount, type MemoryPlatform } from "@/test/helpers/memoryPlatform";
-import {
-  backendsArg,
-  benchContext,
-  benchUser,
-  figure,
-  machine,
-  percentiles,
-  ratio,
-  sizeArg,
-  sleep,
-  startBenchServices,
-  type Bench,
-  type BenchServices,
-  type Figure,
-  type Percentiles,
-} from "./harness";
+import { backendsArg, benchContext, benchUser, figure, machine, percentiles, ratio, sizeArg, sleep, startBenchServices } from "./harness";
+import type { Bench, BenchServices, Figure, Percentiles } from "./harness";
 
 /**
  * Publish lateness = deliveries.published_at − deliveries.scheduled_at (the due time), both
@@ -33,14 +19,17 @@ import {
  *
  * On each backend, with the zero-latency memory platform and the default post worker
  * (concurrency 5):
- * - pipeline: the reference throughput, measured here the way bench/postPipeline.ts does it:
- *   N deliveries queued and due while the worker is stopped, then the worker starts at T;
- *   throughput = N / (last published − T).
+ * - pipeline: the reference throughput, measured here the way bench/postPipeline.ts does it
+ *   (its functions are not exported): `--ref-n` deliveries (default 3,000; a rate needs no
+ *   more) queued and due while the worker is stopped, then the worker starts at T;
+ *   throughput = n / (last published − T).
  * - burst: the worker is already running; N deliveries are queued ahead of time, all due at
  *   the same whole second, so the delayed → waiting promotion is part of what is measured.
  *   Drain rate = N / (last published − due).
  * - steady: 50 posts/s through createPost (the API's service), each due 1–2 s after its
  *   creation so it goes through the delayed set.
+ * Each phase also reports the CPU it cost per post (this process and PostgreSQL; Redis's own
+ * CPU is not counted): on a shared machine that figure drifts far less than the latencies.
  */
 
 const INSERT_CHUNK = 500;
@@ -124,6 +113,9 @@ async function measure(ctx: AppContext, platform: MemoryPlatform, did: string, a
   return { n, lateness: percentiles(rows.map((r) => Number(r.late))), pickedUp, perSecond: Math.round(n / seconds), seconds: Number(seconds.toFixed(2)) };
 }
 
+const sessions = async (ctx: AppContext) =>
+  Number(((await ctx.database.db.execute(sql`SELECT sum(sessions)::int AS n FROM pg_stat_database`)).rows[0] as { n: number }).n);
+
 async function newAccount(ctx: AppContext) {
   const user = await benchUser(ctx);
   const account = await insertMemoryAccount(ctx, user.id);
@@ -169,9 +161,10 @@ async function burst(ctx: AppContext, platform: MemoryPlatform, n: number, leadM
 }
 
 /** STEADY_RATE posts/s for `seconds` through createPost, each due 1–2 s after it is created. */
-async function steady(ctx: AppContext, platform: MemoryPlatform, seconds: number, pgDir: string): Promise<Phase & { createMs: Percentiles; cpu: CpuUse }> {
+async function steady(ctx: AppContext, platform: MemoryPlatform, seconds: number, pgDir: string): Promise<Phase & { createMs: Percentiles; cpu: CpuUse; newConnections: number }> {
   const a = await newAccount(ctx);
   const cpu = cpuMeter(pgDir);
+  const sessions0 = await sessions(ctx);
   const n = STEADY_RATE * seconds;
   const t0 = Date.now() + 100;
   const creations: Array<Promise<number>> = [];
@@ -185,24 +178,32 @@ async function steady(ctx: AppContext, platform: MemoryPlatform, seconds: number
   }
   const createMs = percentiles(await Promise.all(creations));
   await waitPublished(ctx, a.accountId, n, 120_000);
-  return { ...(await measure(ctx, platform, a.did, a.accountId, n, t0)), createMs, cpu: cpu() };
+  // Connections opened meanwhile: a pool that lets idle connections go pays a backend start each.
+  const newConnections = (await sessions(ctx)) - sessions0;
+  return { ...(await measure(ctx, platform, a.did, a.accountId, n, t0)), createMs, cpu: cpu(), newConnections };
 }
 
+const cpuPerPost = (cpu: CpuUse, n: number) => Number(((cpu.nodeMs + cpu.postgresMs) / n).toFixed(2));
 const perPost = (cpu: CpuUse, n: number) =>
   `CPU per post: node ${(cpu.nodeMs / n).toFixed(2)} ms, postgres ${(cpu.postgresMs / n).toFixed(2)} ms`;
 
 interface Sizes {
   n: number;
+  /** Size of the reference burst (worker stopped, then started). */
+  refN: number;
   steadySeconds: number;
   /** Which of "burst" and "steady" to run (`--phases steady` to look at one alone). */
   phases: string[];
 }
 
-async function burstFigures(kind: QueueBackendKind, ctx: AppContext, platform: MemoryPlatform, n: number, pgDir: string) {
-  const ref = await pipeline(ctx, platform, n);
+async function burstFigures(kind: QueueBackendKind, ctx: AppContext, platform: MemoryPlatform, sizes: Sizes, pgDir: string) {
+  const n = sizes.n;
+  // The reference is a rate, so a smaller burst measures it as well and keeps the run short.
+  const ref = await pipeline(ctx, platform, sizes.refN);
   console.log(`${kind} pipeline (worker started on a queued burst): ${ref.perSecond} deliveries/s over ${ref.seconds} s (enqueue took ${ref.enqueueSeconds.toFixed(1)} s)`);
-  // Enough lead for the whole burst to be queued before it falls due (twice the time it took above).
-  const leadMs = Math.max(2_000, Math.ceil(ref.enqueueSeconds * 2_000));
+  // Enough lead for the whole burst to be queued before it falls due: twice the rate above
+  // (queueing is slower with a running worker on the same store).
+  const leadMs = Math.max(2_000, Math.ceil(((ref.enqueueSeconds * n) / sizes.refN) * 2_000));
   const b = await withRunningWorker(ctx, () => burst(ctx, platform, n, leadMs, pgDir));
   console.log(`${kind} burst of ${b.n} due at once: drains at ${b.perSecond}/s over ${b.seconds} s; lateness p50 ${b.lateness.p50} p99 ${b.lateness.p99} max ${b.lateness.max} ms (picked up p50 ${b.pickedUp.p50}; queued ${b.marginMs} ms before due); ${perPost(b.cpu, b.n)}`);
   const met = b.perSecond >= ref.perSecond;
@@ -213,17 +214,19 @@ async function burstFigures(kind: QueueBackendKind, ctx: AppContext, platform: M
     figure(`${kind} burst lateness p50`, b.lateness.p50, "ms"),
     figure(`${kind} burst lateness p99`, b.lateness.p99, "ms"),
     figure(`${kind} burst lateness max`, b.lateness.max, "ms"),
+    figure(`${kind} burst CPU per post (node + postgres)`, cpuPerPost(b.cpu, b.n), "ms"),
   ];
   return { figures, details: { pipeline: ref, burst: b, leadMs } };
 }
 
 async function steadyFigures(kind: QueueBackendKind, ctx: AppContext, platform: MemoryPlatform, seconds: number, pgDir: string) {
   const s = await withRunningWorker(ctx, () => steady(ctx, platform, seconds, pgDir));
-  console.log(`${kind} steady ${STEADY_RATE}/s for ${seconds} s: lateness p50 ${s.lateness.p50} p99 ${s.lateness.p99} max ${s.lateness.max} ms (picked up p50 ${s.pickedUp.p50} p99 ${s.pickedUp.p99}); createPost p50 ${s.createMs.p50} p99 ${s.createMs.p99} ms; ${perPost(s.cpu, s.n)}`);
+  console.log(`${kind} steady ${STEADY_RATE}/s for ${seconds} s: lateness p50 ${s.lateness.p50} p99 ${s.lateness.p99} max ${s.lateness.max} ms (picked up p50 ${s.pickedUp.p50} p99 ${s.pickedUp.p99}); createPost p50 ${s.createMs.p50} p99 ${s.createMs.p99} ms; ${perPost(s.cpu, s.n)}; ${s.newConnections} new PostgreSQL connections`);
   const figures = [
     figure(`${kind} steady ${STEADY_RATE}/s lateness p50`, s.lateness.p50, "ms"),
     figure(`${kind} steady ${STEADY_RATE}/s lateness p99`, s.lateness.p99, "ms", { text: `≤ ${STEADY_P99_TARGET_MS}`, met: s.lateness.p99 <= STEADY_P99_TARGET_MS }),
     figure(`${kind} steady ${STEADY_RATE}/s lateness max`, s.lateness.max, "ms"),
+    figure(`${kind} steady CPU per post (node + postgres)`, cpuPerPost(s.cpu, s.n), "ms"),
   ];
   return { figures, details: { steady: s } };
 }
@@ -239,7 +242,7 @@ async function onBackend(kind: QueueBackendKind, services: BenchServices, platfo
     details.clockSkewMs = await clockSkewMs(ctx);
     console.log(`${kind}: clock skew Node − PostgreSQL ${String(details.clockSkewMs)} ms`);
     if (sizes.phases.includes("burst")) {
-      const r = await burstFigures(kind, ctx, platform, sizes.n, services.postgres.dir);
+      const r = await burstFigures(kind, ctx, platform, sizes, services.postgres.dir);
       figures.push(...r.figures);
       Object.assign(details, r.details);
     }
@@ -258,6 +261,7 @@ async function onBackend(kind: QueueBackendKind, services: BenchServices, platfo
 export const runLatenessBench: Bench = async (args) => {
   const sizes: Sizes = {
     n: sizeArg(args, "n", 10_000, 200),
+    refN: Math.min(sizeArg(args, "n", 10_000, 200), sizeArg(args, "ref-n", 3_000, 200)),
     steadySeconds: sizeArg(args, "seconds", 60, 4),
     phases: args.options.get("phases")?.split(",") ?? ["burst", "steady"],
   };

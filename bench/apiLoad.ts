@@ -28,12 +28,14 @@ import { backendsArg, benchContext, benchUser, figure, machine, startBenchServic
 const clientScript = path.join(import.meta.dirname, "apiLoadClient.ts");
 const tsxCli = path.join(import.meta.dirname, "..", "node_modules/tsx/dist/cli.mjs");
 
-/** One autocannon run in a child process (bench/apiLoadClient.ts). */
-function cannon(job: ClientJob): Promise<ClientResult> {
+type Cannon = { probe: ClientResult; amount: number; run: ClientResult };
+
+/** Probe and measured run in one child process (bench/apiLoadClient.ts). */
+function cannon(job: ClientJob): Promise<Cannon> {
   return new Promise((resolve, reject) => {
     execFile(process.execPath, [tsxCli, clientScript, JSON.stringify(job)], { maxBuffer: 1024 * 1024 }, (err, stdout, stderr) => {
       if (err) return reject(new Error(`autocannon failed: ${err.message}\n${stderr}`));
-      resolve(JSON.parse(stdout) as ClientResult);
+      resolve(JSON.parse(stdout) as Cannon);
     });
   });
 }
@@ -78,25 +80,24 @@ async function postsTagged(bench: BenchContext, tag: string): Promise<{ n: numbe
 type CpuMeter = () => { web: number; postgres: number; redis: number };
 
 async function measure(bench: BenchContext, url: string, token: string, accountId: string, connections: number, seconds: number, cpu: CpuMeter): Promise<LoadRun> {
-  const job = { url, token, accountIds: [accountId], scheduledAt: new Date(Date.now() + 3600_000).toISOString(), connections };
   const probeSeconds = Math.max(1, Math.round(seconds / 4));
-  const probe = await cannon({ ...job, tag: `probe-c${connections}`, seconds: probeSeconds });
+  const before = cpu();
+  // The CPU window also covers the probe (same requests, same server): CPU per request is the
+  // same either way, and the client cannot report where one ends without a second process.
+  const { probe, amount, run } = await cannon({ url, token, accountIds: [accountId], scheduledAt: new Date(Date.now() + 3600_000).toISOString(), connections, probeSeconds, seconds });
+  const after = cpu();
   failures(`probe at ${connections} connections`, probe);
+  failures(`${connections} connections`, run);
   // A stopped probe aborts up to `connections` requests in flight: the server may still store them.
   const probed = await postsTagged(bench, `probe-c${connections}`);
   if (probed.n < probe.ok || probed.n > probe.sent || probed.distinct !== probed.n) {
     throw new Error(`api-load probe: ${probed.n} posts (${probed.distinct} distinct) for ${probe.ok} 2xx of ${probe.sent} sent`);
   }
-  const amount = Math.max(connections * 5, Math.round((probe.ok / probe.seconds) * seconds));
-  const before = cpu();
-  const run = await cannon({ ...job, tag: `run-c${connections}`, amount });
-  const after = cpu();
-  const perRequest = (k: keyof typeof before) => Number(((after[k] - before[k]) / run.ok).toFixed(2));
-  failures(`${connections} connections`, run);
   const stored = await postsTagged(bench, `run-c${connections}`);
   if (stored.n !== run.ok || stored.distinct !== stored.n || run.ok !== amount) {
     throw new Error(`api-load: ${stored.n} posts (${stored.distinct} distinct) stored for ${run.ok} 2xx of ${amount} requests`);
   }
+  const perRequest = (k: keyof typeof before) => Number(((after[k] - before[k]) / (probed.n + run.ok)).toFixed(2));
   return {
     connections,
     requests: run.ok,

@@ -2,8 +2,9 @@ import { createRequire } from "node:module";
 
 /**
  * The load generator of bench/apiLoad.ts, run as its own process (so it does not share a
- * CPU-bound event loop with the bench or the server). Argument: a JSON `ClientJob`. Prints
- * one JSON `ClientResult` line. Each request carries a unique text, `${tag} ${n}`, so the
+ * CPU-bound event loop with the bench or the server). Argument: a JSON `ClientJob` (a probe
+ * by duration, then a measured run of a fixed count sized from the probe's rate). Prints one
+ * JSON `{ probe, run, amount }` line of `ClientResult`s. Each request carries a unique text, `${tag} ${n}`, so the
  * bench can tell every stored post apart; the body is built per request (autocannon's own
  * `[<id>]` replacement guesses the Content-Length and breaks with a fixed request count).
  */
@@ -11,11 +12,17 @@ import { createRequire } from "node:module";
 export interface ClientJob {
   url: string;
   token: string;
-  tag: string;
   accountIds: string[];
   scheduledAt: string;
   connections: number;
-  /** Either a fixed number of requests (every response awaited) or a duration. */
+  /** Warm-up and rate probe (texts tagged `probe-c<connections>`), stopped after this long. */
+  probeSeconds: number;
+  /** The measured run (texts tagged `run-c<connections>`) sends about this many seconds of requests. */
+  seconds: number;
+}
+
+interface Phase {
+  tag: string;
   amount?: number;
   seconds?: number;
 }
@@ -45,7 +52,7 @@ type Autocannon = (opts: Record<string, unknown>, done: (err: Error | null, resu
 // autocannon ships no types; this is the one call we make.
 const autocannon = createRequire(import.meta.url)("autocannon") as Autocannon;
 
-function run(job: ClientJob): Promise<ClientResult> {
+function phase(job: ClientJob, p: Phase): Promise<ClientResult> {
   let sent = 0;
   const started = performance.now();
   let lastResponse = started;
@@ -54,7 +61,7 @@ function run(job: ClientJob): Promise<ClientResult> {
       {
         url: job.url,
         connections: job.connections,
-        ...(job.amount ? { amount: job.amount } : { duration: job.seconds ?? 1 }),
+        ...(p.amount ? { amount: p.amount } : { duration: p.seconds ?? 1 }),
         timeout: 10,
         method: "POST",
         headers: { authorization: `Bearer ${job.token}`, "content-type": "application/json" },
@@ -62,7 +69,7 @@ function run(job: ClientJob): Promise<ClientResult> {
           {
             setupRequest: (req: Record<string, unknown>) => {
               sent++;
-              return { ...req, body: JSON.stringify({ text: `${job.tag} ${sent}`, accountIds: job.accountIds, scheduledAt: job.scheduledAt }) };
+              return { ...req, body: JSON.stringify({ text: `${p.tag} ${sent}`, accountIds: job.accountIds, scheduledAt: job.scheduledAt }) };
             },
           },
         ],
@@ -84,6 +91,12 @@ function run(job: ClientJob): Promise<ClientResult> {
     );
     instance.on("response", () => void (lastResponse = performance.now()));
   });
+}
+
+async function run(job: ClientJob) {
+  const probe = await phase(job, { tag: `probe-c${job.connections}`, seconds: job.probeSeconds });
+  const amount = Math.max(job.connections * 5, Math.round((probe.ok / probe.seconds) * job.seconds));
+  return { probe, amount, run: await phase(job, { tag: `run-c${job.connections}`, amount }) };
 }
 
 run(JSON.parse(process.argv[2] ?? "{}") as ClientJob).then(

@@ -127,7 +127,7 @@ async function rawRound(pds: BenchPds, n: number) {
   return { putRecord, createRecord };
 }
 
-async function postMoreRun(services: BenchServices, pds: BenchPds, kind: QueueBackendKind, n: number): Promise<Run> {
+async function postMoreRun(services: BenchServices, pds: BenchPds, kind: QueueBackendKind, n: number, warmUp: number): Promise<Run> {
   const bench = await benchContext(services, kind);
   const { ctx } = bench;
   const db = ctx.database.db;
@@ -136,30 +136,41 @@ async function postMoreRun(services: BenchServices, pds: BenchPds, kind: QueueBa
   const worker = createPostWorker(ctx);
   try {
     const user = await benchUser(ctx);
-    const remote = await pds.createAccount("pm");
     // The path POST /api/accounts takes: log in with the app password, store the sealed session.
-    const { account } = await connectAccount(ctx, user.id, { platform: "bluesky", identifier: remote.handle, appPassword: remote.appPassword, service: pds.url });
+    const connect = async () => {
+      const remote = await pds.createAccount("pm");
+      const { account } = await connectAccount(ctx, user.id, { platform: "bluesky", identifier: remote.handle, appPassword: remote.appPassword, service: pds.url });
+      return { did: remote.did, accountId: account.id };
+    };
     await worker.waitUntilReady();
 
-    const clock = meter(pds);
-    // Clients scheduling posts "now" while the worker already publishes the first ones.
-    await pool(n, CONCURRENCY, (i) => createPost(ctx, user.id, { text: `bench post ${i}`, accountIds: [account.id] }));
-    const deadline = clock.start + 60_000 + n * 200;
-    for (;;) {
-      const row = (await db.execute(sql`
-        SELECT count(*) FILTER (WHERE status = 'published')::int AS published,
-               count(*) FILTER (WHERE status = 'failed')::int AS failed,
-               (extract(epoch FROM max(published_at)) * 1000)::float8 AS last
-        FROM deliveries`)).rows[0] as { published: number; failed: number; last: number | null };
-      if (row.failed > 0) throw new Error(`PostMore on ${kind}: ${row.failed} deliveries failed`);
-      if (row.published >= n) {
-        const run = clock.end(n, row.last ?? Date.now());
-        await expectPosts(pds, remote.did, n, `PostMore on ${kind}`);
-        return run;
+    /** Schedules `count` posts "now" (while the worker already publishes the first ones) and waits for all; answers the last publish time. */
+    const burst = async (accountId: string, count: number): Promise<number> => {
+      await pool(count, CONCURRENCY, (i) => createPost(ctx, user.id, { text: `bench post ${i}`, accountIds: [accountId] }));
+      const deadline = Date.now() + 60_000 + count * 200;
+      for (;;) {
+        const row = (await db.execute(sql`
+          SELECT count(*) FILTER (WHERE status = 'published')::int AS published,
+                 count(*) FILTER (WHERE status = 'failed')::int AS failed,
+                 (extract(epoch FROM max(published_at)) * 1000)::float8 AS last
+          FROM deliveries WHERE account_id = ${accountId}`)).rows[0] as { published: number; failed: number; last: number | null };
+        if (row.failed > 0) throw new Error(`PostMore on ${kind}: ${row.failed} deliveries failed`);
+        if (row.published >= count) return row.last ?? Date.now();
+        if (Date.now() > deadline) throw new Error(`PostMore on ${kind}: only ${row.published} of ${count} published in time`);
+        await sleep(100);
       }
-      if (Date.now() > deadline) throw new Error(`PostMore on ${kind}: only ${row.published} of ${n} published in time`);
-      await sleep(100);
-    }
+    };
+
+    // Warm PostMore's own code (JIT, pools) as the raw client was warmed, on an account of its own.
+    const warm = await connect();
+    await burst(warm.accountId, warmUp);
+    await expectPosts(pds, warm.did, warmUp, `PostMore warm-up on ${kind}`);
+
+    const measured = await connect();
+    const clock = meter(pds);
+    const run = clock.end(n, await burst(measured.accountId, n));
+    await expectPosts(pds, measured.did, n, `PostMore on ${kind}`);
+    return run;
   } finally {
     await worker.close();
     await getPostQueue(ctx).close();
@@ -191,7 +202,7 @@ export const runPdsEndToEndBench: Bench = async (args) => {
     const rounds = [await rawRound(pds, n)];
     const postMore: Partial<Record<QueueBackendKind, { run: Run; put: number; create: number }>> = {};
     for (const kind of backends) {
-      const run = await postMoreRun(services, pds, kind, n);
+      const run = await postMoreRun(services, pds, kind, n, warmUp);
       const before = rounds[rounds.length - 1]!;
       const after = await rawRound(pds, n);
       rounds.push(after);
@@ -221,6 +232,7 @@ export const runPdsEndToEndBench: Bench = async (args) => {
       details: {
         n,
         concurrency: CONCURRENCY,
+        warmUp: `${warmUp} untimed writes of each kind on the PDS and ${warmUp} untimed PostMore posts per backend (own accounts) first`,
         order: "raw round (putRecord, createRecord), then per backend: PostMore, raw round; each PostMore run vs the mean of the rounds around it",
         accounts: "a fresh PDS account per run (every run starts with an empty repo)",
         pds: `@atproto/dev-env TestNetworkNoAppView (SQLite), ${pdsMode === "inline" ? "in the bench process" : "in a child process"}`,

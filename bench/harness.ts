@@ -9,6 +9,7 @@ import { createAppContext, setAppContext, type AppContext } from "@/app/lib/cont
 import type { QueueBackendSettings } from "@/app/lib/queues/backend";
 import { startTestPostgres, type RunningPostgres } from "@/test/helpers/embeddedPg";
 import { startTestRedis } from "@/test/helpers/redis";
+import { cpuMeter } from "./cpuMeter";
 import { freshDatabase } from "./database";
 
 /**
@@ -163,81 +164,6 @@ export function writeJson(name: string, data: unknown): string {
   return file;
 }
 
-/** CPU time (ms) of a process and its direct children, from /proc (Linux clock ticks = 10 ms). */
-function processTreeCpuMs(rootPid: number): number {
-  let ticks = 0;
-  for (const entry of fs.readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
-      // Fields after the command name "(…)": state ppid … utime(14) stime(15).
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      const pid = Number(entry);
-      if (pid === rootPid || Number(fields[1]) === rootPid) ticks += Number(fields[11]) + Number(fields[12]);
-    } catch {
-      // the process ended while we read
-    }
-  }
-  return ticks * 10;
-}
-
-function pidWithArg(arg: string): number | undefined {
-  for (const entry of fs.readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const cmd = fs.readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0");
-      if (cmd.includes(arg) && path.basename(cmd[0] ?? "").startsWith("postgres")) return Number(entry);
-    } catch {
-      // gone
-    }
-  }
-  return undefined;
-}
-
-export interface CpuUse {
-  nodeMs: number;
-  postgresMs: number;
-  redisMs: number;
-  totalMs: number;
-}
-
-/**
- * CPU spent by this process, the benchmark's PostgreSQL cluster and its Redis between start()
- * and stop(). Divided by the jobs done it is a cost per job that holds up on a loaded machine,
- * where wall-clock throughput mostly measures who else is running.
- */
-export function cpuMeter(services: BenchServices) {
-  const postgresPid = pidWithArg(services.postgres.dir);
-  const redisCpu = async (): Promise<number> => {
-    if (!services.redis) return 0;
-    const { Redis } = await import("ioredis");
-    const client = new Redis({ host: "127.0.0.1", port: await services.redis.getPort(), lazyConnect: true });
-    try {
-      const info = await client.info("cpu");
-      const get = (k: string) => Number(info.match(new RegExp(`${k}:([\\d.]+)`))?.[1] ?? 0);
-      return (get("used_cpu_user") + get("used_cpu_sys")) * 1000;
-    } finally {
-      client.disconnect();
-    }
-  };
-  const read = async () => {
-    const node = process.cpuUsage();
-    return { node: (node.user + node.system) / 1000, postgres: postgresPid ? processTreeCpuMs(postgresPid) : 0, redis: await redisCpu() };
-  };
-  let before: Awaited<ReturnType<typeof read>> | undefined;
-  return {
-    async start() {
-      before = await read();
-    },
-    async stop(): Promise<CpuUse> {
-      const after = await read();
-      const b = before ?? after;
-      const use = { nodeMs: after.node - b.node, postgresMs: after.postgres - b.postgres, redisMs: after.redis - b.redis };
-      return { ...use, totalMs: Math.round(use.nodeMs + use.postgresMs + use.redisMs) };
-    },
-  };
-}
-
 /**
  * `--profile`: a V8 CPU profile of just the measured phase (not start-up or data loading),
  * written next to the results; open it in Chrome DevTools or summarise it with a script.
@@ -275,4 +201,9 @@ export async function topStatements(ctx: AppContext, opts: { reset?: boolean } =
      FROM pg_stat_statements ORDER BY total_plan_time + total_exec_time DESC LIMIT 10`,
   );
   return rows.map((r) => `${r.calls} calls, plan ${r.plan_ms} ms, exec ${r.exec_ms} ms: ${r.query}`);
+}
+
+/** CPU of this process, the services' PostgreSQL and (when running) Redis from now on; see cpuMeter.ts. */
+export async function benchCpuMeter(services: BenchServices) {
+  return cpuMeter({ postgresDir: services.postgres.dir, redisPort: services.redis ? await services.redis.getPort() : undefined });
 }

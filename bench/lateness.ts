@@ -155,7 +155,7 @@ async function burst(ctx: AppContext, platform: MemoryPlatform, n: number, leadM
   const marginMs = due - Date.now();
   if (marginMs < 0) throw new Error(`the burst was not queued before it fell due (${-marginMs} ms late): raise the lead time`);
   // CPU from the moment the burst is queued: the drain alone (plus the idle wait before it).
-  const cpu = cpuMeter(pgDir);
+  const cpu = cpuMeter({ postgresDir: pgDir });
   await waitPublished(ctx, a.accountId, n, 600_000 + leadMs);
   return { ...(await measure(ctx, platform, a.did, a.accountId, n, due)), marginMs, cpu: cpu() };
 }
@@ -163,7 +163,7 @@ async function burst(ctx: AppContext, platform: MemoryPlatform, n: number, leadM
 /** STEADY_RATE posts/s for `seconds` through createPost, each due 1–2 s after it is created. */
 async function steady(ctx: AppContext, platform: MemoryPlatform, seconds: number, pgDir: string): Promise<Phase & { createMs: Percentiles; cpu: CpuUse; newConnections: number }> {
   const a = await newAccount(ctx);
-  const cpu = cpuMeter(pgDir);
+  const cpu = cpuMeter({ postgresDir: pgDir });
   const sessions0 = await sessions(ctx);
   const n = STEADY_RATE * seconds;
   const t0 = Date.now() + 100;

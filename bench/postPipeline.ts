@@ -4,13 +4,14 @@ import { newRecordKeys } from "@/app/lib/api/bluesky/tid";
 import type { QueueBackendKind } from "@/app/lib/config";
 import type { AppContext } from "@/app/lib/context";
 import { deliveries, posts } from "@/app/lib/db/schema";
-import { addPostsToQueue, getPostQueue, initPostQueue } from "@/app/lib/queues/postQueue";
+import { addPostsToQueue, COMPLETED_POST_JOBS_KEPT, getPostQueue, initPostQueue } from "@/app/lib/queues/postQueue";
 import { createPostWorker } from "@/app/lib/queues/worker";
 import { createMemoryPlatform, insertMemoryAccount, type MemoryPlatform } from "@/test/helpers/memoryPlatform";
+import type { CpuUse } from "./cpuMeter";
 import {
   backendsArg,
   benchContext,
-  cpuMeter,
+  benchCpuMeter,
   benchUser,
   figure,
   machine,
@@ -23,7 +24,6 @@ import {
   topStatements,
   type Bench,
   type BenchServices,
-  type CpuUse,
   type Figure,
   type Percentiles,
   type PgProfile,
@@ -38,6 +38,7 @@ import {
  */
 
 const INSERT_CHUNK = 500;
+const SETTINGS_N = 3_000;
 
 export interface BurstRun {
   jobsPerSecond: number;
@@ -69,16 +70,16 @@ export async function rawBurst(ctx: AppContext, services: BenchServices, n: numb
     const chunk = Array.from({ length: Math.min(INSERT_CHUNK, n - i) }, (_, k) => ({
       name: "noop",
       data: { i: i + k },
-      opts: { jobId: `raw-${i + k}`, removeOnComplete: { count: 1000 } },
+      // The same retention as PostMore's jobs: the comparison is about the work per job.
+      opts: { jobId: `raw-${i + k}`, removeOnComplete: COMPLETED_POST_JOBS_KEPT },
     }));
     await queue.addBulk(chunk);
   }
-  const meter = cpuMeter(services);
-  await meter.start();
+  const meter = await benchCpuMeter(services);
   const start = Date.now();
   void worker.run();
   while (finishes.length < n) await sleep(20);
-  const cpu = await meter.stop();
+  const cpu = meter();
   await worker.close();
   await queue.obliterate({ force: true });
   await queue.close();
@@ -115,12 +116,11 @@ export async function preparePipelineBurst(ctx: AppContext, services: BenchServi
     const worker = createPostWorker(ctx, { autorun: false });
     let completed = 0;
     worker.on("completed", () => void completed++);
-    const meter = cpuMeter(services);
-    await meter.start();
+    const meter = await benchCpuMeter(services);
     const start = Date.now();
     void worker.run();
     while (completed < n) await sleep(20);
-    const cpu = await meter.stop();
+    const cpu = meter();
     await worker.close();
     const rows = await db.execute(sql`SELECT extract(epoch FROM published_at) * 1000 AS t FROM deliveries
       WHERE status = 'published' AND account_id = ${account.id}`);
@@ -167,8 +167,11 @@ export const runPostPipelineBench: Bench = async (args) => {
           try {
             initPostQueue(bench.ctx);
             const label = `${v.backend}, concurrency ${v.concurrency}, PostgreSQL ${pg}`;
-            const raw = await profilePhase(args, `raw ${label}`, () => rawBurst(bench.ctx, services, n, v.concurrency));
-            const drain = await preparePipelineBurst(bench.ctx, services, platform, n);
+            // The settings comparison runs a smaller burst: it is about the ratio between settings, and
+            // a durable BullMQ-on-PostgreSQL burst of 10,000 alone would take minutes.
+            const size = pg === "fsync-off" ? n : Math.min(n, SETTINGS_N);
+            const raw = await profilePhase(args, `raw ${label}`, () => rawBurst(bench.ctx, services, size, v.concurrency));
+            const drain = await preparePipelineBurst(bench.ctx, services, platform, size);
             if (pgStats) await topStatements(bench.ctx, { reset: true });
             const full = await profilePhase(args, `pipeline ${label}`, drain);
             if (pgStats) console.log(`PostgreSQL's costliest statements while draining:\n  ${(await topStatements(bench.ctx)).join("\n  ")}`);
@@ -182,7 +185,7 @@ export const runPostPipelineBench: Bench = async (args) => {
             const target = v.concurrency === 5 && pg === "fsync-off" ? { text: "≥ 0.5", met: r >= 0.5 } : undefined;
             figures.push(figure(`ratio pipeline/raw, ${label}`, r, "", target));
             figures.push(figure(`CPU per job raw/pipeline, ${label}`, ratio(raw.cpuUsPerJob, full.cpuUsPerJob), ""));
-            runs.push({ ...v, raw, pipeline: full, ratio: r, loadAverage: machine().loadAverage });
+            runs.push({ ...v, n: size, raw, pipeline: full, ratio: r, loadAverage: machine().loadAverage });
             await getPostQueue(bench.ctx).close();
           } finally {
             await bench.close();

@@ -35,6 +35,15 @@ export function getPostQueue(ctx: AppContext = getAppContext()): Queue<PostJobDa
 /** BullMQ job ids may not contain ':'; a delivery id (uuid) never does, and it makes add() idempotent. */
 export const postJobId = (deliveryId: string) => `delivery-${deliveryId}`;
 
+/**
+ * Completed jobs are kept for an hour (the deliveries and delivery_attempts tables are the
+ * history users see). By age, not by count: a count makes BullMQ's PostgreSQL backend run a
+ * "keep the newest N" delete on every completion, measured at 1–1.8 ms of server time per job.
+ * Failed jobs: the seed's 1000 entries.
+ */
+export const COMPLETED_POST_JOBS_KEPT = { age: 3600 };
+export const FAILED_POST_JOBS_KEPT = { count: 1000 };
+
 function jobOptions(ctx: AppContext, deliveryId: string, scheduledAt: Date): JobsOptions {
   const retryDelayMs = options.get(ctx)?.retryDelayMs ?? 5_000;
   return {
@@ -44,8 +53,8 @@ function jobOptions(ctx: AppContext, deliveryId: string, scheduledAt: Date): Job
     // that failed together does not retry together.
     attempts: 4,
     backoff: { type: "exponential", delay: retryDelayMs, jitter: 0.5 },
-    removeOnComplete: { count: 1000, age: 24 * 3600 },
-    removeOnFail: { count: 1000 },
+    removeOnComplete: COMPLETED_POST_JOBS_KEPT,
+    removeOnFail: FAILED_POST_JOBS_KEPT,
   };
 }
 

@@ -1,4 +1,4 @@
-import { and, eq, isNull } from "drizzle-orm";
+import { and, eq, isNull, sql } from "drizzle-orm";
 import type { Db } from "../client";
 import { apiTokens, users, type User } from "../schema";
 
@@ -12,13 +12,22 @@ export async function insertApiToken(
   return row;
 }
 
-export async function findUserByTokenHash(db: Db, tokenHash: string): Promise<User | undefined> {
-  const rows = await db
+// Every API request runs this: built once per database handle and sent as a named prepared
+// statement (Drizzle building it per request cost ~1 ms of CPU, twice the query's own cost).
+const prepareUserByTokenHash = (db: Db) =>
+  db
     .select({ user: users })
     .from(apiTokens)
     .innerJoin(users, eq(users.id, apiTokens.userId))
-    .where(and(eq(apiTokens.tokenHash, tokenHash), isNull(apiTokens.revokedAt)))
-    .limit(1);
+    .where(and(eq(apiTokens.tokenHash, sql.placeholder("tokenHash")), isNull(apiTokens.revokedAt)))
+    .limit(1)
+    .prepare("find_user_by_token_hash");
+const userByTokenHash = new WeakMap<Db, ReturnType<typeof prepareUserByTokenHash>>();
+
+export async function findUserByTokenHash(db: Db, tokenHash: string): Promise<User | undefined> {
+  let query = userByTokenHash.get(db);
+  if (!query) userByTokenHash.set(db, (query = prepareUserByTokenHash(db)));
+  const rows = await query.execute({ tokenHash });
   return rows[0]?.user;
 }
 

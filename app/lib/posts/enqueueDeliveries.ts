@@ -1,6 +1,6 @@
 import type { AppContext } from "../context";
 import { logger } from "../logger";
-import { addPostsToQueue, addPostToQueue, removePostJob, reschedulePostJob } from "../queues/postQueue";
+import { addPostsToQueue, removePostJob, reschedulePostJob } from "../queues/postQueue";
 
 const log = logger("posts");
 
@@ -25,11 +25,7 @@ async function bounded(what: string, work: () => Promise<unknown>, context: Reco
 }
 
 export function enqueueDeliveries(ctx: AppContext, items: Array<{ deliveryId: string; scheduledAt: Date }>): Promise<boolean> {
-  const [only] = items;
-  // One delivery (the usual post) is one plain add: addBulk wraps it in a pipeline and a
-  // bulk job builder, which cost the API ~0.25 ms of CPU per request for nothing.
-  const add = items.length === 1 && only ? () => addPostToQueue({ deliveryId: only.deliveryId }, only.scheduledAt, ctx) : () => addPostsToQueue(items, ctx);
-  return bounded("enqueueing", add, { deliveryIds: items.map((i) => i.deliveryId) });
+  return bounded("enqueueing", () => addPostsToQueue(items, ctx), { deliveryIds: items.map((i) => i.deliveryId) });
 }
 
 export function rescheduleDeliveries(ctx: AppContext, items: Array<{ deliveryId: string; scheduledAt: Date }>): Promise<boolean> {

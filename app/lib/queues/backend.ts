@@ -63,21 +63,6 @@ function quietErrors<T extends { on(event: "error", listener: (err: Error) => vo
   return emitter;
 }
 
-/**
- * On PostgreSQL, BullMQ's addBulk creates and drops two temporary tables per call (catalog
- * writes on every call): measured here at ~25 ms of server time for a one-job batch against
- * ~1.5 ms for add(), which made it the largest cost of scheduling a post. A batch of one
- * job goes through add() instead: one insert either way, so it is just as atomic.
- */
-function oneJobBulkAsAdd<D>(queue: Queue<D>): Queue<D> {
-  const addBulk = queue.addBulk.bind(queue);
-  queue.addBulk = async (jobs) => {
-    const [only] = jobs;
-    return jobs.length === 1 && only ? [await queue.add(only.name, only.data, only.opts)] : addBulk(jobs);
-  };
-  return queue;
-}
-
 export function createQueueBackend(settings: QueueBackendSettings): QueueBackend {
   // One telemetry object per backend; off by default (no spans, no overhead).
   const telemetry = settings.tracing ? { telemetry: new BullMQOtel({ tracerName: "postmore", version: "1" }) } : {};
@@ -88,7 +73,7 @@ export function createQueueBackend(settings: QueueBackendSettings): QueueBackend
     return {
       kind: "postgres",
       createQueue: <D>(name: string, opts: Omit<QueueOptions, "connection"> = {}) =>
-        quietErrors(oneJobBulkAsAdd(new Queue(name, { ...telemetry, ...opts, connection }, createPostgresBackend) as unknown as Queue<D>), name),
+        quietErrors(new Queue(name, { ...telemetry, ...opts, connection }, createPostgresBackend) as unknown as Queue<D>, name),
       createWorker: <D>(name: string, processor: Processor<D>, opts: Omit<WorkerOptions, "connection"> = {}) =>
         quietErrors(
           new Worker(name, processor, { ...telemetry, ...opts, connection }, createPostgresBackend) as unknown as Worker<D>,

@@ -71,12 +71,22 @@ export async function addPostToQueue(
   return getPostQueue(ctx).add(PUBLISH_JOB, data, jobOptions(ctx, data.deliveryId, scheduledAt));
 }
 
-/** Many deliveries at once (one round trip on Redis). */
+/**
+ * Many deliveries at once (one round trip on Redis). One delivery — the usual post — is a
+ * plain add: on PostgreSQL BullMQ's addBulk builds and drops two temporary tables per call
+ * (~25 ms of server time against ~1.5 ms for add), and on Redis it costs a pipeline and a bulk
+ * job builder for nothing. One insert either way, so just as atomic.
+ */
 export async function addPostsToQueue(
   items: Array<{ deliveryId: string; scheduledAt: Date }>,
   ctx: AppContext = getAppContext(),
 ): Promise<void> {
-  if (items.length === 0) return;
+  const [only] = items;
+  if (!only) return;
+  if (items.length === 1) {
+    await addPostToQueue({ deliveryId: only.deliveryId }, only.scheduledAt, ctx);
+    return;
+  }
   await getPostQueue(ctx).addBulk(
     items.map((i) => ({ name: PUBLISH_JOB, data: { deliveryId: i.deliveryId }, opts: jobOptions(ctx, i.deliveryId, i.scheduledAt) })),
   );

@@ -1,9 +1,9 @@
 import { fork } from "node:child_process";
-import fs from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import type { PdsRecord, TestAccount } from "@/test/helpers/pds";
+import { allPids, cpuOf, stat } from "./procCpu";
 
 /** The part of test/helpers/pds.ts the benchmark uses, with the PDS in a child process (bench/pdsChild.ts). */
 export interface RemotePds {
@@ -52,31 +52,18 @@ export async function startPdsProcess(): Promise<RemotePds> {
   };
 }
 
-function stat(pid: number): { ppid: number; cpuMs: number } | undefined {
-  try {
-    const text = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-    // The fields after the command name (which may hold spaces): ppid is 4th, utime 14th, stime 15th.
-    const f = text.slice(text.lastIndexOf(")") + 2).split(" ");
-    return { ppid: Number(f[1]), cpuMs: (Number(f[11]) + Number(f[12])) * 10 }; // USER_HZ is 100
-  } catch {
-    return undefined; // exited meanwhile
-  }
-}
-
 /** CPU milliseconds (user + system) a process has used so far, from /proc (Linux). */
-export function processCpuMs(pid: number): number {
-  return stat(pid)?.cpuMs ?? 0;
-}
+export const processCpuMs = (pid: number): number => cpuOf(pid);
 
 /**
  * CPU milliseconds used so far by every descendant of `root` except the `exclude` subtree:
  * the PostgreSQL cluster and redis-server the bench started (not the PDS process).
  */
 export function descendantsCpuMs(root: number, exclude: number): number {
-  const all = new Map<number, { ppid: number; cpuMs: number }>();
-  for (const name of fs.readdirSync("/proc")) {
-    const s = /^\d+$/.test(name) ? stat(Number(name)) : undefined;
-    if (s) all.set(Number(name), s);
+  const all = new Map<number, { ppid: number; own: number }>();
+  for (const pid of allPids()) {
+    const s = stat(pid);
+    if (s) all.set(pid, s);
   }
   const within = (pid: number): boolean => {
     for (let p = pid; p > 1; p = all.get(p)?.ppid ?? 0) {
@@ -86,6 +73,6 @@ export function descendantsCpuMs(root: number, exclude: number): number {
     return false;
   };
   let total = 0;
-  for (const [pid, s] of all) if (pid !== root && within(pid)) total += s.cpuMs;
+  for (const [pid, s] of all) if (pid !== root && within(pid)) total += s.own;
   return total;
 }

@@ -16,7 +16,7 @@ interface Stat {
   children: number;
 }
 
-function stat(pid: number): Stat | undefined {
+export function stat(pid: number): Stat | undefined {
   try {
     const text = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
     // Fields after the command (which may hold spaces) start after its closing parenthesis.
@@ -27,7 +27,7 @@ function stat(pid: number): Stat | undefined {
   }
 }
 
-const allPids = () => fs.readdirSync("/proc").filter((d) => /^\d+$/.test(d)).map(Number);
+export const allPids = () => fs.readdirSync("/proc").filter((d) => /^\d+$/.test(d)).map(Number);
 
 /** CPU ms of a process alone. */
 export const cpuOf = (pid: number | undefined): number => (pid ? (stat(pid)?.own ?? 0) : 0);

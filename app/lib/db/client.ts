@@ -10,13 +10,9 @@ export interface Database {
   close(): Promise<void>;
 }
 
-/**
- * One pool per process, sized for a 2-core machine by default. Named prepared statements
- * (only the post worker's publish lane has one) keep one generic plan per connection instead
- * of being planned again on every call; unnamed queries (drizzle's) are planned per call as usual.
- */
+/** One pool per process, sized for a 2-core machine by default. */
 export function createDatabase(url: string, opts: { max?: number } = {}): Database {
-  const pool = new pg.Pool({ connectionString: url, max: opts.max ?? 10, options: "-c plan_cache_mode=force_generic_plan" });
+  const pool = new pg.Pool({ connectionString: url, max: opts.max ?? 10 });
   // An idle client losing its server (PostgreSQL restart) must not crash the process.
   pool.on("error", () => {});
   const db = drizzle(pool, { schema });

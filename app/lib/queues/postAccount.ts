@@ -3,7 +3,7 @@ import { openCredentials } from "../accounts/publicAccount";
 import { ensureFreshSession, REFRESH_MARGIN_MS, refreshAccountSession } from "../accounts/refresh";
 import { markAccountDisabled, markAccountNeedsReauth } from "../accounts/service";
 import type { AppContext } from "../context";
-import type { ClaimedDelivery } from "../db/queries/publishBatches";
+import type { ClaimedDelivery } from "../db/queries/deliveries";
 
 /**
  * The post worker's view of accounts: always through the token-refresh module, so every

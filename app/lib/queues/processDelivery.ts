@@ -3,8 +3,14 @@ import type { PublishResult } from "../api/platform";
 import { AuthPlatformError } from "../api/platformErrors";
 import { getPlatformService } from "../api/services/apiManager";
 import type { AppContext } from "../context";
-import { deliveryState, failMissedDelivery, recordAttempt, refreshPostStatus } from "../db/queries/deliveries";
-import { claimDelivery, type ClaimedDelivery } from "../db/queries/publishBatches";
+import {
+  claimDelivery,
+  deliveryState,
+  failMissedDelivery,
+  recordAttempt,
+  refreshPostStatus,
+  type ClaimedDelivery,
+} from "../db/queries/deliveries";
 import { logger } from "../logger";
 import { segmentsOf } from "../posts/segments";
 import { classifyFailure, delayUntil, isFinalAttempt, unrecoverable, waitForRateLimit } from "./jobErrors";

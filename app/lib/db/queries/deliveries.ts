@@ -1,21 +1,113 @@
 import { sql } from "drizzle-orm";
+import type { Pool } from "pg";
 import type { Db } from "../client";
-import { recordPublishedAlone } from "./publishBatches";
+import type { PostContentJson } from "./posts";
 
 /**
  * The post worker's SQL. Each step of a publish is one statement where it can be, because
- * at concurrency 5 the round trips are the pipeline's cost; the two every publish runs are
- * batched across jobs in publishBatches.ts.
+ * at concurrency 5 the round trips are the pipeline's cost.
  */
 
 export type DeliveryStatus = "pending" | "publishing" | "published" | "failed" | "cancelled";
 export type AttemptOutcome = "published" | "already_published" | "retry" | "rate_limited" | "failed";
+
+export interface ClaimedDelivery {
+  id: string;
+  postId: string;
+  accountId: string;
+  accountStatus: string;
+  accountHandle: string;
+  accountDid: string;
+  accountService: string;
+  /** Sealed (encrypted) credentials, opened only when the token is fresh enough to use as is. */
+  accountCredentials: string;
+  accessExpiresAt: Date | null;
+  platform: "bluesky";
+  rkeys: string[];
+  recordCreatedAt: Date;
+  attempt: number;
+  text: string;
+  content: PostContentJson;
+  /** Deliveries of the same post (1 = the post status follows this delivery alone). */
+  siblings: number;
+}
 
 type Row = Record<string, unknown>;
 
 async function rows(db: Db, query: ReturnType<typeof sql>): Promise<Row[]> {
   const res = await db.execute(query);
   return res.rows as Row[];
+}
+
+/**
+ * The two statements every publish runs go through named prepared statements: PostgreSQL
+ * parses and plans them once per connection instead of once per job (planning the claim
+ * costs about as much as running it).
+ */
+async function prepared(db: Db, name: string, text: string, values: unknown[]): Promise<Row[]> {
+  // drizzle() keeps the pg Pool it was given as $client (its type just does not say so).
+  const client = (db as Db & { $client?: Pool }).$client;
+  if (!client) throw new Error("the database handle has no pg client to prepare statements on");
+  const res = await client.query<Row>({ name, text, values });
+  return res.rows;
+}
+
+const CLAIM_SQL = `
+  WITH claimed AS (
+    UPDATE deliveries d SET status = 'publishing', attempts = d.attempts + 1, updated_at = now()
+    WHERE d.id = $1
+      AND d.status IN ('pending', 'publishing')
+      AND d.scheduled_at <= now() + interval '2 seconds'
+      AND NOT (d.status = 'pending' AND d.scheduled_at < now() - make_interval(hours => $2::int))
+    RETURNING d.id, d.post_id, d.account_id, d.rkeys, d.rkey, d.record_created_at, d.attempts
+  ), post_status AS (
+    UPDATE posts SET status = 'publishing', updated_at = now()
+    WHERE id = (SELECT post_id FROM claimed) AND status = 'scheduled'
+  )
+  SELECT c.id, c.post_id, c.account_id, c.rkeys, c.rkey, c.record_created_at, c.attempts,
+         p.text, p.content, a.status AS account_status, a.handle, a.platform,
+         a.did, a.service, a.credentials, a.access_expires_at,
+         (SELECT count(*) FROM deliveries s WHERE s.post_id = c.post_id)::int AS siblings
+  FROM claimed c JOIN posts p ON p.id = c.post_id JOIN social_accounts a ON a.id = c.account_id`;
+
+/** A single-account post's delivery published: delivery, history row and post status in one statement. */
+const PUBLISHED_ALONE_SQL = `
+  WITH d AS (
+    UPDATE deliveries SET status = 'published', remote_uri = $2, remote_cid = $3,
+      published_at = coalesce(published_at, now()), last_error = NULL, updated_at = now()
+    WHERE id = $1 RETURNING id
+  ), ins AS (
+    INSERT INTO delivery_attempts (delivery_id, attempt, outcome, error, started_at) VALUES ($1, $4, $5, NULL, $6)
+  )
+  UPDATE posts SET status = 'published', updated_at = now() WHERE id = $7 AND EXISTS (SELECT 1 FROM d)`;
+
+/**
+ * Marks a due delivery `publishing` (counting the attempt) and returns everything the
+ * publish needs. Undefined when it is not due, already settled, missed, or gone: the caller
+ * asks `deliveryState` why.
+ */
+export async function claimDelivery(db: Db, deliveryId: string, missedAfterHours: number): Promise<ClaimedDelivery | undefined> {
+  const [r] = await prepared(db, "postmore_claim_delivery", CLAIM_SQL, [deliveryId, missedAfterHours]);
+  if (!r) return undefined;
+  const rkeys = (r.rkeys as string[]).length > 0 ? (r.rkeys as string[]) : [r.rkey as string];
+  return {
+    id: r.id as string,
+    postId: r.post_id as string,
+    accountId: r.account_id as string,
+    accountStatus: r.account_status as string,
+    accountHandle: r.handle as string,
+    accountDid: r.did as string,
+    accountService: r.service as string,
+    accountCredentials: r.credentials as string,
+    accessExpiresAt: r.access_expires_at ? new Date(r.access_expires_at as string | Date) : null,
+    platform: r.platform as "bluesky",
+    rkeys,
+    recordCreatedAt: new Date(r.record_created_at as string | Date),
+    attempt: r.attempts as number,
+    text: r.text as string,
+    content: (r.content ?? {}) as PostContentJson,
+    siblings: r.siblings as number,
+  };
 }
 
 export interface DeliveryState {
@@ -101,8 +193,16 @@ export async function recordAttempt(db: Db, a: AttemptResult): Promise<void> {
       : sql`UPDATE deliveries SET last_error = ${error}, updated_at = now() WHERE id = ${a.deliveryId} RETURNING id`;
   const insertAttempt = sql`INSERT INTO delivery_attempts (delivery_id, attempt, outcome, error, started_at)
     VALUES (${a.deliveryId}, ${a.attempt}, ${a.outcome}, ${error}, ${a.startedAt.toISOString()})`;
-  if (settled === "published" && a.siblings <= 1 && (a.outcome === "published" || a.outcome === "already_published")) {
-    await recordPublishedAlone(db, { deliveryId: a.deliveryId, remote: a.remote, attempt: a.attempt, outcome: a.outcome, startedAt: a.startedAt });
+  if (settled === "published" && a.siblings <= 1) {
+    await prepared(db, "postmore_published_alone", PUBLISHED_ALONE_SQL, [
+      a.deliveryId,
+      a.remote?.uri ?? null,
+      a.remote?.cid ?? null,
+      a.attempt,
+      a.outcome,
+      a.startedAt,
+      a.postId,
+    ]);
     return;
   }
   if (settled && a.siblings <= 1) {

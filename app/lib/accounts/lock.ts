@@ -19,7 +19,9 @@ import { logger } from "../logger";
 const log = logger("account-lock");
 
 /** Namespace for the two-key advisory lock form, so our keys never collide with anyone else's. */
-const ACCOUNT_LOCK_NAMESPACE = 0x504d0001;
+export const ACCOUNT_LOCK_NAMESPACE = 0x504d0001;
+/** The advisory-lock key of one account (the transaction-level fast path in refresh.ts uses the same). */
+export const accountLockKey = (accountId: string) => `account-${accountId}`;
 const DEFAULT_WAIT_MS = 30_000;
 const POLL_MIN_MS = 10;
 const POLL_MAX_MS = 200;
@@ -167,5 +169,5 @@ export function withAccountLock<T>(
   fn: () => Promise<T>,
   opts: LockOptions = {},
 ): Promise<T> {
-  return withAdvisoryLock(ctx, `account-${accountId}`, fn, opts);
+  return withAdvisoryLock(ctx, accountLockKey(accountId), fn, opts);
 }

@@ -13,7 +13,8 @@ import {
 import { updateAccountSession, type AccountSessionValues } from "../db/queries/accounts";
 import { notFound } from "../errors";
 import { logger } from "../logger";
-import { withAccountLock } from "./lock";
+// The fast path takes the same advisory lock as withAccountLock (same two keys), so each excludes the other.
+import { ACCOUNT_LOCK_NAMESPACE, accountLockKey, withAccountLock } from "./lock";
 import { assertAccountId, openCredentials, sealCredentials } from "./publicAccount";
 import { loadPlatformAccount, markAccountDisabled, markAccountNeedsReauth, recordAccountError } from "./service";
 
@@ -36,9 +37,6 @@ const log = logger("token-refresh");
 /** Refresh when the access token has less than this left (Bluesky access tokens last 2 h). */
 export const REFRESH_MARGIN_MS = 5 * 60_000;
 
-/** The advisory lock withAccountLock takes (accounts/lock.ts): the same two keys, so each excludes the other. */
-const ACCOUNT_LOCK_NAMESPACE = 0x504d0001;
-const accountLockKey = (accountId: string) => `account-${accountId}`;
 
 export type RefreshedAccount = Awaited<ReturnType<typeof loadPlatformAccount>>;
 

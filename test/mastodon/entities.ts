@@ -71,7 +71,7 @@ export function accountJson(base: string, user: UserRecord) {
 export function credentialAccountJson(base: string, user: UserRecord) {
   return {
     ...accountJson(base, user),
-    source: { privacy: "public", sensitive: false, language: "", note: "", fields: [], follow_requests_count: 0 },
+    source: { privacy: "public", sensitive: false, language: "en", note: "", fields: [], follow_requests_count: 0, indexable: true, discoverable: true, hide_collections: false },
     role: { id: "-99", name: "", permissions: "0", color: "", highlighted: false },
   };
 }

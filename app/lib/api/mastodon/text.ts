@@ -17,9 +17,7 @@ const REMOTE_MENTION_RE = /(^|[^\p{L}\p{N}_/\\@])@([a-z0-9_]+(?:[a-z0-9_.-]*[a-z
 const segmenter = new Intl.Segmenter(undefined, { granularity: "grapheme" });
 
 function graphemes(text: string): number {
-  let n = 0;
-  for (const _ of segmenter.segment(text)) n++;
-  return n;
+  return Array.from(segmenter.segment(text)).length;
 }
 
 export function countMastodonCharacters(

@@ -99,7 +99,7 @@ export function validateForMastodon(request: Pick<MastodonPublishRequest, "segme
     if (length > limits.maxCharacters) problems.push(`${where}${length} characters, the instance allows ${limits.maxCharacters}`);
     if (images.length > limits.maxMediaAttachments) problems.push(`${where}${images.length} images, the instance allows ${limits.maxMediaAttachments}`);
     images.forEach((image, j) => {
-      const which = `${where}image ${j + 1}`;
+      const which = many ? `part ${i + 1}, image ${j + 1}` : `image ${j + 1}`;
       if (!limits.supportedMimeTypes.includes(image.mimeType)) problems.push(`${which}: ${image.mimeType} is not accepted`);
       if (image.bytes.byteLength > limits.imageSizeLimit) problems.push(`${which}: larger than ${limits.imageSizeLimit} bytes`);
       if ([...image.alt].length > limits.descriptionLimit) problems.push(`${which}: alt text longer than ${limits.descriptionLimit} characters`);

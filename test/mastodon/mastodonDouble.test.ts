@@ -171,6 +171,21 @@ describe("rate limits and faults", () => {
     expect(double.statusesOf()).toHaveLength(0);
   });
 
+  it("answers 429 once a token has used its requests for the five-minute window, and lets it go on in the next", async () => {
+    await double.close();
+    double = await new MastodonDouble({ now: () => clock, rateLimit: 2 }).start();
+    const token = double.issueToken();
+    const me = () => call("GET", "/api/v1/accounts/verify_credentials", { token });
+    expect((await me()).status).toBe(200);
+    expect((await me()).headers.get("x-ratelimit-remaining")).toBe("0");
+    const limited = await me();
+    expect(limited.status).toBe(429);
+    const reset = Date.parse(limited.headers.get("x-ratelimit-reset")!);
+    expect(reset).toBeGreaterThan(clock);
+    clock = reset;
+    expect((await me()).status).toBe(200);
+  });
+
   it("answers injected errors without committing, and a lost response commits but never answers", async () => {
     const token = double.issueToken();
     double.failNext("POST /api/v1/statuses", { status: 503 }, 2);

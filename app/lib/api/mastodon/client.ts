@@ -9,8 +9,9 @@ export interface MastodonHttpSettings {
 
 /**
  * `https://host` (or `http://` for tests), without path, query or trailing slash; a bare
- * host name gets https. Throws PermanentPlatformError-worthy TypeError on garbage, which
- * callers turn into a message for the person typing the URL.
+ * host name gets https. Throws a TypeError on anything else, which callers turn into a
+ * message for the person typing the URL. Whether an http:// or private host may be reached
+ * is the outbound guard's decision, not this function's.
  */
 export function normaliseInstanceUrl(input: string): string {
   const trimmed = input.trim();

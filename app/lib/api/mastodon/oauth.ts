@@ -104,7 +104,7 @@ export async function exchangeCode(app: MastodonApp, input: { code: string; code
   }
 }
 
-/** Revokes the token (disconnecting); an instance that does not answer is not an error worth keeping the account for. */
+/** Revokes the token when an account is disconnected; a caller may log a failure and disconnect anyway. */
 export async function revokeToken(app: MastodonApp, accessToken: string, http: MastodonHttpSettings): Promise<void> {
   try {
     await oauthClient(app.instanceUrl, http).revoke({ clientId: app.clientId, clientSecret: app.clientSecret, token: accessToken });

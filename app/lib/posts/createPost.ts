@@ -37,7 +37,7 @@ export async function createPost(ctx: AppContext, userId: string, body: CreatePo
   if (inactive.length > 0) {
     throw new AppError(
       "unprocessable",
-      `reconnect ${inactive.map((a) => `@${a.handle}`).join(", ")} before posting (status: ${inactive.map((a) => a.status).join(", ")})`,
+      `${inactive.map((a) => `@${a.handle} ${a.status === "disabled" ? "is disabled" : "needs reconnecting"}`).join(", ")}: reconnect on the Accounts page before posting`,
     );
   }
   const segments = segmentsOf(body.text, content);

@@ -114,7 +114,9 @@ export function CalendarView() {
       title={`${formatTime(p.scheduledAt, timeZone)} ${p.text}${p.thread?.length ? ` (+${p.thread.length} more in the thread)` : ""}`}
       aria-pressed={selected === p.id}
     >
-      <time dateTime={p.scheduledAt}>{formatTime(p.scheduledAt, timeZone)}</time> {p.text || "(images)"}
+      <span className="cal-post-text">
+        <time dateTime={p.scheduledAt}>{formatTime(p.scheduledAt, timeZone)}</time> {p.text || "(images)"}
+      </span>
     </button>
   );
 

@@ -120,7 +120,7 @@ describe("web UI in a real browser", () => {
     await text.fill("typed just before a reload");
     await page.reload();
     // Restoring happens after hydration: wait for the text itself (no timing guess).
-    await page.waitForFunction(() => (document.querySelector("textarea") as HTMLTextAreaElement | null)?.value === "typed just before a reload", undefined, { timeout: 60_000 });
+    await page.waitForFunction(() => (document.querySelector("textarea") as HTMLTextAreaElement | null)?.value === "typed just before a reload", undefined, { timeout: 45_000 });
     await page.getByText("Draft restored").waitFor();
     await page.getByRole("textbox", { name: "Post text" }).fill("x".repeat(310));
   });

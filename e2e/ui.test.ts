@@ -14,7 +14,9 @@ import { ensureBuild, startWeb, startWorker, waitForHealth, type Proc } from "./
  * (data and queues) and a real local Bluesky PDS, driven in Debian's Chromium.
  */
 
-const SHOTS = path.resolve(import.meta.dirname, "../docs/screenshots");
+// `npm test` must write nothing tracked: screenshots go to an ignored folder unless
+// `npm run screenshots` asks for docs/screenshots on purpose.
+const SHOTS = path.resolve(import.meta.dirname, "..", process.env.SCREENSHOTS_DIR ?? "e2e/.screenshots");
 const TZ = "America/New_York";
 const CHROMIUM = "/usr/bin/chromium";
 const PASSWORD = "correct horse battery staple";
@@ -36,6 +38,7 @@ describe("web UI in a real browser", () => {
 
   beforeAll(async () => {
     if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (never \`npx playwright install\`)`);
+    fs.mkdirSync(SHOTS, { recursive: true });
     await ensureBuild((l) => console.log(l));
     tc = await createTestContext("postgres");
     await createUser(tc.ctx.database.db, { email: adminEmail, password: PASSWORD, role: "admin" });
@@ -113,11 +116,35 @@ describe("web UI in a real browser", () => {
     const alert = page.getByRole("alert").filter({ hasText: "over Bluesky's limit of 300" });
     await alert.first().waitFor();
     await shot(page, "03-composer-too-long");
-    // The draft survives a reload.
+    // The draft survives a reload: saved on every change, so a reload right after typing keeps it.
+    await text.fill("typed just before a reload");
     await page.reload();
-    // Restoring happens after hydration: wait for it before reading the text box.
+    // Restoring happens after hydration: wait for the text itself (no timing guess).
+    await page.waitForFunction(() => (document.querySelector("textarea") as HTMLTextAreaElement | null)?.value === "typed just before a reload", undefined, { timeout: 45_000 });
     await page.getByText("Draft restored").waitFor();
-    await expect(page.getByRole("textbox", { name: "Post text" }).inputValue()).resolves.toBe("x".repeat(310));
+    await page.getByRole("textbox", { name: "Post text" }).fill("x".repeat(310));
+  });
+
+  it("states a time the clocks skip, searches time zones by current names, and refuses a past time", async () => {
+    await page.getByRole("radio", { name: "Schedule" }).check();
+    const tz = page.getByLabel("Time zone");
+    await expect(tz.inputValue()).resolves.toBe(TZ);
+    // 14 March 2027, 02:30 does not exist in New York: it is posted at 03:30 EDT, and the page says so.
+    await page.getByLabel("Date").fill("2027-03-14");
+    await page.getByLabel("Time", { exact: true }).fill("02:30");
+    const note = page.getByTestId("when-clock-change");
+    await note.waitFor();
+    await expect(note.innerText()).resolves.toMatch(/02:30 does not exist .* posted at 3:30\sAM EDT/);
+    // Searchable, with today's names: Asia/Kolkata and Europe/Kyiv are there, the old names are not.
+    const options = await page.locator("#when-tz-zones option").evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
+    expect(options).toEqual(expect.arrayContaining(["Asia/Kolkata", "Europe/Kyiv", "Australia/Lord_Howe"]));
+    expect(options).not.toContain("Asia/Calcutta");
+    await tz.fill("Asia/Kolkata");
+    await page.getByText("UTC+05:30").waitFor();
+    await expect(note.count()).resolves.toBe(0);
+    await tz.fill(TZ);
+    await page.getByLabel("Date").fill("2020-01-01");
+    await page.getByText("That time has passed").waitFor();
   });
 
   it("schedules a post with an emoji, a link and a mention a few seconds ahead, in New York time, and sees it published", async () => {
@@ -178,6 +205,10 @@ describe("web UI in a real browser", () => {
     expect(published).toHaveLength(1);
     expect(JSON.stringify(published[0]!.value.embed)).toContain("The word PostMore");
     expect(href!.endsWith(onPds[0]!.uri.split("/").pop()!)).toBe(true);
+    // The list carries no image bytes: the thumbnail comes from the owner-only image route.
+    const thumb = card.locator(".thumbs img");
+    await expect(thumb.getAttribute("alt")).resolves.toBe("The word PostMore on a blue-to-purple gradient");
+    await page.waitForFunction(() => ((document.querySelector(".thumbs img") as HTMLImageElement | null)?.naturalWidth ?? 0) > 0, undefined, { timeout: 30_000 });
     await shot(page, "05-posts-published");
   }, 120_000);
 
@@ -203,9 +234,67 @@ describe("web UI in a real browser", () => {
     await card.getByRole("button", { name: "Yes, cancel it" }).click();
     await card.locator('.item-head [data-status="cancelled"]').waitFor();
     await expect(card.getByText("Thread of 2 posts").count()).resolves.toBe(1);
+    // Every part of the thread is shown, not only the first.
+    await expect(card.locator(".thread-parts > li").allInnerTexts()).resolves.toEqual([
+      expect.stringContaining("This one will be cancelled (edited)"),
+      expect.stringContaining("A thread that will be cancelled, part two"),
+    ]);
     await shot(page, "07-posts-cancelled");
+  });
+
+  it("shows the calendar's visible range in one time format, a week hour grid, and refuses drops on the past", async () => {
+    const tomorrowNoon = await page.evaluate(async () => {
+      const accounts = (await (await fetch("/api/accounts")).json()) as { accounts: Array<{ id: string }> };
+      const at = new Date(Date.now() + 26 * 3600_000);
+      const res = await fetch("/api/posts", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ text: "Drag me around the calendar, a long text that the calendar shows in full on hover", accountIds: [accounts.accounts[0]!.id], scheduledAt: at.toISOString(), timeZone: "America/New_York" }),
+      });
+      return ((await res.json()) as { post: { id: string; scheduledAt: string } }).post;
+    });
+    await page.evaluate(() => performance.clearResourceTimings());
     await page.getByRole("link", { name: "Calendar" }).click();
-    await page.locator(".cal-post").first().waitFor();
+    const entry = page.locator(".cal-post").filter({ hasText: "Drag me around" });
+    await entry.waitFor();
+    // One locale-aware time format, the same as the posts page ("9:30 AM" in en-US).
+    const entryTime = await entry.locator("time").innerText();
+    expect(entryTime).toMatch(/^\d{1,2}:\d{2}\s[AP]M$/);
+    await expect(entry.getAttribute("title")).resolves.toContain("shows in full on hover");
+    // Only the visible range was asked for.
+    const ranges = await page.evaluate(() =>
+      performance
+        .getEntriesByType("resource")
+        .map((e) => e.name)
+        .filter((n) => n.includes("/api/posts?")),
+    );
+    expect(ranges.length).toBeGreaterThan(0);
+    expect(ranges.every((n) => n.includes("from=") && n.includes("to="))).toBe(true);
+    // A drop on a past day changes nothing; then a drop on a later day moves it.
+    let past = page.locator(".cal-day.past");
+    if ((await past.count()) === 0) {
+      await page.getByRole("button", { name: "Week" }).click();
+      past = page.locator(".cal-slot.past");
+    }
+    await entry.dragTo(past.last());
+    await page.getByRole("button", { name: "Week" }).click();
+    await expect(page.getByTestId("cal-range").innerText()).resolves.toMatch(/\d.*[–-].*\d{4}/);
+    await expect(page.locator(".cal-hour").count()).resolves.toBe(24);
+    const weekEntry = page.locator(".cal-post").filter({ hasText: "Drag me around" });
+    // Weeks start on Monday: on a Sunday, tomorrow is in the next week.
+    const sunday = new Intl.DateTimeFormat("en-US", { timeZone: TZ, weekday: "short" }).format(new Date()) === "Sun";
+    if (sunday) await page.getByRole("button", { name: "Next" }).click();
+    await weekEntry.waitFor();
+    // To the neighbouring hour of the same (future) day: source and target are both on screen.
+    const slot = weekEntry.locator("xpath=..");
+    const [day, hour] = [await slot.getAttribute("data-day"), Number(await slot.getAttribute("data-hour"))];
+    await weekEntry.dragTo(page.locator(`.cal-slot[data-day="${day}"][data-hour="${hour === 0 ? 1 : hour - 1}"]`));
+    const status = page.getByRole("status").filter({ hasText: /Moved to|Could not|has passed/ });
+    await status.waitFor();
+    await expect(status.innerText()).resolves.toContain("Moved to");
+    const moved = await page.evaluate(async (id) => ((await (await fetch(`/api/posts/${id}`)).json()) as { post: { scheduledAt: string } }).post.scheduledAt, tomorrowNoon.id);
+    expect(new Date(moved).getTime()).toBeGreaterThan(Date.now());
+    expect(moved).not.toBe(tomorrowNoon.scheduledAt);
     await shot(page, "08-calendar");
   });
 
@@ -227,7 +316,69 @@ describe("web UI in a real browser", () => {
     await page.getByRole("button", { name: "Refresh all tokens" }).click();
     await page.getByRole("status").filter({ hasText: "queued" }).waitFor();
     await page.waitForFunction((n) => Number(document.querySelector('[data-queue="token-refresh"] [data-count="completed"] b')?.textContent) > n, refreshed, { timeout: 30_000 });
+    // A zero failure count is not shown in red.
+    const failed = await page.locator('[data-count="failed"] b').evaluateAll((bs) => bs.map((b) => ({ n: b.textContent, colour: getComputedStyle(b).color })));
+    const zeros = failed.filter((f) => f.n === "0");
+    expect(zeros.length).toBeGreaterThan(0);
+    for (const z of zeros) expect(z.colour).not.toBe("rgb(180, 35, 24)");
     await shot(page, "09-admin");
+  });
+
+  it("has a favicon, and a reconnect form unlike the connect form", async () => {
+    await expect(page.locator('link[rel="icon"]').count()).resolves.toBeGreaterThan(0);
+    const icon = await page.evaluate(async () => (await fetch(document.querySelector<HTMLLinkElement>('link[rel="icon"]')!.href)).status);
+    expect(icon).toBe(200);
+    await page.getByRole("link", { name: "Accounts" }).click();
+    await page.locator(`li[data-account="${bsky.handle}"]`).getByRole("button", { name: "Reconnect" }).click();
+    const form = page.getByRole("form", { name: `Reconnect @${bsky.handle}` });
+    await form.getByRole("heading", { name: `Reconnect @${bsky.handle}` }).waitFor();
+    await expect(form.getByLabel("New app password").count()).resolves.toBe(1);
+    await expect(page.getByRole("form", { name: "Connect a Bluesky account" }).getByLabel(/^App password/).count()).resolves.toBe(1);
+    await expect(page.evaluate(() => new Set([...document.querySelectorAll("[id]")].map((e) => e.id)).size === document.querySelectorAll("[id]").length)).resolves.toBe(true);
+    await form.getByRole("button", { name: "Cancel" }).click();
+  });
+
+  it("reaches every tab at 390 px and pages the posts list past 100", async () => {
+    const ctx = await browser.newContext({ timezoneId: TZ, viewport: { width: 390, height: 844 }, baseURL: base });
+    const p = await ctx.newPage();
+    await signIn(p, adminEmail);
+    for (const name of ["Compose", "Posts", "Calendar", "Accounts", "Admin"]) {
+      const box = await p.getByRole("navigation", { name: "Main" }).getByRole("link", { name, exact: true }).boundingBox();
+      expect(box, name).not.toBeNull();
+      expect(box!.x, name).toBeGreaterThanOrEqual(0);
+      expect(box!.x + box!.width, name).toBeLessThanOrEqual(390);
+    }
+    const total = await p.evaluate(async () => {
+      const accounts = (await (await fetch("/api/accounts")).json()) as { accounts: Array<{ id: string }> };
+      const at = Date.UTC(2031, 5, 1);
+      for (let i = 0; i < 110; i++) {
+        const res = await fetch("/api/posts", {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ text: `bulk ${i}`, accountIds: [accounts.accounts[0]!.id], scheduledAt: new Date(at + i * 60_000).toISOString() }),
+        });
+        if (res.status !== 201) throw new Error(`POST /api/posts answered ${res.status}`);
+      }
+      let n = 0;
+      let cursor: string | null = null;
+      do {
+        const page = (await (await fetch(`/api/posts?limit=100${cursor ? `&cursor=${cursor}` : ""}`)).json()) as { posts: unknown[]; nextCursor: string | null };
+        n += page.posts.length;
+        cursor = page.nextCursor;
+      } while (cursor);
+      return n;
+    });
+    expect(total).toBeGreaterThan(110);
+    await p.reload();
+    const count = p.getByTestId("posts-count");
+    await count.waitFor();
+    while ((await p.getByRole("button", { name: /^Show \d+ more$/ }).count()) > 0) {
+      const before = await count.innerText();
+      await p.getByRole("button", { name: /^Show \d+ more$/ }).click();
+      await p.waitForFunction((b) => document.querySelector('[data-testid="posts-count"]')?.textContent !== b, before, { timeout: 30_000 });
+    }
+    await expect(count.innerText()).resolves.toBe(`${total} posts shown (all)`);
+    await ctx.close();
   });
 
   it("gives a non-admin no dashboard", async () => {

@@ -4,13 +4,14 @@ type Tone = "ok" | "warn" | "danger" | "info" | "grey";
 
 const LABELS: Record<AccountStatus | PostStatus | DeliveryStatus, [string, Tone]> = {
   active: ["Active", "ok"],
-  needs_reauth: ["Needs re-auth", "warn"],
+  needs_reauth: ["Needs reconnecting", "warn"],
   disabled: ["Disabled", "grey"],
   scheduled: ["Scheduled", "info"],
   pending: ["Waiting", "info"],
   publishing: ["Publishing…", "warn"],
   published: ["Published", "ok"],
-  partially_failed: ["Partly failed", "danger"],
+  partially_failed: ["Partly published", "danger"],
+  partially_published: ["Partly published", "danger"],
   failed: ["Failed", "danger"],
   cancelled: ["Cancelled", "grey"],
 };

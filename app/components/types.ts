@@ -18,7 +18,14 @@ export interface Account {
 }
 
 export type PostStatus = "scheduled" | "publishing" | "published" | "partially_failed" | "failed" | "cancelled";
-export type DeliveryStatus = "pending" | "publishing" | "published" | "failed" | "cancelled";
+export type DeliveryStatus = "pending" | "publishing" | "published" | "partially_published" | "failed" | "cancelled";
+
+/** One part of a thread as a delivery published it (present once the API reports it). */
+export interface DeliverySegment {
+  index: number;
+  status: "pending" | "published" | "failed";
+  uri: string | null;
+}
 
 export interface ImageMeta {
   mimeType: string;
@@ -33,6 +40,9 @@ export interface Delivery {
   attempts: number;
   lastError: string | null;
   publishedAt: string | null;
+  segments?: DeliverySegment[];
+  /** Set while the delivery waits for the platform's rate limit to reset (ISO 8601). */
+  waitingUntil?: string | null;
 }
 
 export interface Post {

@@ -12,6 +12,7 @@ export const errorStatus = {
   conflict: 409,
   payload_too_large: 413,
   unprocessable: 422,
+  scheduled_in_past: 422,
   invalid_credentials: 422,
   upstream_unreachable: 502,
   unavailable: 503,

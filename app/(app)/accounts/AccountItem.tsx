@@ -71,7 +71,7 @@ export function AccountItem({ account, timeZone, onChange, onRemoved }: { accoun
         </div>
       )}
       {mode === "reconnect" && (
-        <div className="composer-seg" style={{ marginTop: "0.75rem" }}>
+        <div className="reconnect-panel" style={{ marginTop: "0.75rem" }}>
           <ConnectAccountForm
             prefill={{ identifier: account.handle, service: account.service }}
             onDone={(a) => {

@@ -40,30 +40,47 @@ export function ConnectAccountForm({ prefill, onDone, onCancel }: { prefill?: Co
     onDone(res.data.account, res.status === 201);
   }
 
+  // Connect and reconnect can be on screen together: their fields need their own ids.
+  const id = (name: string) => (reconnect ? `reconnect-${name}` : name);
+
   return (
-    <form onSubmit={submit} noValidate aria-label={reconnect ? "Reconnect account" : "Connect a Bluesky account"}>
-      <label htmlFor="identifier">
-        Handle or DID <span className="hint">e.g. alice.bsky.social</span>
-      </label>
-      <input id="identifier" name="identifier" autoComplete="username" defaultValue={prefill?.identifier} required placeholder="alice.bsky.social" />
-      <label htmlFor="appPassword">
-        App password{" "}
+    <form onSubmit={submit} noValidate aria-label={reconnect ? `Reconnect @${prefill.identifier}` : "Connect a Bluesky account"} className={reconnect ? "reconnect-form" : undefined}>
+      {reconnect ? (
+        <>
+          <h3 style={{ margin: 0 }}>Reconnect @{prefill.identifier}</h3>
+          <p className="hint" style={{ margin: "0.3rem 0 0" }}>
+            Same account, new login: create a new app password in Bluesky and enter it here. Scheduled posts stay as they are.
+          </p>
+          <input type="hidden" name="identifier" value={prefill.identifier} />
+        </>
+      ) : (
+        <>
+          <label htmlFor={id("identifier")}>
+            Handle or DID <span className="hint">e.g. alice.bsky.social</span>
+          </label>
+          <input id={id("identifier")} name="identifier" autoComplete="username" required placeholder="alice.bsky.social" />
+        </>
+      )}
+      <label htmlFor={id("appPassword")}>
+        {reconnect ? "New app password" : "App password"}{" "}
         <a className="hint" href="https://bsky.app/settings/app-passwords" target="_blank" rel="noreferrer">
           (what is this? create one)
         </a>
       </label>
-      <input id="appPassword" name="appPassword" type="password" autoComplete="off" required placeholder="xxxx-xxxx-xxxx-xxxx" />
-      <p className="hint" style={{ margin: "0.3rem 0 0" }}>
-        Use an app password, never your main password: you can revoke it in Bluesky at any time. PostMore stores it encrypted.
-      </p>
-      <label htmlFor="service">
+      <input id={id("appPassword")} name="appPassword" type="password" autoComplete="off" required placeholder="xxxx-xxxx-xxxx-xxxx" />
+      {!reconnect && (
+        <p className="hint" style={{ margin: "0.3rem 0 0" }}>
+          Use an app password, never your main password: you can revoke it in Bluesky at any time. PostMore stores it encrypted.
+        </p>
+      )}
+      <label htmlFor={id("service")}>
         PDS URL <span className="hint">optional — only for self-hosted servers; found from your handle otherwise</span>
       </label>
-      <input id="service" name="service" type="url" inputMode="url" defaultValue={prefill?.service} placeholder="https://bsky.social" />
+      <input id={id("service")} name="service" type="url" inputMode="url" defaultValue={prefill?.service} placeholder="https://bsky.social" />
       <Problems items={problems} />
       <div className="btn-row">
         <button type="submit" disabled={busy}>
-          {busy ? "Checking with Bluesky…" : reconnect ? "Reconnect" : "Connect account"}
+          {busy ? "Checking with Bluesky…" : reconnect ? `Reconnect @${prefill.identifier}` : "Connect account"}
         </button>
         {onCancel && (
           <button type="button" className="btn-secondary" onClick={onCancel}>

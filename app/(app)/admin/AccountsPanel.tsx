@@ -1,5 +1,6 @@
 "use client";
 
+import Link from "next/link";
 import { useState } from "react";
 import { api } from "../../components/api";
 import { StatusBadge } from "../../components/StatusBadge";
@@ -44,7 +45,7 @@ export function AccountsPanel({ accounts, timeZone, onChanged }: { accounts: Acc
       ) : accounts.length === 0 ? (
         <div className="empty" style={{ marginTop: "0.75rem" }}>
           <strong>No accounts connected yet</strong>
-          Users connect their Bluesky accounts on the Accounts page.
+          Users connect their Bluesky accounts on the <Link href="/accounts">Accounts page</Link>.
         </div>
       ) : (
         <div className="table-wrap">

@@ -1,5 +1,7 @@
 "use client";
 
+import { formatTime } from "../../components/time";
+
 export interface HourPoint {
   hour: string;
   published: number;
@@ -9,7 +11,8 @@ export interface HourPoint {
 
 const COLORS = { published: "var(--ok)", retried: "#d4a72c", failed: "var(--danger)" } as const;
 const KINDS = ["published", "retried", "failed"] as const;
-const clock = (iso: string) => new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+// The browser's own zone, in the app's one time format.
+const clock = (iso: string) => formatTime(iso, Intl.DateTimeFormat().resolvedOptions().timeZone);
 
 /** Stacked bars: publish attempts per hour, in plain SVG (no chart library). */
 export function ActivityChart({ hours }: { hours: HourPoint[] }) {

@@ -2,7 +2,7 @@
 
 import { useEffect, useState } from "react";
 import { Loading } from "../../components/StatusBadge";
-import { browserTimeZone } from "../../components/time";
+import { browserTimeZone, formatTime } from "../../components/time";
 import type { Account, FailedJob, QueueOverview, WorkersView } from "../../components/types";
 import { AccountsPanel } from "./AccountsPanel";
 import { ActivityChart, type HourPoint } from "./ActivityChart";
@@ -46,7 +46,7 @@ export function AdminDashboard() {
       </div>
       {queues.at && (
         <p className="small muted" style={{ marginTop: "1rem" }}>
-          Last updated {new Date(queues.at).toLocaleTimeString()}
+          Last updated {formatTime(new Date(queues.at), timeZone)}
         </p>
       )}
     </>

@@ -2,6 +2,7 @@
 
 import { useState } from "react";
 import { api } from "../../components/api";
+import { MessageText } from "../../components/MessageText";
 import { formatInZone } from "../../components/time";
 import type { FailedJob } from "../../components/types";
 
@@ -22,7 +23,7 @@ export function FailedJobsPanel({ jobs, timeZone, onChanged }: { jobs: FailedJob
       <h2 id="failed-jobs">Recent failed jobs</h2>
       {message && (
         <div className={`alert ${message.ok ? "alert-ok" : "alert-error"}`} role="status">
-          {message.text}
+          <MessageText text={message.text} />
         </div>
       )}
       {jobs === null ? (

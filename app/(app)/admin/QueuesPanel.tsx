@@ -24,7 +24,7 @@ export function QueuesPanel({ overview, workers, timeZone }: { overview: QueueOv
           </div>
           <div className="stats">
             {COUNTS.map((c) => (
-              <div key={c} className={`stat ${c}`} data-count={c}>
+              <div key={c} className={`stat ${c}${counts[c] > 0 ? " nonzero" : ""}`} data-count={c}>
                 <b>{counts[c].toLocaleString()}</b>
                 <span>{c}</span>
               </div>

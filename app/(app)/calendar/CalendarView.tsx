@@ -1,25 +1,41 @@
 "use client";
 
-import { useEffect, useMemo, useState } from "react";
+import { useEffect, useMemo, useState, type DragEvent } from "react";
 import { api } from "../../components/api";
 import { Loading } from "../../components/StatusBadge";
-import { allTimeZones, browserTimeZone, instantFromInputs, isoInZone, wallTimeIn } from "../../components/time";
+import { browserTimeZone, formatTime, instantFromInputs, isoInZone, resolveWallTime, wallTimeIn } from "../../components/time";
+import { TimeZonePicker } from "../../components/TimeZonePicker";
 import type { Post } from "../../components/types";
 import { usePosts } from "../../components/usePosts";
 import { PostCard } from "../posts/PostCard";
-import { addDays, addMonths, dayKeyIn, label, visibleDays } from "./days";
+import { addDays, addMonths, dayKeyIn, label, labelRange, visibleDays } from "./days";
 
-const NO_FILTER = { status: "", accountId: "" };
+const HOURS = Array.from({ length: 24 }, (_, h) => h);
+const pad = (n: number) => String(n).padStart(2, "0");
 
-/** Week and month views in the author's time zone; drag an upcoming post to another day to move it. */
+/**
+ * Week (hour grid) and month views in a time zone the viewer picks. Only the visible range is
+ * loaded. Drag an upcoming post to another day (month) or hour (week) to move it; past days and
+ * times refuse the drop.
+ */
 export function CalendarView() {
   const [timeZone, setTimeZone] = useState("UTC");
   const [view, setView] = useState<"week" | "month">("month");
   const [anchor, setAnchor] = useState<string | null>(null);
   const [selected, setSelected] = useState<string | null>(null);
   const [dropTarget, setDropTarget] = useState<string | null>(null);
-  const [message, setMessage] = useState<string | null>(null);
-  const { posts, accounts, error, replace } = usePosts(NO_FILTER, 100, 6000);
+  const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
+
+  const days = anchor ? visibleDays(anchor, view) : [];
+  const first = days[0];
+  const last = days[days.length - 1];
+  const range = useMemo(() => {
+    if (!first || !last) return { status: "", accountId: "", from: "1970-01-01T00:00:00Z", to: "1970-01-02T00:00:00Z" };
+    const from = instantFromInputs(first, "00:00", timeZone);
+    const to = instantFromInputs(addDays(last, 1), "00:00", timeZone);
+    return { status: "", accountId: "", from: from?.toISOString(), to: to?.toISOString() };
+  }, [first, last, timeZone]);
+  const { posts, accounts, error, replace } = usePosts(range, { pageSize: 100, pages: "all" }, 6000);
   const byId = useMemo(() => new Map(accounts.map((a) => [a.id, a])), [accounts]);
 
   useEffect(() => {
@@ -28,40 +44,88 @@ export function CalendarView() {
     setAnchor(dayKeyIn(new Date(), tz));
   }, []);
 
-  const byDay = useMemo(() => {
+  // Posts by "day" (month view) and by "day hour" (week view), earliest first.
+  const buckets = useMemo(() => {
     const m = new Map<string, Post[]>();
-    for (const p of posts ?? []) {
-      const k = dayKeyIn(new Date(p.scheduledAt), timeZone);
-      m.set(k, [...(m.get(k) ?? []), p].sort((a, b) => a.scheduledAt.localeCompare(b.scheduledAt)));
+    const add = (k: string, p: Post) => m.set(k, [...(m.get(k) ?? []), p]);
+    for (const p of [...(posts ?? [])].sort((a, b) => a.scheduledAt.localeCompare(b.scheduledAt))) {
+      const w = wallTimeIn(new Date(p.scheduledAt), timeZone);
+      const day = `${w.year}-${pad(w.month)}-${pad(w.day)}`;
+      add(day, p);
+      add(`${day} ${w.hour}`, p);
     }
     return m;
   }, [posts, timeZone]);
 
   if (!anchor) return <Loading rows={4} label="Loading the calendar" />;
-  const today = dayKeyIn(new Date(), timeZone);
-  const days = visibleDays(anchor, view);
+  const now = new Date();
+  const today = dayKeyIn(now, timeZone);
+  const nowHour = wallTimeIn(now, timeZone).hour;
   const step = (n: number) => setAnchor(view === "week" ? addDays(anchor, 7 * n) : addMonths(anchor, n));
   const chosen = posts?.find((p) => p.id === selected);
+  const isPast = (day: string, hour?: number) => day < today || (day === today && hour !== undefined && hour < nowHour);
 
-  async function moveTo(postId: string, day: string) {
+  async function moveTo(postId: string, day: string, hour?: number) {
     const post = posts?.find((p) => p.id === postId);
     if (!post || post.status !== "scheduled") return;
+    if (isPast(day, hour)) {
+      setMessage({ ok: false, text: "That day has passed: a post can only move to a time still ahead." });
+      return;
+    }
     const w = wallTimeIn(new Date(post.scheduledAt), timeZone);
-    const at = instantFromInputs(day, `${String(w.hour).padStart(2, "0")}:${String(w.minute).padStart(2, "0")}`, timeZone);
-    if (!at) return;
-    const res = await api<{ post: Post }>(`/api/posts/${post.id}`, { method: "PATCH", body: { scheduledAt: isoInZone(at, timeZone), timeZone } });
+    const resolved = resolveWallTime(day, `${pad(hour ?? w.hour)}:${pad(w.minute)}`, timeZone);
+    if (!resolved) return;
+    if (resolved.instant.getTime() < Date.now()) {
+      setMessage({ ok: false, text: `${formatTime(resolved.instant, timeZone)} today has passed: a post can only move to a time still ahead.` });
+      return;
+    }
+    const res = await api<{ post: Post }>(`/api/posts/${post.id}`, { method: "PATCH", body: { scheduledAt: isoInZone(resolved.instant, timeZone), timeZone } });
     if (res.ok) {
       replace(res.data.post);
-      setMessage(`Moved to ${label(day, { weekday: "long", day: "numeric", month: "long" })}.`);
-    } else setMessage(`Could not move it: ${res.error.message}`);
+      const when = `${label(day, { weekday: "long", day: "numeric", month: "long" })}, ${formatTime(resolved.instant, timeZone)}`;
+      setMessage({ ok: true, text: `Moved to ${when}.${resolved.note ? ` ${resolved.note}` : ""}` });
+    } else setMessage({ ok: false, text: `Could not move it: ${res.error.message}` });
   }
+
+  const dropHandlers = (key: string, day: string, hour?: number) =>
+    isPast(day, hour)
+      ? {}
+      : {
+          onDragOver: (e: DragEvent) => {
+            e.preventDefault();
+            setDropTarget(key);
+          },
+          onDragLeave: () => setDropTarget((t) => (t === key ? null : t)),
+          onDrop: (e: DragEvent) => {
+            e.preventDefault();
+            setDropTarget(null);
+            void moveTo(e.dataTransfer.getData("text/plain"), day, hour);
+          },
+        };
+
+  const entry = (p: Post) => (
+    <button
+      key={p.id}
+      type="button"
+      className={`cal-post ${p.status}`}
+      draggable={p.status === "scheduled"}
+      onDragStart={(e) => e.dataTransfer.setData("text/plain", p.id)}
+      onClick={() => setSelected(p.id)}
+      title={`${formatTime(p.scheduledAt, timeZone)} ${p.text}${p.thread?.length ? ` (+${p.thread.length} more in the thread)` : ""}`}
+      aria-pressed={selected === p.id}
+    >
+      <span className="cal-post-text">
+        <time dateTime={p.scheduledAt}>{formatTime(p.scheduledAt, timeZone)}</time> {p.text || "(images)"}
+      </span>
+    </button>
+  );
 
   return (
     <>
       <div className="page-head">
         <div>
           <h1>Calendar</h1>
-          <p className="muted">Drag an upcoming post to another day to move it (same time of day).</p>
+          <p className="muted">Drag an upcoming post to another {view === "week" ? "day or hour" : "day (same time of day)"} to move it. Tap a post to read it whole.</p>
         </div>
       </div>
       <div className="cal-head">
@@ -81,67 +145,70 @@ export function CalendarView() {
         <button type="button" className="btn-secondary" onClick={() => step(1)} aria-label="Next">
           →
         </button>
-        <strong style={{ marginLeft: "0.5rem" }}>{label(anchor, view === "month" ? { month: "long", year: "numeric" } : { day: "numeric", month: "short", year: "numeric" })}</strong>
+        <strong style={{ marginLeft: "0.5rem" }} data-testid="cal-range">
+          {view === "month" ? label(anchor, { month: "long", year: "numeric" }) : labelRange(first!, last!)}
+        </strong>
         <span className="spacer" />
         <label htmlFor="cal-tz" className="visually-hidden">
           Time zone
         </label>
-        <select id="cal-tz" value={timeZone} onChange={(e) => setTimeZone(e.target.value)} style={{ width: "auto", maxWidth: "14rem" }}>
-          {allTimeZones().map((z) => (
-            <option key={z} value={z}>
-              {z.replace(/_/g, " ")}
-            </option>
-          ))}
-        </select>
+        <div className="cal-tz">
+          <TimeZonePicker id="cal-tz" value={timeZone} onChange={setTimeZone} />
+        </div>
       </div>
       {error && <div className="alert alert-error">Could not load posts: {error}</div>}
       {message && (
-        <div className="alert alert-ok" role="status">
-          {message}
+        <div className={`alert ${message.ok ? "alert-ok" : "alert-warn"}`} role="status">
+          {message.text}
         </div>
       )}
-      <div className={`cal ${view}`} role="grid" aria-label="Posts by day">
-        {days.slice(0, 7).map((d) => (
-          <div key={`h-${d}`} className="cal-dow" role="columnheader">
-            {label(d, { weekday: "short" })}
+      {view === "month" ? (
+        <div className="cal month" role="grid" aria-label="Posts by day">
+          {days.slice(0, 7).map((d) => (
+            <div key={`h-${d}`} className="cal-dow" role="columnheader">
+              {label(d, { weekday: "short" })}
+            </div>
+          ))}
+          {days.map((d) => (
+            <div
+              key={d}
+              role="gridcell"
+              data-day={d}
+              className={`cal-day${d.slice(0, 7) !== anchor.slice(0, 7) ? " other" : ""}${d === today ? " today" : ""}${isPast(d) ? " past" : ""}${dropTarget === d ? " drop" : ""}`}
+              {...dropHandlers(d, d)}
+            >
+              <span className="cal-date">{label(d, { day: "numeric" })}</span>
+              {(buckets.get(d) ?? []).map(entry)}
+            </div>
+          ))}
+        </div>
+      ) : (
+        <div className="cal-week-wrap">
+          <div className="cal-week" role="grid" aria-label="Posts by hour">
+            <div className="cal-dow" role="columnheader" />
+            {days.map((d) => (
+              <div key={`h-${d}`} className={`cal-dow${d === today ? " today" : ""}`} role="columnheader">
+                {label(d, { weekday: "short", day: "numeric", month: "short" })}
+              </div>
+            ))}
+            {HOURS.map((h) => (
+              <div key={h} className="cal-hour-row" role="row">
+                <div className="cal-hour" role="rowheader">
+                  {formatTime(new Date(Date.UTC(2000, 0, 1, h)), "UTC")}
+                </div>
+                {days.map((d) => {
+                  const key = `${d} ${h}`;
+                  return (
+                    <div key={key} role="gridcell" data-day={d} data-hour={h} className={`cal-slot${isPast(d, h) ? " past" : ""}${dropTarget === key ? " drop" : ""}`} {...dropHandlers(key, d, h)}>
+                      {(buckets.get(key) ?? []).map(entry)}
+                    </div>
+                  );
+                })}
+              </div>
+            ))}
           </div>
-        ))}
-        {days.map((d) => (
-          <div
-            key={d}
-            role="gridcell"
-            className={`cal-day${d.slice(0, 7) !== anchor.slice(0, 7) && view === "month" ? " other" : ""}${d === today ? " today" : ""}${dropTarget === d ? " drop" : ""}`}
-            onDragOver={(e) => {
-              e.preventDefault();
-              setDropTarget(d);
-            }}
-            onDragLeave={() => setDropTarget((t) => (t === d ? null : t))}
-            onDrop={(e) => {
-              e.preventDefault();
-              setDropTarget(null);
-              void moveTo(e.dataTransfer.getData("text/plain"), d);
-            }}
-          >
-            <span className="cal-date">{label(d, view === "week" ? { day: "numeric", month: "short" } : { day: "numeric" })}</span>
-            {(byDay.get(d) ?? []).map((p) => {
-              const w = wallTimeIn(new Date(p.scheduledAt), timeZone);
-              return (
-                <button
-                  key={p.id}
-                  type="button"
-                  className={`cal-post ${p.status}`}
-                  draggable={p.status === "scheduled"}
-                  onDragStart={(e) => e.dataTransfer.setData("text/plain", p.id)}
-                  onClick={() => setSelected(p.id)}
-                  title={p.text}
-                >
-                  {String(w.hour).padStart(2, "0")}:{String(w.minute).padStart(2, "0")} {p.text || "(images)"}
-                </button>
-              );
-            })}
-          </div>
-        ))}
-      </div>
+        </div>
+      )}
       {posts === null && !error && <p className="muted">Loading posts…</p>}
       {chosen && (
         <ul className="list" style={{ marginTop: "1rem" }} aria-label="Selected post">

@@ -47,3 +47,9 @@ export function dayKeyIn(instant: Date, timeZone: string): string {
 export function label(key: string, opts: Intl.DateTimeFormatOptions): string {
   return new Intl.DateTimeFormat(undefined, { timeZone: "UTC", ...opts }).format(fromKey(key));
 }
+
+/** "1–7 Dec 2026" or "29 Dec 2026 – 4 Jan 2027": the days from `first` to `last`, both included. */
+export function labelRange(first: string, last: string): string {
+  const f = new Intl.DateTimeFormat(undefined, { timeZone: "UTC", day: "numeric", month: "short", year: "numeric" });
+  return f.formatRange(fromKey(first), fromKey(last));
+}

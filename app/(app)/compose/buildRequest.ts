@@ -18,7 +18,7 @@ export function buildCreateBody(d: Draft): { body?: Record<string, unknown>; pro
     text: first?.text ?? "",
     accountIds: d.accountIds,
     timeZone: d.timeZone,
-    ...(scheduledAt ? { scheduledAt } : {}),
+    ...(scheduledAt ? { scheduledAt } : { publishNow: true }),
     ...images(first?.images ?? []),
     ...(rest.length > 0 ? { thread: rest.map((s) => ({ text: s.text, ...images(s.images) })) } : {}),
   };

@@ -1,6 +1,6 @@
 "use client";
 
-import { useEffect, useRef, useState } from "react";
+import { useCallback, useEffect, useRef, useState } from "react";
 
 /** The composer's state, kept in localStorage so a reload (or a crash) loses nothing. */
 
@@ -69,25 +69,35 @@ export function clearDraft(): void {
   }
 }
 
-/** [draft, setDraft, restored]: restored is true when the draft came back from storage. */
+/**
+ * [draft, update, restored]: restored is true when the draft came back from storage.
+ * Every change is written at once (no debounce: a reload right after typing lost it), and again
+ * on `pagehide`, the last event a closing or reloading tab reliably gets.
+ */
 export function useDraft(initial: () => Draft): [Draft | null, (f: (d: Draft) => Draft) => void, boolean] {
   const [draft, setDraftState] = useState<Draft | null>(null);
   const [restored, setRestored] = useState(false);
-  const loaded = useRef(false);
+  const current = useRef<Draft | null>(null);
 
   useEffect(() => {
     const saved = readDraft();
-    setDraftState(saved ?? initial());
+    current.current = saved ?? initial();
+    setDraftState(current.current);
     setRestored(saved !== undefined && saved.segments.some((s) => s.text.trim() !== "" || s.images.length > 0));
-    loaded.current = true;
+    const flush = () => {
+      if (current.current) writeDraft(current.current);
+    };
+    window.addEventListener("pagehide", flush);
+    return () => window.removeEventListener("pagehide", flush);
+    // Read once, on mount.
   }, []);
 
-  useEffect(() => {
-    if (!loaded.current || !draft) return;
-    const t = setTimeout(() => writeDraft(draft), 250);
-    return () => clearTimeout(t);
-  }, [draft]);
-
-  const update = (f: (d: Draft) => Draft) => setDraftState((d) => (d ? f(d) : d));
+  // The ref, not React's state, is the latest draft: two changes in one event both land.
+  const update = useCallback((f: (d: Draft) => Draft) => {
+    if (!current.current) return;
+    current.current = f(current.current);
+    writeDraft(current.current);
+    setDraftState(current.current);
+  }, []);
   return [draft, update, restored];
 }

@@ -2,16 +2,21 @@
 
 import { useState } from "react";
 import { api } from "../../components/api";
+import { MessageText } from "../../components/MessageText";
 import { bskyPostUrl } from "../../components/richtext";
 import { StatusBadge } from "../../components/StatusBadge";
-import { formatInZone } from "../../components/time";
+import { formatInZone, formatTime } from "../../components/time";
 import type { Delivery, Post } from "../../components/types";
 
-/** One account's side of a post: status, attempts, the published link, the last error, retry. */
+/** One account's side of a post: status, attempts, what is live (each thread part), the last error, retry. */
 export function DeliveryRow({ delivery, handle, timeZone, onPost }: { delivery: Delivery; handle: string; timeZone: string; onPost(p: Post): void }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const url = bskyPostUrl(delivery.remoteUri);
+  const segments = delivery.segments ?? [];
+  const live = segments.filter((s) => s.status === "published" && s.uri);
+  const partial = delivery.status === "partially_published";
+  const waiting = delivery.waitingUntil && new Date(delivery.waitingUntil).getTime() > Date.now() ? delivery.waitingUntil : null;
 
   async function retry() {
     setBusy(true);
@@ -33,28 +38,54 @@ export function DeliveryRow({ delivery, handle, timeZone, onPost }: { delivery: 
       )}
       {delivery.publishedAt && (
         <span className="muted small">
-          published <time dateTime={delivery.publishedAt}>{formatInZone(delivery.publishedAt, timeZone, { year: undefined, weekday: undefined, second: "2-digit" })}</time>
+          published <time dateTime={delivery.publishedAt}>{formatInZone(delivery.publishedAt, timeZone, { year: undefined, weekday: undefined })}</time>
         </span>
       )}
-      {url && (
+      {url && !partial && (
         <a href={url} target="_blank" rel="noreferrer" className="small" data-testid="published-link">
           View on Bluesky ↗
         </a>
       )}
-      {delivery.status === "failed" && (
+      {waiting && (
+        <span className="small" data-testid="rate-limit-wait" style={{ color: "var(--warn)" }}>
+          Waiting for Bluesky&apos;s rate limit until <time dateTime={waiting}>{formatTime(waiting, timeZone)}</time>
+        </span>
+      )}
+      {(delivery.status === "failed" || partial) && (
         <button type="button" className="btn-secondary btn-small" disabled={busy} onClick={() => void retry()}>
-          {busy ? "Retrying…" : "Retry"}
+          {busy ? "Retrying…" : partial ? "Finish the thread" : "Retry"}
         </button>
       )}
+      {segments.length > 1 && (live.length > 0 || partial) && (
+        <span className="small" style={{ flexBasis: "100%" }} data-testid="live-parts">
+          {partial ? `${live.length} of ${segments.length} parts are live: ` : "Parts: "}
+          {segments.map((s) => {
+            const href = s.status === "published" ? bskyPostUrl(s.uri) : undefined;
+            return (
+              <span key={s.index} style={{ marginRight: "0.6rem" }}>
+                {href ? (
+                  <a href={href} target="_blank" rel="noreferrer">
+                    part {s.index + 1} ↗
+                  </a>
+                ) : (
+                  <span className="muted">
+                    part {s.index + 1} ({s.status === "failed" ? "not posted" : "not yet"})
+                  </span>
+                )}
+              </span>
+            );
+          })}
+        </span>
+      )}
       {delivery.lastError && delivery.status !== "published" && (
-        <span className="small" style={{ flexBasis: "100%", color: delivery.status === "failed" ? "var(--danger)" : "var(--muted)" }}>
-          {delivery.status === "failed" ? "Why it failed: " : "Last try: "}
-          {delivery.lastError}
+        <span className="small" style={{ flexBasis: "100%", color: delivery.status === "failed" || partial ? "var(--danger)" : "var(--muted)" }}>
+          {delivery.status === "failed" || partial ? "Why it failed: " : "Last try: "}
+          <MessageText text={delivery.lastError} />
         </span>
       )}
       {error && (
         <span className="field-error" role="alert" style={{ flexBasis: "100%" }}>
-          {error}
+          <MessageText text={error} />
         </span>
       )}
     </li>

@@ -5,9 +5,21 @@ import { api } from "../../components/api";
 import { RichText } from "../../components/RichText";
 import { StatusBadge } from "../../components/StatusBadge";
 import { formatInZone, relativeTime, zoneAbbreviation } from "../../components/time";
-import type { Account, Post } from "../../components/types";
+import type { Account, ImageMeta, Post } from "../../components/types";
 import { DeliveryRow } from "./DeliveryRow";
 import { PostEditor } from "./PostEditor";
+
+/** Thumbnails of one part's images, fetched from the owner-only image route (lists carry no bytes). */
+function Thumbnails({ postId, segment, images }: { postId: string; segment: number; images?: ImageMeta[] }) {
+  if (!images?.length) return null;
+  return (
+    <div className="thumbs">
+      {images.map((img, n) => (
+        <img key={n} src={`/api/posts/${postId}/images/${segment}/${n}`} alt={img.alt} title={img.alt} loading="lazy" width={64} height={64} />
+      ))}
+    </div>
+  );
+}
 
 /** One post: text, when (in the author's zone), each account's delivery, and what can still be done. */
 export function PostCard({ post, accounts, onPost }: { post: Post; accounts: Map<string, Account>; onPost(p: Post): void }) {
@@ -16,7 +28,7 @@ export function PostCard({ post, accounts, onPost }: { post: Post; accounts: Map
   const [busy, setBusy] = useState(false);
   const pending = post.status === "scheduled";
   const at = new Date(post.scheduledAt);
-  const images = (post.images?.length ?? 0) + (post.thread ?? []).reduce((n, s) => n + (s.images?.length ?? 0), 0);
+  const parts = [{ text: post.text, images: post.images }, ...(post.thread ?? [])];
 
   async function cancel() {
     setBusy(true);
@@ -50,16 +62,32 @@ export function PostCard({ post, accounts, onPost }: { post: Post; accounts: Map
           </div>
         )}
       </div>
-      <p className="post-text">
-        <RichText text={post.text} />
-      </p>
-      {(post.thread?.length || images > 0) && (
-        <p className="meta" style={{ marginTop: 0 }}>
-          {post.thread?.length ? <span>Thread of {post.thread.length + 1} posts</span> : null}
-          {images > 0 && <span>{images} image{images === 1 ? "" : "s"}</span>}
-          <span>Time zone: {post.timeZone}</span>
-        </p>
+      {parts.length === 1 ? (
+        <>
+          <p className="post-text">
+            <RichText text={post.text} />
+          </p>
+          <Thumbnails postId={post.id} segment={0} images={post.images} />
+        </>
+      ) : (
+        <ol className="thread-parts" aria-label={`Thread of ${parts.length} posts`}>
+          {parts.map((part, i) => (
+            <li key={i}>
+              <span className="muted small">
+                {i + 1}/{parts.length}
+              </span>
+              <p className="post-text">
+                <RichText text={part.text} />
+              </p>
+              <Thumbnails postId={post.id} segment={i} images={part.images} />
+            </li>
+          ))}
+        </ol>
       )}
+      <p className="meta" style={{ marginTop: 0 }}>
+        {parts.length > 1 && <span>Thread of {parts.length} posts</span>}
+        <span>Time zone: {post.timeZone.replace(/_/g, " ")}</span>
+      </p>
       {mode === "cancel" && (
         <div className="alert alert-error" role="alertdialog" aria-label="Confirm cancel">
           Cancel this post? It will not be published to any account.

@@ -6,20 +6,22 @@ import { Loading } from "../../components/StatusBadge";
 import { usePosts, type PostsFilter } from "../../components/usePosts";
 import { PostCard } from "./PostCard";
 
+const PAGE_SIZE = 50;
+
 const STATUSES = [
   ["", "All posts"],
   ["scheduled", "Upcoming"],
   ["publishing", "Publishing"],
   ["published", "Published"],
   ["failed", "Failed"],
-  ["partially_failed", "Partly failed"],
+  ["partially_failed", "Partly published"],
   ["cancelled", "Cancelled"],
 ] as const;
 
 export function PostsView() {
   const [filter, setFilter] = useState<PostsFilter>({ status: "", accountId: "" });
-  const [limit, setLimit] = useState(20);
-  const { posts, hasMore, accounts, error, reload, replace } = usePosts(filter, limit);
+  const [pages, setPages] = useState(1);
+  const { posts, hasMore, accounts, error, reload, replace } = usePosts(filter, { pageSize: PAGE_SIZE, pages });
   const byId = useMemo(() => new Map(accounts.map((a) => [a.id, a])), [accounts]);
   const filtered = filter.status !== "" || filter.accountId !== "";
 
@@ -37,7 +39,10 @@ export function PostsView() {
       <div className="filters" role="search" aria-label="Filter posts">
         <div>
           <label htmlFor="filter-status">Status</label>
-          <select id="filter-status" value={filter.status} onChange={(e) => setFilter((f) => ({ ...f, status: e.target.value }))}>
+          <select id="filter-status" value={filter.status} onChange={(e) => {
+              setPages(1);
+              setFilter((f) => ({ ...f, status: e.target.value }));
+            }}>
             {STATUSES.map(([v, l]) => (
               <option key={v} value={v}>
                 {l}
@@ -47,7 +52,10 @@ export function PostsView() {
         </div>
         <div>
           <label htmlFor="filter-account">Account</label>
-          <select id="filter-account" value={filter.accountId} onChange={(e) => setFilter((f) => ({ ...f, accountId: e.target.value }))}>
+          <select id="filter-account" value={filter.accountId} onChange={(e) => {
+              setPages(1);
+              setFilter((f) => ({ ...f, accountId: e.target.value }));
+            }}>
             <option value="">All accounts</option>
             {accounts.map((a) => (
               <option key={a.id} value={a.id}>
@@ -79,10 +87,15 @@ export function PostsView() {
           ))}
         </ul>
       )}
-      {hasMore && limit < 100 && (
+      {posts && posts.length > 0 && (
+        <p className="muted small" style={{ textAlign: "center" }} data-testid="posts-count">
+          {posts.length} post{posts.length === 1 ? "" : "s"} shown{hasMore ? "" : " (all)"}
+        </p>
+      )}
+      {hasMore && (
         <div style={{ textAlign: "center" }}>
-          <button type="button" className="btn-secondary" onClick={() => setLimit((l) => Math.min(100, l + 20))}>
-            Show more
+          <button type="button" className="btn-secondary" onClick={() => setPages((n) => n + 1)}>
+            Show {PAGE_SIZE} more
           </button>
         </div>
       )}

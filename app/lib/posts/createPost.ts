@@ -6,6 +6,7 @@ import { segmentsOf } from "./segments";
 import { enqueueDeliveries } from "./enqueueDeliveries";
 import { postJson, type PostJson } from "./postJson";
 import type { CreatePostBody } from "./schemas";
+import { requestedTime } from "./scheduledAt";
 import { validateContent } from "./validateContent";
 
 /**
@@ -18,7 +19,7 @@ import { validateContent } from "./validateContent";
  * job. Answering 503 would invite a client retry that creates the post twice.
  */
 export async function createPost(ctx: AppContext, userId: string, body: CreatePostBody): Promise<PostJson> {
-  const scheduledAt = body.scheduledAt ? new Date(body.scheduledAt) : new Date();
+  const scheduledAt = requestedTime(body) ?? new Date();
   const content: PostContentJson = {
     ...(body.langs?.length ? { langs: body.langs } : {}),
     ...(body.images?.length ? { images: body.images } : {}),
@@ -36,13 +37,13 @@ export async function createPost(ctx: AppContext, userId: string, body: CreatePo
   if (inactive.length > 0) {
     throw new AppError(
       "unprocessable",
-      `reconnect ${inactive.map((a) => `@${a.handle}`).join(", ")} before posting (status: ${inactive.map((a) => a.status).join(", ")})`,
+      `${inactive.map((a) => `@${a.handle} ${a.status === "disabled" ? "is disabled" : "needs reconnecting"}`).join(", ")}: reconnect on the Accounts page before posting`,
     );
   }
   const segments = segmentsOf(body.text, content);
   validateContent(accounts.map((a) => a.platform), segments);
 
-  // A time in the past means "publish now" (not "missed"): the deliveries are due now.
+  // A time up to five minutes past means "publish now" (not "missed"): the deliveries are due now.
   const dueAt = new Date(Math.max(scheduledAt.getTime(), Date.now()));
   const stored = await insertPostWithDeliveries(ctx.database.db, {
     userId,

@@ -20,13 +20,15 @@ function decodeCursor(cursor: string): { scheduledAt: Date; id: string } {
   }
 }
 
-/** The user's posts, newest scheduled first, a page at a time. */
+/** The user's posts (optionally those scheduled in [from, to)), newest scheduled first, a page at a time. */
 export async function listPosts(ctx: AppContext, userId: string, q: ListPostsQuery): Promise<{ posts: PostJson[]; nextCursor: string | null }> {
   const page = await listUserPosts(ctx.database.db, userId, {
     limit: q.limit,
     after: q.cursor ? decodeCursor(q.cursor) : undefined,
     status: q.status,
     accountId: q.accountId,
+    from: q.from ? new Date(q.from) : undefined,
+    to: q.to ? new Date(q.to) : undefined,
   });
   const last = page[page.length - 1];
   return {

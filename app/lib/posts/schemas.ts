@@ -24,6 +24,7 @@ export const createPostBody = z.strictObject({
     .max(20)
     .refine((ids) => new Set(ids).size === ids.length, "an account is listed twice"),
   scheduledAt: instant.optional(),
+  publishNow: z.boolean().optional(),
   timeZone: z.string().refine(isTimeZone, "an IANA time zone such as Europe/Berlin").optional(),
   langs: z.array(z.string().regex(/^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{1,8})*$/, "a language tag such as en or pt-BR")).max(3).optional(),
   images: images.optional(),
@@ -35,17 +36,26 @@ export const updatePostBody = z
   .strictObject({
     text: z.string().optional(),
     scheduledAt: instant.optional(),
+    publishNow: z.literal(true).optional(),
     timeZone: z.string().refine(isTimeZone, "an IANA time zone such as Europe/Berlin").optional(),
   })
-  .refine((b) => b.text !== undefined || b.scheduledAt !== undefined || b.timeZone !== undefined, "nothing to change: send text, scheduledAt or timeZone");
+  .refine(
+    (b) => b.text !== undefined || b.scheduledAt !== undefined || b.publishNow !== undefined || b.timeZone !== undefined,
+    "nothing to change: send text, scheduledAt, publishNow or timeZone",
+  );
 export type UpdatePostBody = z.infer<typeof updatePostBody>;
 
-export const listPostsQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.string().max(200).optional(),
-  status: z.enum(postStatuses).optional(),
-  accountId: z.uuid("an account id").optional(),
-});
+export const listPostsQuery = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(100).default(20),
+    cursor: z.string().max(200).optional(),
+    status: z.enum(postStatuses).optional(),
+    accountId: z.uuid("an account id").optional(),
+    /** scheduledAt in [from, to). */
+    from: instant.optional(),
+    to: instant.optional(),
+  })
+  .refine((q) => !q.from || !q.to || new Date(q.from) < new Date(q.to), { message: "from must be before to", path: ["to"] });
 export type ListPostsQuery = z.infer<typeof listPostsQuery>;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -5,6 +5,7 @@ import { rescheduleDeliveries } from "./enqueueDeliveries";
 import { getPost } from "./getPost";
 import type { PostJson } from "./postJson";
 import { isUuid, type UpdatePostBody } from "./schemas";
+import { requestedTime } from "./scheduledAt";
 import { segmentsOf } from "./segments";
 import { validateContent } from "./validateContent";
 
@@ -15,8 +16,8 @@ import { validateContent } from "./validateContent";
 export async function updatePost(ctx: AppContext, userId: string, postId: string, body: UpdatePostBody): Promise<PostJson> {
   if (!isUuid(postId)) throw notFound("post");
   const db = ctx.database.db;
-  const scheduledAt = body.scheduledAt ? new Date(body.scheduledAt) : undefined;
-  // As on create: a past time means "publish now".
+  const scheduledAt = requestedTime(body);
+  // As on create: a time up to five minutes past means "publish now".
   const dueAt = scheduledAt ? new Date(Math.max(scheduledAt.getTime(), Date.now())) : undefined;
 
   const moved = await db.transaction(async (tx) => {

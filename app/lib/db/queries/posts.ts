@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, exists, getTableColumns, inArray, lt, or, sql, type Column } from "drizzle-orm";
+import { and, asc, desc, eq, exists, getTableColumns, gte, inArray, lt, or, sql, type Column } from "drizzle-orm";
 import type { Pool } from "pg";
 import type { Db } from "../client";
 import { deliveries, deliveryAttempts, posts, socialAccounts, type Delivery, type DeliveryAttempt, type Post } from "../schema";
@@ -139,7 +139,19 @@ export interface ListFilter {
   after?: { scheduledAt: Date; id: string };
   status?: Post["status"];
   accountId?: string;
+  /** scheduledAt in [from, to). */
+  from?: Date;
+  to?: Date;
 }
+
+// The content a list needs: texts and image metadata, without the base64 bytes (up to 4 images
+// per segment, 25 segments) that a poll every few seconds would otherwise drag out of the
+// database on each call. The bytes are read one image at a time by findUserPostImage.
+const contentWithoutImageBytes = sql<PostContentJson>`CASE WHEN posts.content ?| array['images','thread'] THEN posts.content || jsonb_build_object(
+  'images', (SELECT jsonb_agg(i - 'data') FROM jsonb_array_elements(coalesce(posts.content->'images', '[]'::jsonb)) i),
+  'thread', (SELECT jsonb_agg(s || jsonb_build_object('images', (SELECT jsonb_agg(i - 'data') FROM jsonb_array_elements(coalesce(s->'images', '[]'::jsonb)) i)))
+             FROM jsonb_array_elements(coalesce(posts.content->'thread', '[]'::jsonb)) s)
+) ELSE posts.content END`;
 
 /** Newest scheduled first, keyset-paginated on (scheduled_at, id). */
 export async function listUserPosts(db: Q, userId: string, f: ListFilter): Promise<PostWithDeliveries[]> {
@@ -151,13 +163,18 @@ export async function listUserPosts(db: Q, userId: string, f: ListFilter): Promi
       exists(db.select({ one: sql`1` }).from(deliveries).where(and(eq(deliveries.postId, posts.id), eq(deliveries.accountId, accountId)))),
     );
   }
+  if (f.from) conditions.push(gte(posts.scheduledAt, f.from));
+  if (f.to) conditions.push(lt(posts.scheduledAt, f.to));
   if (f.after) {
     const c = or(lt(posts.scheduledAt, f.after.scheduledAt), and(eq(posts.scheduledAt, f.after.scheduledAt), lt(posts.id, f.after.id)));
     if (c) conditions.push(c);
   }
   // One round trip: the page of posts (the index gives it in order, LIMIT stops early) joined
   // to its deliveries, instead of a second query for them.
-  const page = db.select().from(posts).where(and(...conditions)).orderBy(desc(posts.scheduledAt), desc(posts.id)).limit(f.limit).as("page");
+  const page = db
+    .select({ ...getTableColumns(posts), content: contentWithoutImageBytes.as("content") })
+    .from(posts)
+    .where(and(...conditions)).orderBy(desc(posts.scheduledAt), desc(posts.id)).limit(f.limit).as("page");
   const rows = await db
     .select({
       post: {
@@ -183,6 +200,16 @@ export async function listUserPosts(db: Q, userId: string, f: ListFilter): Promi
     if (r.delivery) last.deliveries.push(r.delivery);
   }
   return out;
+}
+
+/** The stored image `n` of segment `segment` (0 = the first post) of one user's post. */
+export async function findUserPostImage(db: Q, userId: string, postId: string, segment: number, n: number) {
+  const path = segment === 0 ? ["images", String(n)] : ["thread", String(segment - 1), "images", String(n)];
+  const [row] = await db
+    .select({ image: sql<{ data: string; mimeType: string } | null>`${posts.content} #> ${`{${path.join(",")}}`}::text[]` })
+    .from(posts)
+    .where(and(eq(posts.id, postId), eq(posts.userId, userId)));
+  return row?.image ?? undefined;
 }
 
 /** New text and/or time for a post whose deliveries are all still pending. */

@@ -9,7 +9,7 @@ export function pgClientPorts(rootPid: number, pgPort: number): Set<number> {
   const pids = processTree(rootPid);
   const inodes = new Set<string>();
   for (const pid of pids) {
-    let fds: string[] = [];
+    let fds: string[];
     try {
       fds = fs.readdirSync(`/proc/${pid}/fd`);
     } catch {

@@ -162,11 +162,17 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
       const name = String(issue.path[0] ?? "environment");
-      return `${name}=${JSON.stringify(env[name] ?? "")}: expected ${issue.message}`;
+      // A URL's password must not reach the logs with the message.
+      const shown = (env[name] ?? "").replace(/(:\/\/[^:/@]*:)[^@/]*@/, "$1***@");
+      return `${name}=${JSON.stringify(shown)}: expected ${issue.message}`;
     });
     throw new ConfigError(problems);
   }
   const e = parsed.data;
+  if (e.REDIS_CLUSTER_NODES && !/\{[^}]+\}/.test(e.QUEUE_PREFIX)) {
+    // BullMQ's scripts touch several keys of a queue at once: on a Cluster they must share a slot.
+    throw new ConfigError([`QUEUE_PREFIX=${JSON.stringify(e.QUEUE_PREFIX)}: expected a hash tag such as {postmore} with REDIS_CLUSTER_NODES`]);
+  }
   const redisConfigured =
     (env.REDIS_HOST !== undefined && env.REDIS_HOST !== "") || e.REDIS_URL !== undefined || e.REDIS_SENTINELS !== undefined ||
     e.REDIS_CLUSTER_NODES !== undefined;

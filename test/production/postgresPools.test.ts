@@ -53,7 +53,7 @@ describe("PostgreSQL pools", () => {
   });
 
   it("refuses a multi-host DATABASE_URL at start-up with a clear message", async () => {
-    const url = "postgres://u:p@db1:5432,db2:5432/postmore?target_session_attrs=read-write";
+    const url = "postgres://u:hunter2@db1:5432,db2:5432/postmore?target_session_attrs=read-write";
     expect(() => loadConfig({ DATABASE_URL: url })).toThrow(ConfigError);
     expect(() => loadConfig({ DATABASE_URL: url })).toThrow(/DATABASE_URL=.*one host.*one writable endpoint/s);
     const worker = startWorkerProcess({ DATABASE_URL: url, POSTMORE_SECRET: randomBytes(32).toString("hex") });
@@ -61,6 +61,7 @@ describe("PostgreSQL pools", () => {
     expect(await worker.exited).toBe(1);
     expect(worker.output()).toContain("one writable endpoint");
     expect(worker.output()).not.toContain("Invalid URL");
+    expect(worker.output()).not.toContain("hunter2");
   });
 
   it("keeps each process within its documented connection count, smaller with smaller pools", async () => {

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { expect } from "vitest";
 import { POST as connect } from "@/app/api/accounts/route";
+import { GET as health } from "@/app/api/health/route";
 import { POST as createPost } from "@/app/api/posts/route";
 import { loadConfig } from "@/app/lib/config";
 import { createAppContext, setAppContext, type AppContext } from "@/app/lib/context";
@@ -98,6 +99,11 @@ export async function startFailoverRig(redisEnv: Record<string, string>): Promis
         }
         const other = await ctx.database.pool.query("select status, count(*)::int as n from deliveries group by status");
         expect(other.rows).toEqual([{ status: "published", n: total }]);
+        // The web side (this process's queue connection) follows the fail-over too.
+        await waitFor("health ok on the new master", async () => {
+          const res = await call(health);
+          return res.status === 200 && res.body.queueBackend === "redis";
+        }, 60_000, 500);
       },
       close,
     };

@@ -74,8 +74,14 @@ async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs 
   }
 }
 
-async function info(port: number, section: string, command: "INFO" | "CLUSTER" = "INFO", password?: string): Promise<string> {
-  const client = new Redis({ host: "127.0.0.1", port, password, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+async function info(
+  port: number,
+  section: string,
+  command: "INFO" | "CLUSTER" = "INFO",
+  password?: string,
+  tls?: { ca: string },
+): Promise<string> {
+  const client = new Redis({ host: "127.0.0.1", port, password, tls, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
   try {
     await client.connect();
     return command === "INFO" ? await client.info(section) : String(await client.call("CLUSTER", section));
@@ -162,8 +168,29 @@ export interface RedisSentinelGroup {
   close(): Promise<void>;
 }
 
-/** A master, one replica and three Sentinels (quorum 2); `password` protects the Sentinels when set. */
-export async function startRedisSentinels(opts: { sentinelPassword?: string } = {}): Promise<RedisSentinelGroup> {
+/** Certificate files for TLS-only servers (`--port 0 --tls-port …`), clients not asked for certificates. */
+export interface TlsFiles {
+  cert: string;
+  key: string;
+  ca: string;
+}
+
+/**
+ * A master, one replica and three Sentinels (quorum 2); `sentinelPassword` protects the
+ * Sentinels when set; `tls` makes every server (and replication) TLS-only.
+ */
+export async function startRedisSentinels(opts: { sentinelPassword?: string; tls?: TlsFiles } = {}): Promise<RedisSentinelGroup> {
+  const tlsArgs = opts.tls
+    ? ["--tls-cert-file", opts.tls.cert, "--tls-key-file", opts.tls.key, "--tls-ca-cert-file", opts.tls.ca, "--tls-auth-clients", "no", "--tls-replication", "yes"]
+    : [];
+  const clientTls = opts.tls ? { ca: fs.readFileSync(opts.tls.ca, "utf8") } : undefined;
+  // With TLS the plain port is closed and the TLS port takes the free port.
+  const serverArgs = (port: number, dir: string) => {
+    const args = common(port, dir);
+    if (!opts.tls) return args;
+    args[1] = "0";
+    return [...args, "--tls-port", String(port), ...tlsArgs];
+  };
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "postmore-redis-sentinel-"));
   const started: RedisNode[] = [];
   const name = "pmmaster";
@@ -174,13 +201,13 @@ export async function startRedisSentinels(opts: { sentinelPassword?: string } = 
   };
   try {
     const masterPort = await freePort();
-    const master = { port: masterPort, ...(await spawnRedis(common(masterPort, dirFor(masterPort)), "Ready to accept connections")).node };
+    const master = { port: masterPort, ...(await spawnRedis(serverArgs(masterPort, dirFor(masterPort)), "Ready to accept connections")).node };
     started.push(master);
     const replicaPort = await freePort();
-    const replicaArgs = [...common(replicaPort, dirFor(replicaPort)), "--replicaof", "127.0.0.1", String(masterPort)];
+    const replicaArgs = [...serverArgs(replicaPort, dirFor(replicaPort)), "--replicaof", "127.0.0.1", String(masterPort)];
     const replica = { port: replicaPort, ...(await spawnRedis(replicaArgs, "Ready to accept connections")).node };
     started.push(replica);
-    await waitUntil("replica in sync", async () => (await info(replicaPort, "replication")).includes("master_link_status:up"));
+    await waitUntil("replica in sync", async () => (await info(replicaPort, "replication", "INFO", undefined, clientTls)).includes("master_link_status:up"));
 
     const sentinels: RedisNode[] = [];
     for (let i = 0; i < 3; i++) {
@@ -195,6 +222,11 @@ export async function startRedisSentinels(opts: { sentinelPassword?: string } = 
         `sentinel parallel-syncs ${name} 1`,
       ];
       if (opts.sentinelPassword) lines.push(`requirepass ${opts.sentinelPassword}`, `sentinel sentinel-pass ${opts.sentinelPassword}`);
+      if (opts.tls) {
+        lines[0] = "port 0";
+        lines.push(`tls-port ${port}`, `tls-cert-file ${opts.tls.cert}`, `tls-key-file ${opts.tls.key}`, `tls-ca-cert-file ${opts.tls.ca}`);
+        lines.push("tls-auth-clients no", "tls-replication yes");
+      }
       fs.writeFileSync(conf, `${lines.join("\n")}\n`);
       const s = { port, ...(await spawnRedis([conf, "--sentinel"], "Sentinel ID is")).node };
       sentinels.push(s);
@@ -203,7 +235,7 @@ export async function startRedisSentinels(opts: { sentinelPassword?: string } = 
     const currentMasterPort = async () => {
       for (const s of sentinels.filter((x) => x.alive())) {
         const client = new Redis({
-          host: "127.0.0.1", port: s.port, password: opts.sentinelPassword, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null,
+          host: "127.0.0.1", port: s.port, password: opts.sentinelPassword, tls: clientTls, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null,
         });
         try {
           await client.connect();
@@ -220,7 +252,7 @@ export async function startRedisSentinels(opts: { sentinelPassword?: string } = 
     // Every Sentinel must know the others and the replica before a fail-over can be voted.
     await waitUntil("sentinels see each other and the replica", async () => {
       for (const s of sentinels) {
-        const text = await info(s.port, "sentinel", "INFO", opts.sentinelPassword).catch(() => "");
+        const text = await info(s.port, "sentinel", "INFO", opts.sentinelPassword, clientTls).catch(() => "");
         if (!text.includes(`name=${name},status=ok`) || !/slaves=1,sentinels=3/.test(text)) return false;
       }
       return true;

@@ -59,7 +59,9 @@ export function redisConnectionOptions(config: Config): ConnectionOptions {
       password: r.password,
       // Sentinels often run without AUTH while the data nodes have it: one password for both was wrong.
       sentinelPassword: r.sentinelPassword,
-      ...(r.sentinelTls ? { enableTLSForSentinelMode: true, sentinelTLS: {} } : {}),
+      // ioredis: `sentinelTLS` is TLS to the Sentinels; `tls` reaches the master only with enableTLSForSentinelMode.
+      ...(r.sentinelTls ? { sentinelTLS: {} } : {}),
+      ...(r.tls ? { enableTLSForSentinelMode: true } : {}),
       sentinelRetryStrategy: reconnectDelay,
       // After a fail-over the old master may come back as a replica: reconnect on READONLY.
       reconnectOnError: (err: Error) => err.message.startsWith("READONLY"),

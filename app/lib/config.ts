@@ -15,6 +15,18 @@ const positiveInt = (fallback: number) =>
   z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).default(fallback));
 
 
+/** `postgres://u:p@h1:5432,h2:5432/db` (libpq's multi-host form), which pg cannot parse. */
+function multiHost(url: string): boolean {
+  const authority = url.replace(/^[a-z]+:\/\//, "").split(/[/?#]/)[0] ?? "";
+  return authority.slice(authority.lastIndexOf("@") + 1).includes(",");
+}
+const hostPorts = (list: string | undefined) =>
+  (list ?? "")
+    .split(",")
+    .filter(Boolean)
+    .map((hp) => ({ host: hp.slice(0, hp.lastIndexOf(":")), port: Number(hp.slice(hp.lastIndexOf(":") + 1)) }));
+const flag = (v: string | undefined) => v === "true" || v === "1";
+
 const envSchema = z.object({
   NODE_ENV: z.preprocess(emptyAsUndefined, z.enum(["development", "production", "test"]).default("development")),
   QUEUE_BACKEND: z.preprocess(emptyAsUndefined, z.enum(["redis", "postgres"]).optional()),
@@ -31,11 +43,26 @@ const envSchema = z.object({
     z.string().regex(/^[^\s:,]+:\d+(,[^\s:,]+:\d+)*$/, "host:port[,host:port…] of Redis Sentinels").optional(),
   ),
   REDIS_SENTINEL_NAME: z.preprocess(emptyAsUndefined, z.string().default("mymaster")),
+  REDIS_SENTINEL_PASSWORD: optionalString,
+  REDIS_SENTINEL_TLS: z.preprocess(emptyAsUndefined, z.enum(["true", "false", "1", "0"]).optional()),
+  REDIS_CLUSTER_NODES: z.preprocess(
+    emptyAsUndefined,
+    z.string().regex(/^[^\s:,]+:\d+(,[^\s:,]+:\d+)*$/, "host:port[,host:port…] of Redis Cluster nodes").optional(),
+  ),
   QUEUE_PREFIX: z.preprocess(emptyAsUndefined, z.string().regex(/^[^:\s]+$/, "a prefix without ':' or spaces").default("{postmore}")),
   DATABASE_URL: z.preprocess(
     emptyAsUndefined,
-    z.string().regex(/^postgres(ql)?:\/\/.+/, "a postgres:// or postgresql:// URL").optional(),
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\/.+/, "a postgres:// or postgresql:// URL")
+      .refine(
+        (url) => !multiHost(url),
+        "one host: node-postgres cannot fail over between the hosts of a multi-host URL. Point DATABASE_URL at one writable endpoint (a Patroni/HAProxy or keepalived address, PgBouncer, or a managed service's writer endpoint); see docs/PRODUCTION.md",
+      )
+      .optional(),
   ),
+  DATABASE_POOL_MAX: positiveInt(10),
+  QUEUE_DATABASE_POOL_MAX: positiveInt(5),
   PORT: port(3000),
   POSTMORE_DATA_DIR: z.preprocess(emptyAsUndefined, z.string().default("./data")),
   POSTMORE_SECRET: z.preprocess(
@@ -77,11 +104,15 @@ export interface Config {
   dataDir: string;
   /** Unset means: the embedded PostgreSQL started by `npm start`. */
   databaseUrl: string | undefined;
+  /** Connections of the process's data pool (DATABASE_POOL_MAX). */
+  databasePoolMax: number;
   /** Unset means: generated into the data dir (embedded mode only). */
   secret: string | undefined;
   queue: {
     backend: QueueBackendKind;
     prefix: string;
+    /** Pool size of each Queue and Worker on the PostgreSQL queue backend (QUEUE_DATABASE_POOL_MAX). */
+    postgresPoolMax: number;
     redis: {
       url: string | undefined;
       host: string;
@@ -91,6 +122,12 @@ export interface Config {
       /** Sentinel addresses; when set, the master named `sentinelName` is discovered through them. */
       sentinels: Array<{ host: string; port: number }>;
       sentinelName: string;
+      /** AUTH for the Sentinels themselves (REDIS_PASSWORD is the data nodes'). */
+      sentinelPassword: string | undefined;
+      /** TLS to the Sentinels (REDIS_TLS covers the data nodes). */
+      sentinelTls: boolean;
+      /** Seed nodes of a Redis Cluster; when set, every queue connection is an ioredis Cluster. */
+      clusterNodes: Array<{ host: string; port: number }>;
     };
   };
   logLevel: string;
@@ -125,34 +162,43 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
       const name = String(issue.path[0] ?? "environment");
-      return `${name}=${JSON.stringify(env[name] ?? "")}: expected ${issue.message}`;
+      // A URL's password must not reach the logs with the message.
+      const shown = (env[name] ?? "").replace(/(:\/\/[^:/@]*:)[^@/]*@/, "$1***@");
+      return `${name}=${JSON.stringify(shown)}: expected ${issue.message}`;
     });
     throw new ConfigError(problems);
   }
   const e = parsed.data;
+  if (e.REDIS_CLUSTER_NODES && !/\{[^}]+\}/.test(e.QUEUE_PREFIX)) {
+    // BullMQ's scripts touch several keys of a queue at once: on a Cluster they must share a slot.
+    throw new ConfigError([`QUEUE_PREFIX=${JSON.stringify(e.QUEUE_PREFIX)}: expected a hash tag such as {postmore} with REDIS_CLUSTER_NODES`]);
+  }
   const redisConfigured =
-    (env.REDIS_HOST !== undefined && env.REDIS_HOST !== "") || e.REDIS_URL !== undefined || e.REDIS_SENTINELS !== undefined;
+    (env.REDIS_HOST !== undefined && env.REDIS_HOST !== "") || e.REDIS_URL !== undefined || e.REDIS_SENTINELS !== undefined ||
+    e.REDIS_CLUSTER_NODES !== undefined;
   const backend: QueueBackendKind = e.QUEUE_BACKEND ?? (redisConfigured ? "redis" : "postgres");
   return {
     env: e.NODE_ENV,
     port: e.PORT,
     dataDir: e.POSTMORE_DATA_DIR,
     databaseUrl: e.DATABASE_URL,
+    databasePoolMax: e.DATABASE_POOL_MAX,
     secret: e.POSTMORE_SECRET,
     queue: {
       backend,
       prefix: e.QUEUE_PREFIX,
+      postgresPoolMax: e.QUEUE_DATABASE_POOL_MAX,
       redis: {
         url: e.REDIS_URL,
         host: e.REDIS_HOST,
         port: e.REDIS_PORT,
         password: e.REDIS_PASSWORD,
-        tls: e.REDIS_TLS === "true" || e.REDIS_TLS === "1" || (e.REDIS_URL?.startsWith("rediss://") ?? false),
-        sentinels: (e.REDIS_SENTINELS ?? "")
-          .split(",")
-          .filter(Boolean)
-          .map((hp) => ({ host: hp.slice(0, hp.lastIndexOf(":")), port: Number(hp.slice(hp.lastIndexOf(":") + 1)) })),
+        tls: flag(e.REDIS_TLS) || (e.REDIS_URL?.startsWith("rediss://") ?? false),
+        sentinels: hostPorts(e.REDIS_SENTINELS),
         sentinelName: e.REDIS_SENTINEL_NAME,
+        sentinelPassword: e.REDIS_SENTINEL_PASSWORD,
+        sentinelTls: flag(e.REDIS_SENTINEL_TLS),
+        clusterNodes: hostPorts(e.REDIS_CLUSTER_NODES),
       },
     },
     logLevel: e.LOG_LEVEL,
@@ -162,7 +208,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     reconcileIntervalSeconds: e.RECONCILE_INTERVAL_SECONDS,
     admin: { email: e.ADMIN_EMAIL, password: e.ADMIN_PASSWORD },
     metricsToken: e.METRICS_TOKEN,
-    otelTracing: e.OTEL_TRACING === "true" || e.OTEL_TRACING === "1",
+    otelTracing: flag(e.OTEL_TRACING),
     atproto: { plcUrl: e.ATPROTO_PLC_URL, handleResolverUrl: e.ATPROTO_HANDLE_RESOLVER_URL, timeoutMs: e.ATPROTO_TIMEOUT_MS },
   };
 }
@@ -170,10 +216,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 /** A printable one-liner: which database and which queue backend, no secrets. */
 export function describeBackends(config: Config): string {
   const db = config.databaseUrl ? `PostgreSQL at ${redactUrl(config.databaseUrl)}` : "embedded PostgreSQL";
-  const redis = config.queue.redis.url
-    ? redactUrl(config.queue.redis.url)
-    : `${config.queue.redis.host}:${config.queue.redis.port}`;
-  const queue = config.queue.backend === "redis" ? `Redis at ${redis}` : "PostgreSQL (BullMQ's postgres backend)";
+  const r = config.queue.redis;
+  const list = (nodes: Array<{ host: string; port: number }>) => nodes.map((n) => `${n.host}:${n.port}`).join(",");
+  const redis =
+    r.clusterNodes.length > 0
+      ? `Redis Cluster (seeds ${list(r.clusterNodes)})`
+      : r.sentinels.length > 0
+        ? `Redis master "${r.sentinelName}" via Sentinels ${list(r.sentinels)}`
+        : `Redis at ${r.url ? redactUrl(r.url) : `${r.host}:${r.port}`}`;
+  const queue = config.queue.backend === "redis" ? redis : "PostgreSQL (BullMQ's postgres backend)";
   return `database: ${db}; queues: ${queue}`;
 }
 

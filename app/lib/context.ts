@@ -32,7 +32,7 @@ export function createAppContext(
   }
   const ctx: AppContext = {
     config,
-    database: createDatabase(databaseUrl),
+    database: createDatabase(databaseUrl, { max: config.databasePoolMax }),
     queues: createQueueBackend(overrides.queue ?? queueBackendSettings(config, databaseUrl)),
     box: createSecretBox(secret),
   };

@@ -28,7 +28,10 @@ export function initApp(): AppContext {
     logger("startup").error({ err }, "could not set up the weekly token refresh schedule"),
   );
   if (ctx.queues.kind === "redis") {
-    void redisSettingWarnings(redisConnectionOptions(config)).then(
+    // On a Cluster, the first seed node stands for the others (operators configure them alike).
+    const seed = config.queue.redis.clusterNodes[0];
+    const checked = seed ? { ...redisConnectionOptions(config), ...seed } : redisConnectionOptions(config);
+    void redisSettingWarnings(checked, { cluster: seed !== undefined }).then(
       (warnings) => warnings.forEach((w) => logger("startup").warn(w)),
       (err: unknown) => logger("startup").warn({ err }, "could not check the Redis settings"),
     );

@@ -6,7 +6,10 @@ import { Redis, type RedisOptions } from "ioredis";
  * them, and without persistence a restart loses every delayed post (the reconciler rebuilds
  * them from PostgreSQL, but late). Uses INFO where managed Redis forbids CONFIG.
  */
-export async function redisSettingWarnings(options: RedisOptions | ConnectionOptions): Promise<string[]> {
+export async function redisSettingWarnings(
+  options: RedisOptions | ConnectionOptions,
+  opts: { cluster?: boolean } = {},
+): Promise<string[]> {
   const { url, ...rest } = options as RedisOptions & { url?: string };
   const checkOptions: RedisOptions = {
     ...rest,
@@ -19,6 +22,11 @@ export async function redisSettingWarnings(options: RedisOptions | ConnectionOpt
   try {
     await client.connect();
     const warnings: string[] = [];
+    if (!opts.cluster && parseInfo(await client.info("cluster")).get("cluster_enabled") === "1") {
+      warnings.push(
+        "This Redis is a Cluster node but PostMore talks to it as a single Redis (every queue command answers MOVED). Set REDIS_CLUSTER_NODES=host:port,... instead.",
+      );
+    }
     const memory = parseInfo(await client.info("memory"));
     const policy = memory.get("maxmemory_policy");
     if (policy && policy !== "noeviction") {

@@ -1,0 +1,86 @@
+import fs from "node:fs";
+import path from "node:path";
+import { logger } from "../logger";
+import { backupFileName, createBackup, type BackupSource } from "./backup";
+
+/**
+ * Scheduled backups of the embedded install, under <dataDir>/backups. Driven by the age of the
+ * newest scheduled archive rather than a fixed timer, so a PostMore restarted every few hours
+ * still backs up once per interval, and one down for a week backs up as soon as it starts.
+ */
+
+const log = logger("backups");
+const AUTO_PREFIX = "postmore-auto-";
+const ARCHIVE = /^postmore-.*\.tar\.gz$/;
+const CHECK_EVERY_MS = 15 * 60_000;
+
+export interface BackupScheduleSettings {
+  /** 0 turns scheduled backups off. */
+  intervalHours: number;
+  /** Scheduled archives kept; older ones are deleted (archives made by hand are never deleted). */
+  keep: number;
+}
+
+export interface BackupFile {
+  name: string;
+  createdAt: string;
+  bytes: number;
+  scheduled: boolean;
+}
+
+export const backupsDir = (dataDir: string) => path.join(dataDir, "backups");
+
+/** Archives in the backups dir, newest first. */
+export function listBackups(dir: string): BackupFile[] {
+  if (!fs.existsSync(dir)) return [];
+  return fs
+    .readdirSync(dir)
+    .filter((name) => ARCHIVE.test(name))
+    .map((name) => {
+      const st = fs.statSync(path.join(dir, name));
+      return { name, createdAt: st.mtime.toISOString(), bytes: st.size, scheduled: name.startsWith(AUTO_PREFIX) };
+    })
+    .sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.name.localeCompare(a.name));
+}
+
+export function pruneBackups(dir: string, keep: number): string[] {
+  const old = listBackups(dir).filter((b) => b.scheduled).slice(keep);
+  for (const b of old) fs.rmSync(path.join(dir, b.name), { force: true });
+  return old.map((b) => b.name);
+}
+
+/** Takes a scheduled backup when the newest one is older than the interval. Returns the new file, if any. */
+export async function backupIfDue(source: BackupSource, settings: BackupScheduleSettings, now = new Date()): Promise<string | undefined> {
+  if (settings.intervalHours <= 0) return undefined;
+  const dir = backupsDir(source.dataDir);
+  const newest = listBackups(dir).find((b) => b.scheduled);
+  if (newest && now.getTime() - Date.parse(newest.createdAt) < settings.intervalHours * 3_600_000) return undefined;
+  const { file, bytes } = await createBackup(source, path.join(dir, backupFileName(now).replace("postmore-", AUTO_PREFIX)));
+  const removed = pruneBackups(dir, settings.keep);
+  log.info({ file, bytes, removed }, "scheduled backup written");
+  return file;
+}
+
+export interface BackupSchedule {
+  stop(): Promise<void>;
+}
+
+/** For the `npm start` launcher of an embedded install: checks now, then every 15 minutes. */
+export function startBackupSchedule(source: BackupSource, settings: BackupScheduleSettings): BackupSchedule {
+  if (settings.intervalHours <= 0) return { stop: async () => {} };
+  let running: Promise<unknown> = Promise.resolve();
+  const tick = () => {
+    running = running.then(() =>
+      backupIfDue(source, settings).catch((err: unknown) => log.error({ err }, "scheduled backup failed; trying again later")),
+    );
+  };
+  tick();
+  const timer = setInterval(tick, CHECK_EVERY_MS);
+  timer.unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}

@@ -69,7 +69,7 @@ async function dumpDatabase(databaseUrl: string, dir: string) {
   await client.connect();
   try {
     await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-    const version = (await client.query<{ v: string }>("SHOW server_version")).rows[0]?.v ?? "unknown";
+    const version = (await client.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]?.v ?? "unknown";
     const migrations = await appliedMigrations(client);
     const tables: TableDump[] = [];
     fs.mkdirSync(path.join(dir, "db"));

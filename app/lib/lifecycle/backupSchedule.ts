@@ -1,5 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
+import type { Config } from "../config";
+import { runningInstanceUrl } from "../embedded/runtime";
 import { logger } from "../logger";
 import { backupFileName, createBackup, type BackupSource } from "./backup";
 
@@ -81,6 +83,24 @@ export function startBackupSchedule(source: BackupSource, settings: BackupSchedu
     async stop() {
       clearInterval(timer);
       await running;
+    },
+  };
+}
+
+/** What the admin page shows: the archives, and whether (and how) backups are scheduled. */
+export function backupsOverview(config: Config) {
+  const dir = backupsDir(config.dataDir);
+  // `npm start` hands the embedded database to the web process as DATABASE_URL; the runtime
+  // file in the data dir says whether that is what this process uses.
+  const embedded = config.databaseUrl === undefined || runningInstanceUrl(config.dataDir) === config.databaseUrl;
+  return {
+    backups: listBackups(dir),
+    schedule: {
+      enabled: embedded && config.backups.intervalHours > 0,
+      embedded,
+      intervalHours: config.backups.intervalHours,
+      keep: config.backups.keep,
+      dir: path.resolve(dir),
     },
   };
 }

@@ -49,7 +49,7 @@ const failed = (name: string, detail: string): Check => ({ name, ok: false, deta
 const message = (err: unknown) => (err instanceof Error ? err.message || err.name : String(err));
 
 async function checkDatabase(client: pg.ClientBase): Promise<Check> {
-  const version = (await client.query<{ v: string }>("SHOW server_version")).rows[0]?.v ?? "?";
+  const version = (await client.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]?.v ?? "?";
   const s = compareSchema(await appliedMigrations(client));
   if (s.unknown > 0) {
     return failed("database", `reachable (PostgreSQL ${version}), but its schema is newer than this code (${s.unknown} migration(s) it does not know): run the PostMore version that wrote it, or upgrade.`);

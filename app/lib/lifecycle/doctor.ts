@@ -134,6 +134,9 @@ function checkDisk(dataDir: string, minFree: number): Check {
     : pass("disk", `${gb(free)} free on the disk of ${dir}.`);
 }
 
+/** A check that throws (a store dropping mid-check) fails with the error in words instead of ending the doctor. */
+const safe = (name: string, check: () => Promise<Check>): Promise<Check> => check().catch((err: unknown) => failed(name, `could not be checked: ${message(err)}.`));
+
 const notRun = (names: string[], why: string) => names.map((n) => failed(n, `not checked: ${why}.`));
 
 export async function runDoctor(input: DoctorInput): Promise<Check[]> {
@@ -157,19 +160,20 @@ export async function runDoctor(input: DoctorInput): Promise<Check[]> {
   };
   try {
     if (connected) {
-      checks.push(await checkDatabase(client));
-      checks.push(await checkQueue(ctx));
-      checks.push(await checkKey(client, input));
-      checks.push(await checkWorker(ctx));
-      checks.push(await checkClock(client, input.now ?? Date.now));
-      checks.push(...(await checkAccounts(client, Math.min(config.atproto.timeoutMs, ANSWER_MS))));
+      checks.push(await safe("database", () => checkDatabase(client)));
+      checks.push(await safe("queue", () => checkQueue(ctx)));
+      checks.push(await safe("credentials key", () => checkKey(client, input)));
+      checks.push(await safe("worker", () => checkWorker(ctx)));
+      checks.push(await safe("clock", () => checkClock(client, input.now ?? Date.now)));
+      checks.push(...(await checkAccounts(client, Math.min(config.atproto.timeoutMs, ANSWER_MS)).catch((err: unknown) => [failed("accounts", message(err))])));
     } else {
-      checks.push(await checkQueue(ctx).catch((err: unknown) => failed("queue", message(err))));
+      checks.push(await safe("queue", () => checkQueue(ctx)));
       checks.push(...notRun(["credentials key", "worker", "clock", "accounts"], "the database is unreachable"));
     }
     checks.push(checkDisk(config.dataDir, input.minFreeBytes ?? DEFAULT_MIN_FREE_BYTES));
   } finally {
-    await Promise.all([getPostQueue(ctx).close(), getTokenRefreshQueue(ctx).close()]).catch(() => undefined);
+    // Bounded: a queue that never reached its store can take long to close.
+    await withTimeout(Promise.all([getPostQueue(ctx).close(), getTokenRefreshQueue(ctx).close()]), ANSWER_MS).catch(() => undefined);
     await database.close().catch(() => undefined);
     await client.end().catch(() => undefined);
   }

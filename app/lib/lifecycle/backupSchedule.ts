@@ -32,6 +32,13 @@ export interface BackupFile {
 
 export const backupsDir = (dataDir: string) => path.join(dataDir, "backups");
 
+/** The time in the name (postmore-…-2026-12-01T03-00-00Z.tar.gz) survives a copy; the mtime may not. */
+function takenAt(name: string, mtime: Date): string {
+  const m = name.match(/(\d{4}-\d{2}-\d{2})T(\d{2})-(\d{2})-(\d{2})Z/);
+  const at = m ? new Date(`${m[1]}T${m[2]}:${m[3]}:${m[4]}Z`) : mtime;
+  return (Number.isNaN(at.getTime()) ? mtime : at).toISOString();
+}
+
 /** Archives in the backups dir, newest first. */
 export function listBackups(dir: string): BackupFile[] {
   if (!fs.existsSync(dir)) return [];
@@ -40,7 +47,7 @@ export function listBackups(dir: string): BackupFile[] {
     .filter((name) => ARCHIVE.test(name))
     .map((name) => {
       const st = fs.statSync(path.join(dir, name));
-      return { name, createdAt: st.mtime.toISOString(), bytes: st.size, scheduled: name.startsWith(AUTO_PREFIX) };
+      return { name, createdAt: takenAt(name, st.mtime), bytes: st.size, scheduled: name.startsWith(AUTO_PREFIX) };
     })
     .sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.name.localeCompare(a.name));
 }
@@ -103,4 +110,14 @@ export function backupsOverview(config: Config) {
       dir: path.resolve(dir),
     },
   };
+}
+
+/**
+ * The one call the `npm start` launcher makes once its database is up: scheduled backups when
+ * that database is the embedded one (an external DATABASE_URL has its own backup tools).
+ * Stop it before stopping the database.
+ */
+export function startLauncherBackups(config: Config, database: { url: string; embedded: boolean }): BackupSchedule {
+  if (!database.embedded) return { stop: async () => {} };
+  return startBackupSchedule({ databaseUrl: database.url, dataDir: config.dataDir, secretFromEnv: config.secret !== undefined }, config.backups);
 }

@@ -62,6 +62,7 @@ export const restore: CliCommand = {
       console.log(`restored ${path.resolve(file)} (made ${report.manifest.createdAt} by PostMore ${report.manifest.app.version})`);
       console.log(`  rows: ${rows}`);
       if (report.secret === "written") console.log(`  credentials key written to ${path.resolve(config.dataDir, SECRET_FILE)}`);
+      if (report.secret === "kept") console.log(`  credentials key: ${path.resolve(config.dataDir, SECRET_FILE)} already holds the backup's key`);
       if (report.secret === "from-environment") console.log("  credentials key: from POSTMORE_SECRET (the archive holds none, or the environment wins)");
       for (const w of report.warnings) console.log(`  warning: ${w}`);
       console.log("Start PostMore (npm start): the worker re-queues every pending post.");

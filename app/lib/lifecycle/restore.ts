@@ -142,7 +142,10 @@ export async function restoreBackup(file: string, target: RestoreTarget, opts: {
           prefix.cleanup();
         }
       }
-      const rows = await loadRows(client, manifest, dir);
+      const rows = await loadRows(client, manifest, dir).catch((err: unknown) => {
+        // The schema exists now, so a plain retry would be refused as "not empty".
+        throw new AppError("unprocessable", `the restore failed while loading rows (${err instanceof Error ? err.message : String(err)}); fix the cause and run it again with --force`);
+      });
       await migrateDatabase(database, { bullmqSchema: target.bullmqSchema });
 
       fs.mkdirSync(target.dataDir, { recursive: true });

@@ -4,9 +4,9 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GET as listBackupsRoute } from "@/app/api/admin/backups/route";
 import { GET as exportRoute } from "@/app/api/posts/export/route";
-import { backupIfDue, listBackups } from "@/app/lib/lifecycle/backupSchedule";
+import { backupIfDue, listBackups, startLauncherBackups } from "@/app/lib/lifecycle/backupSchedule";
 import { call } from "@/test/helpers/http";
-import { postsApi } from "@/test/helpers/postsApi";
+import { postsApi, waitFor } from "@/test/helpers/postsApi";
 import { createTestContext, createTestUser, type TestContext } from "@/test/helpers/testContext";
 
 /** A user's posts as JSON and CSV downloads (own posts only), and the admin's list of backups. */
@@ -117,5 +117,24 @@ describe("scheduled backups and GET /api/admin/backups", () => {
     expect(res.body.backups[0].bytes).toBeGreaterThan(0);
     expect(res.body.schedule).toMatchObject({ intervalHours: 24, keep: 2, dir: path.join(dataDir, "backups") });
     expect((await call(listBackupsRoute, { path: "/api/admin/backups", token: alice })).status).toBe(403);
+  }, 120_000);
+
+  it("the launcher's schedule backs up the embedded install at start, and never an external database", async () => {
+    const launcherDir = fs.mkdtempSync(path.join(os.tmpdir(), "postmore-sched-"));
+    try {
+      const config = { ...t.ctx.config, dataDir: launcherDir };
+      await startLauncherBackups(config, { url: t.databaseUrl, embedded: false }).stop();
+      expect(listBackups(path.join(launcherDir, "backups"))).toEqual([]);
+      const schedule = startLauncherBackups(config, { url: t.databaseUrl, embedded: true });
+      const [first] = await waitFor("the first scheduled backup", async () => {
+        const list = listBackups(path.join(launcherDir, "backups"));
+        return list.length > 0 && list;
+      }, 60_000, 200);
+      await schedule.stop();
+      expect(first).toMatchObject({ scheduled: true });
+      expect(first!.name).toMatch(/^postmore-auto-.*\.tar\.gz$/);
+    } finally {
+      fs.rmSync(launcherDir, { recursive: true, force: true });
+    }
   }, 120_000);
 });

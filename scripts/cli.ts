@@ -1,48 +1,37 @@
 import { parseArgs } from "node:util";
-import { createApiToken } from "@/app/lib/auth/apiTokens";
-import { createUser } from "@/app/lib/auth/users";
 import { AppError } from "@/app/lib/errors";
-import { configOrExit, prepareDatabase } from "./lib/prepare";
+import type { CliCommand } from "./cli/command";
+import { backup, doctor, restore } from "./cli/lifecycle";
+import { createAdmin, createToken, createUserCommand } from "./cli/users";
+import { configOrExit } from "./lib/prepare";
 
-const USAGE = `usage:
-  npm run cli -- create-admin --email E --password P
-  npm run cli -- create-user  --email E --password P
-  npm run cli -- create-token --email E [--name N]     (prints the token on its last line)`;
+/** `npm run cli -- <command> …`. Each command lives in scripts/cli/; add new ones to this table. */
+const COMMANDS: CliCommand[] = [createAdmin, createUserCommand, createToken, backup, restore, doctor];
 
-const { positionals, values } = parseArgs({
-  allowPositionals: true,
-  options: { email: { type: "string" }, password: { type: "string" }, name: { type: "string" } },
-});
-const command = positionals[0];
-if (!command || !["create-admin", "create-user", "create-token"].includes(command) || !values.email) {
-  console.error(USAGE);
-  process.exit(2);
-}
-const email = values.email;
+const usage = () => `usage:\n${COMMANDS.map((c) => `  npm run cli -- ${c.name} ${c.usage}`).join("\n")}`;
 
-async function main(): Promise<number> {
-  const config = configOrExit();
-  const { running, database } = await prepareDatabase(config);
-  let exitCode = 0;
+async function main(argv: string[]): Promise<number> {
+  const command = COMMANDS.find((c) => c.name === argv[0]);
+  if (!command) {
+    console.error(usage());
+    return 2;
+  }
+  let parsed;
   try {
-    if (command === "create-token") {
-      const { token } = await createApiToken(database.db, email, values.name ?? "cli");
-      console.log(`API token for ${email} (shown once, keep it safe):`);
-      console.log(token);
-    } else {
-      if (!values.password) throw new AppError("validation_failed", "--password is required");
-      const role = command === "create-admin" ? "admin" : "user";
-      const user = await createUser(database.db, { email, password: values.password, role });
-      console.log(`created ${user.role} ${user.email}`);
-    }
+    parsed = parseArgs({ args: argv.slice(1), allowPositionals: true, options: command.options });
+  } catch (err) {
+    console.error(`${err instanceof Error ? err.message : String(err)}\nusage: npm run cli -- ${command.name} ${command.usage}`);
+    return 2;
+  }
+  const config = configOrExit();
+  try {
+    // No command declares `multiple`, so every value is a string or a boolean.
+    const values = parsed.values as Record<string, string | boolean | undefined>;
+    return await command.run({ config, values, positionals: parsed.positionals });
   } catch (err) {
     console.error(err instanceof AppError ? `error: ${err.message}` : err);
-    exitCode = 1;
-  } finally {
-    await database.close();
-    await running.stop();
+    return 1;
   }
-  return exitCode;
 }
 
-void main().then((code) => process.exit(code));
+void main(process.argv.slice(2)).then((code) => process.exit(code));

@@ -94,6 +94,8 @@ const envSchema = z.object({
   METRICS_TOKEN: z.preprocess(emptyAsUndefined, z.string().min(16, "at least 16 characters").optional()),
   ADMIN_EMAIL: optionalString,
   ADMIN_PASSWORD: optionalString,
+  BACKUP_INTERVAL_HOURS: z.preprocess(emptyAsUndefined, z.coerce.number().min(0).default(24)),
+  BACKUP_KEEP: positiveInt(7),
 });
 
 export type QueueBackendKind = "redis" | "postgres";
@@ -136,6 +138,8 @@ export interface Config {
   missedPostAfterHours: number;
   reconcileIntervalSeconds: number;
   admin: { email: string | undefined; password: string | undefined };
+  /** Scheduled backups of the embedded install under <dataDir>/backups (intervalHours 0 = off). */
+  backups: { intervalHours: number; keep: number };
   /** BullMQ spans through OpenTelemetry (bullmq-otel); exported only where an OTel SDK is started. */
   otelTracing: boolean;
   /** A separate bearer token for Prometheus scrapes of /api/metrics (admins can always read it). */
@@ -207,6 +211,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     missedPostAfterHours: e.MISSED_POST_AFTER_HOURS,
     reconcileIntervalSeconds: e.RECONCILE_INTERVAL_SECONDS,
     admin: { email: e.ADMIN_EMAIL, password: e.ADMIN_PASSWORD },
+    backups: { intervalHours: e.BACKUP_INTERVAL_HOURS, keep: e.BACKUP_KEEP },
     metricsToken: e.METRICS_TOKEN,
     otelTracing: flag(e.OTEL_TRACING),
     atproto: { plcUrl: e.ATPROTO_PLC_URL, handleResolverUrl: e.ATPROTO_HANDLE_RESOLVER_URL, timeoutMs: e.ATPROTO_TIMEOUT_MS },

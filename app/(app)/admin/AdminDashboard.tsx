@@ -6,6 +6,7 @@ import { browserTimeZone, formatTime } from "../../components/time";
 import type { Account, FailedJob, QueueOverview, WorkersView } from "../../components/types";
 import { AccountsPanel } from "./AccountsPanel";
 import { ActivityChart, type HourPoint } from "./ActivityChart";
+import { BackupsPanel } from "./BackupsPanel";
 import { FailedJobsPanel } from "./FailedJobsPanel";
 import { QueuesPanel } from "./QueuesPanel";
 import { usePoll } from "./usePoll";
@@ -43,6 +44,7 @@ export function AdminDashboard() {
         {activity.data && <ActivityChart hours={activity.data.hours} />}
         <AccountsPanel accounts={accounts.data?.accounts ?? null} timeZone={timeZone} onChanged={() => void accounts.reload()} />
         <FailedJobsPanel jobs={failed.data?.failed ?? null} timeZone={timeZone} onChanged={() => void failed.reload()} />
+        <BackupsPanel timeZone={timeZone} />
       </div>
       {queues.at && (
         <p className="small muted" style={{ marginTop: "1rem" }}>

@@ -4,6 +4,7 @@ import Link from "next/link";
 import { useMemo, useState } from "react";
 import { Loading } from "../../components/StatusBadge";
 import { usePosts, type PostsFilter } from "../../components/usePosts";
+import { ExportPosts } from "./ExportPosts";
 import { PostCard } from "./PostCard";
 
 const PAGE_SIZE = 50;
@@ -32,6 +33,7 @@ export function PostsView() {
           <h1>Posts</h1>
           <p className="muted">Times are shown in each post&apos;s own time zone. This page updates itself.</p>
         </div>
+        <ExportPosts />
         <Link href="/compose" className="btn" style={{ marginTop: 0 }}>
           + New post
         </Link>

@@ -57,6 +57,9 @@ const envSchema = z.object({
   ),
   MISSED_POST_AFTER_HOURS: positiveInt(24),
   RECONCILE_INTERVAL_SECONDS: positiveInt(300),
+  RATE_LIMIT_MAX_WAIT_MINUTES: positiveInt(60),
+  QUEUE_LOCK_DURATION_MS: positiveInt(8_000),
+  QUEUE_STALLED_INTERVAL_MS: positiveInt(4_000),
   ATPROTO_PLC_URL: z.preprocess(emptyAsUndefined, z.url({ protocol: /^https?$/ }).default("https://plc.directory")),
   ATPROTO_HANDLE_RESOLVER_URL: z.preprocess(
     emptyAsUndefined,
@@ -98,6 +101,14 @@ export interface Config {
   tokenRefreshTimeZone: string;
   missedPostAfterHours: number;
   reconcileIntervalSeconds: number;
+  /** A delivery that waited this long in all for a platform's rate limit fails (with a message saying so). */
+  rateLimitMaxWaitMinutes: number;
+  /**
+   * BullMQ job lock and stalled check of the post worker: a job whose worker died is found
+   * and run again within about lockDurationMs + stalledIntervalMs. Locks are renewed every
+   * lockDurationMs / 2 while a job runs (long uploads keep their lock).
+   */
+  jobLocks: { lockDurationMs: number; stalledIntervalMs: number };
   admin: { email: string | undefined; password: string | undefined };
   /** BullMQ spans through OpenTelemetry (bullmq-otel); exported only where an OTel SDK is started. */
   otelTracing: boolean;
@@ -160,6 +171,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     tokenRefreshTimeZone: e.TOKEN_REFRESH_TZ,
     missedPostAfterHours: e.MISSED_POST_AFTER_HOURS,
     reconcileIntervalSeconds: e.RECONCILE_INTERVAL_SECONDS,
+    rateLimitMaxWaitMinutes: e.RATE_LIMIT_MAX_WAIT_MINUTES,
+    jobLocks: { lockDurationMs: e.QUEUE_LOCK_DURATION_MS, stalledIntervalMs: e.QUEUE_STALLED_INTERVAL_MS },
     admin: { email: e.ADMIN_EMAIL, password: e.ADMIN_PASSWORD },
     metricsToken: e.METRICS_TOKEN,
     otelTracing: e.OTEL_TRACING === "true" || e.OTEL_TRACING === "1",

@@ -1,4 +1,4 @@
-import { and, asc, eq, getTableColumns, sql } from "drizzle-orm";
+import { and, asc, eq, getTableColumns, inArray, isNull, sql } from "drizzle-orm";
 import type { Db } from "../client";
 import { socialAccounts, type SocialAccount } from "../schema";
 
@@ -104,4 +104,11 @@ export async function setAccountError(
     .where(eq(socialAccounts.id, id))
     .returning({ id: socialAccounts.id });
   return rows.length > 0;
+}
+
+/** Handles by account id, disconnected accounts included (their published posts stay listed). */
+export async function handlesOf(db: Db, ids: string[]): Promise<Map<string, string>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db.select({ id: socialAccounts.id, handle: socialAccounts.handle }).from(socialAccounts).where(inArray(socialAccounts.id, ids));
+  return new Map(rows.map((r) => [r.id, r.handle]));
 }

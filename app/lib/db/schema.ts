@@ -158,6 +158,8 @@ export const deliveries = pgTable(
     rateLimitWaitedMs: integer("rate_limit_waited_ms").notNull().default(0),
     attempts: integer("attempts").notNull().default(0),
     lastError: text("last_error"),
+    /** Why it failed, when a machine must act on it: "reauth" = the account needed reconnecting (retried on reconnect). */
+    failureCode: text("failure_code"),
     publishedAt: timestamp("published_at", { withTimezone: true }),
     createdAt: createdAt(),
     updatedAt: updatedAt(),

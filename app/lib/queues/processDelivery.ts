@@ -101,6 +101,8 @@ async function settleFailure(
   const reported = err instanceof PlatformError ? err.publishedSoFar : undefined;
   const segments = reported && reported.length >= claim.segmentRecords.length ? reported : claim.segmentRecords;
   const base = { ...attemptBase(claim, startedAt), segments };
+  // Failures only a reconnect can fix are marked so that reconnecting retries them.
+  const failureCode = action.kind === "fail" && (action.account === "reauth" || claim.accountStatus === "needs_reauth") ? ("reauth" as const) : undefined;
 
   if (action.kind === "wait" && job) {
     const wait = rateLimitWait(ctx, claim, action.retryAfterMs);
@@ -114,7 +116,7 @@ async function settleFailure(
   }
   if (action.kind === "fail") {
     if (action.account) await markAccountProblem(ctx, claim.accountId, action.account, action.message);
-    await recordAttempt(db, { ...base, outcome: "failed", error: action.message });
+    await recordAttempt(db, { ...base, outcome: "failed", error: action.message, failureCode });
     log.warn(logIds(claim, job), `delivery failed: ${action.message}`);
     throw unrecoverable(action.message);
   }

@@ -88,7 +88,7 @@ const CLAIM_SQL = `
 const PUBLISHED_ALONE_SQL = `
   WITH d AS (
     UPDATE deliveries SET status = 'published', remote_uri = $2, remote_cid = $3, segment_records = $8::jsonb,
-      published_at = coalesce(published_at, now()), last_error = NULL, waiting_until = NULL, updated_at = now()
+      published_at = coalesce(published_at, now()), last_error = NULL, waiting_until = NULL, failure_code = NULL, updated_at = now()
     WHERE id = $1 RETURNING id
   ), ins AS (
     INSERT INTO delivery_attempts (delivery_id, attempt, outcome, error, started_at) VALUES ($1, $4, $5, NULL, $6)
@@ -151,7 +151,7 @@ export async function deliveryState(db: Db, deliveryId: string, missedAfterHours
 }
 
 /** The post's status, derived from its deliveries (cancelled ones count only when all are). */
-const derivedPostStatus = (postId: string) => sql`(
+export const derivedPostStatus = (postId: string) => sql`(
   SELECT CASE
     WHEN count(*) FILTER (WHERE status <> 'cancelled') = 0 THEN 'cancelled'
     WHEN bool_or(status = 'publishing') THEN 'publishing'
@@ -184,6 +184,8 @@ export interface AttemptResult {
   remote?: { uri: string; cid: string };
   /** The thread segments live after this attempt (in order); kept as they were when absent. */
   segments?: SegmentRecord[];
+  /** With outcome "failed": "reauth" when only reconnecting the account can fix it (retried on reconnect). */
+  failureCode?: "reauth";
 }
 
 /**
@@ -202,10 +204,10 @@ export async function recordAttempt(db: Db, a: AttemptResult): Promise<void> {
   const update = settled === "published"
     ? sql`UPDATE deliveries SET status = 'published', remote_uri = ${a.remote?.uri ?? null}, remote_cid = ${a.remote?.cid ?? null},
             segment_records = coalesce(${segments}::jsonb, segment_records),
-            published_at = coalesce(published_at, now()), last_error = NULL, waiting_until = NULL, updated_at = now()
+            published_at = coalesce(published_at, now()), last_error = NULL, waiting_until = NULL, failure_code = NULL, updated_at = now()
           WHERE id = ${a.deliveryId} RETURNING id`
     : settled
-      ? sql`UPDATE deliveries SET status = ${settled}, last_error = ${error}, waiting_until = NULL,
+      ? sql`UPDATE deliveries SET status = ${settled}, last_error = ${error}, waiting_until = NULL, failure_code = ${a.failureCode ?? null},
               segment_records = coalesce(${segments}::jsonb, segment_records),
               remote_uri = coalesce(${first?.uri ?? null}, remote_uri), remote_cid = coalesce(${first?.cid ?? null}, remote_cid),
               updated_at = now()
@@ -301,4 +303,25 @@ export async function deliveriesNeedingJobs(
     status: r.status as DeliveryStatus,
     scheduledAt: new Date(r.scheduled_at as string | Date),
   }));
+}
+
+/**
+ * After an account is reconnected: its deliveries that failed only because it needed
+ * reconnecting, and are still inside the missed-post limit, become pending again (due now).
+ * Returns them (with their posts) so their jobs can be added and post statuses recomputed.
+ */
+export async function resetDeliveriesFailedForReauth(
+  db: Db,
+  accountId: string,
+  missedAfterHours: number,
+): Promise<Array<{ id: string; postId: string }>> {
+  const found = await rows(
+    db,
+    sql`UPDATE deliveries SET status = 'pending', scheduled_at = now(), failure_code = NULL, rate_limit_waited_ms = 0,
+          last_error = 'retried after the account was reconnected', updated_at = now()
+        WHERE account_id = ${accountId} AND status = 'failed' AND failure_code = 'reauth'
+          AND scheduled_at >= now() - make_interval(hours => ${missedAfterHours})
+        RETURNING id, post_id`,
+  );
+  return found.map((r) => ({ id: r.id as string, postId: r.post_id as string }));
 }

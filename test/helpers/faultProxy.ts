@@ -10,7 +10,9 @@ import type { AddressInfo } from "node:net";
 export type Fault =
   | { kind: "status"; status: number; body?: unknown; headers?: Record<string, string> }
   /** Forward, let the PDS answer, then cut the connection before the client sees the answer. */
-  | { kind: "drop_after_commit" };
+  | { kind: "drop_after_commit" }
+  /** Forward untouched (a rule placed before another one lets the first matching requests through). */
+  | { kind: "pass" };
 
 export interface FaultProxy {
   url: string;

@@ -58,8 +58,8 @@ const envSchema = z.object({
   MISSED_POST_AFTER_HOURS: positiveInt(24),
   RECONCILE_INTERVAL_SECONDS: positiveInt(300),
   RATE_LIMIT_MAX_WAIT_MINUTES: positiveInt(60),
-  QUEUE_LOCK_DURATION_MS: positiveInt(8_000),
-  QUEUE_STALLED_INTERVAL_MS: positiveInt(4_000),
+  QUEUE_LOCK_DURATION_MS: positiveInt(6_000),
+  QUEUE_STALLED_INTERVAL_MS: positiveInt(2_000),
   ATPROTO_PLC_URL: z.preprocess(emptyAsUndefined, z.url({ protocol: /^https?$/ }).default("https://plc.directory")),
   ATPROTO_HANDLE_RESOLVER_URL: z.preprocess(
     emptyAsUndefined,

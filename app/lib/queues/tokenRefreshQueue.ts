@@ -146,13 +146,20 @@ export async function processRefreshAllTokensJob(
   return { enqueued, renewedSchedule };
 }
 
+/**
+ * Tokens issued this shortly before a refresh job was queued count as fresh: a storm of
+ * refresh requests (clicks, the refresh-all fan-out, several web processes) arriving over a
+ * few seconds rotates the tokens once, not once per job that missed the de-duplication.
+ */
+export const RECENT_REFRESH_MS = 60_000;
+
 export type RefreshAccountJobResult =
   | { outcome: "refreshed"; accessExpiresAt: string | null }
   | { outcome: "skipped"; reason: string };
 
 /**
  * Refreshes one account. A deleted or needs_reauth account is skipped (nothing to retry);
- * tokens issued after the job was queued count as done (someone refreshed meanwhile).
+ * tokens issued after (or within RECENT_REFRESH_MS before) the job was queued count as done.
  * The account is read once, under its lock (accounts/refresh.ts).
  */
 export async function processRefreshAccountTokensJob(
@@ -164,7 +171,7 @@ export async function processRefreshAccountTokensJob(
   let result: RefreshOutcome;
   try {
     result = await refreshAccountSessionWithOutcome(ctx, accountId, {
-      ifIssuedBefore: job ? new Date(job.timestamp) : undefined,
+      ifIssuedBefore: job ? new Date(job.timestamp - RECENT_REFRESH_MS) : undefined,
       skipInactive: true,
     });
   } catch (err) {

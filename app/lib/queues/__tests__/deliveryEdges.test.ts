@@ -2,6 +2,7 @@ import type { Worker } from "bullmq";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as accountItem from "@/app/api/accounts/[id]/route";
+import * as refreshRoute from "@/app/api/admin/refresh-tokens/route";
 import * as accountsRoute from "@/app/api/accounts/route";
 import * as retryRoute from "@/app/api/deliveries/[id]/retry/route";
 import { connectAccount } from "@/app/lib/accounts/connectAccount";
@@ -9,7 +10,8 @@ import type { AppContext } from "@/app/lib/context";
 import { lockUserPost, updatePendingPost } from "@/app/lib/db/queries/posts";
 import { getPostQueue, initPostQueue, postJobId } from "@/app/lib/queues/postQueue";
 import { runPostDelivery } from "@/app/lib/queues/processDelivery";
-import { createPostWorker } from "@/app/lib/queues/worker";
+import { getTokenRefreshQueue } from "@/app/lib/queues/tokenRefreshQueue";
+import { createPostWorker, createTokenRefreshWorker } from "@/app/lib/queues/worker";
 import { startFaultProxy, type FaultProxy } from "@/test/helpers/faultProxy";
 import { call } from "@/test/helpers/http";
 import { startTestPds, type TestAccount, type TestPds } from "@/test/helpers/pds";
@@ -25,6 +27,7 @@ let tc: TestContext;
 let ctx: AppContext;
 let proxy: FaultProxy;
 let worker: Worker;
+let refreshWorker: Worker;
 let token: string;
 let userId: string;
 let api: ReturnType<typeof postsApi>;
@@ -38,12 +41,13 @@ beforeAll(async () => {
   ({ token, user: { id: userId } } = await createTestUser(ctx));
   api = postsApi(token);
   worker = createPostWorker(ctx) as Worker;
-  await worker.waitUntilReady();
+  refreshWorker = createTokenRefreshWorker(ctx) as Worker;
+  await Promise.all([worker.waitUntilReady(), refreshWorker.waitUntilReady()]);
 }, 120_000);
 
 afterAll(async () => {
-  await worker?.close();
-  await getPostQueue(ctx).close();
+  await Promise.all([worker?.close(), refreshWorker?.close()]);
+  await Promise.all([getPostQueue(ctx).close(), getTokenRefreshQueue(ctx).close()]);
   await proxy?.close();
   await tc?.close();
   await pds?.close();
@@ -240,5 +244,34 @@ describe("publishing edges", () => {
     proxy.clear();
     expect(post.status).toBe("failed");
     expect(post.deliveries[0].lastError).toMatch(/rate-limited for more than 1 min/);
+  });
+
+  it("twenty refresh requests for one account within seconds rotate its tokens at most twice (counted at the PDS)", async () => {
+    const { id } = await connect("refreshstorm");
+    // Connected an hour ago, as far as its tokens go: a refresh is due.
+    await ctx.database.db.execute(sql`UPDATE social_accounts SET last_refreshed_at = now() - interval '1 hour' WHERE id = ${id}`);
+    const admin = await createTestUser(ctx, "admin");
+    const method = "com.atproto.server.refreshSession";
+    const before = proxy.seen.get(method) ?? 0;
+    const queue = getTokenRefreshQueue(ctx);
+    // Four bursts of five concurrent requests, each after the previous burst's job finished:
+    // what a storm spread over a few seconds looks like to the queue (simultaneous requests
+    // share one job; later ones get a job of their own).
+    for (let burst = 0; burst < 4; burst++) {
+      const answers = await Promise.all(
+        Array.from({ length: 5 }, () => call(refreshRoute.POST, { method: "POST", token: admin.token, body: { accountId: id } })),
+      );
+      expect(answers.map((a) => a.status)).toEqual(Array(5).fill(202));
+      for (const jobId of new Set(answers.map((a) => a.body.jobId as string))) {
+        await waitFor(`refresh job ${jobId} to finish`, async () => {
+          const job = await queue.getJob(jobId);
+          const state = job ? await job.getState() : "gone";
+          return ["completed", "failed", "gone", "unknown"].includes(state) ? true : undefined;
+        });
+      }
+    }
+    const calls = (proxy.seen.get(method) ?? 0) - before;
+    expect(calls).toBeGreaterThanOrEqual(1);
+    expect(calls).toBeLessThanOrEqual(2);
   });
 });

@@ -14,7 +14,7 @@ export async function retryDelivery(ctx: AppContext, deliveryId: string, userId:
   const target = await findDeliveryForRetry(ctx.database.db, deliveryId, userId);
   if (!target) throw notFound("delivery");
   if (target.status !== "failed" && target.status !== "partially_published") {
-    throw new AppError("conflict", `only a failed or partly published delivery can be retried (this one is ${target.status})`);
+    throw new AppError("conflict", `only a failed delivery (or a partly published thread) can be retried (this one is ${target.status})`);
   }
   if (target.accountStatus !== "active") {
     throw new AppError("conflict", `@${target.accountHandle} needs to be reconnected before this post can be retried (Accounts page)`);

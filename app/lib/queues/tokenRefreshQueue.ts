@@ -102,12 +102,19 @@ export async function refreshAllBlueskyTokens(ctx: AppContext = getAppContext())
   return { jobId: String(job.id) };
 }
 
-/** Queues a refresh of one account. Returns the (possibly already waiting) job's id. */
+/**
+ * Asking for one account's refresh again within this long after a request returns that same
+ * job, even once it finished: a storm of requests spread over a few seconds (clicks, several
+ * web processes) rotates the tokens once, not once per request that arrived after the last job.
+ */
+export const ACCOUNT_REFRESH_DEDUP_MS = 30_000;
+
+/** Queues a refresh of one account. Returns the (possibly already waiting, or just finished) job's id. */
 export async function refreshAccountTokens(accountId: string, ctx: AppContext = getAppContext()): Promise<{ jobId: string }> {
   const data = refreshAccountJobDataSchema.parse({ accountId });
   const job = await getTokenRefreshQueue(ctx).add(REFRESH_ACCOUNT_JOB, data, {
     ...retryOptions(ctx),
-    deduplication: { id: accountDedupId(accountId) },
+    deduplication: { id: accountDedupId(accountId), ttl: ACCOUNT_REFRESH_DEDUP_MS },
   });
   return { jobId: String(job.id) };
 }
@@ -146,20 +153,13 @@ export async function processRefreshAllTokensJob(
   return { enqueued, renewedSchedule };
 }
 
-/**
- * Tokens issued this shortly before a refresh job was queued count as fresh: a storm of
- * refresh requests (clicks, the refresh-all fan-out, several web processes) arriving over a
- * few seconds rotates the tokens once, not once per job that missed the de-duplication.
- */
-export const RECENT_REFRESH_MS = 60_000;
-
 export type RefreshAccountJobResult =
   | { outcome: "refreshed"; accessExpiresAt: string | null }
   | { outcome: "skipped"; reason: string };
 
 /**
  * Refreshes one account. A deleted or needs_reauth account is skipped (nothing to retry);
- * tokens issued after (or within RECENT_REFRESH_MS before) the job was queued count as done.
+ * tokens issued after the job was queued count as done (someone refreshed meanwhile).
  * The account is read once, under its lock (accounts/refresh.ts).
  */
 export async function processRefreshAccountTokensJob(
@@ -171,7 +171,7 @@ export async function processRefreshAccountTokensJob(
   let result: RefreshOutcome;
   try {
     result = await refreshAccountSessionWithOutcome(ctx, accountId, {
-      ifIssuedBefore: job ? new Date(job.timestamp - RECENT_REFRESH_MS) : undefined,
+      ifIssuedBefore: job ? new Date(job.timestamp) : undefined,
       skipInactive: true,
     });
   } catch (err) {

@@ -11,6 +11,7 @@ const LABELS: Record<AccountStatus | PostStatus | DeliveryStatus, [string, Tone]
   publishing: ["Publishing…", "warn"],
   published: ["Published", "ok"],
   partially_failed: ["Partly failed", "danger"],
+  partially_published: ["Partly published", "warn"],
   failed: ["Failed", "danger"],
   cancelled: ["Cancelled", "grey"],
 };

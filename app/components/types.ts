@@ -18,7 +18,7 @@ export interface Account {
 }
 
 export type PostStatus = "scheduled" | "publishing" | "published" | "partially_failed" | "failed" | "cancelled";
-export type DeliveryStatus = "pending" | "publishing" | "published" | "failed" | "cancelled";
+export type DeliveryStatus = "pending" | "publishing" | "published" | "partially_published" | "failed" | "cancelled";
 
 export interface ImageMeta {
   mimeType: string;

@@ -10,8 +10,8 @@ const LABELS: Record<AccountStatus | PostStatus | DeliveryStatus, [string, Tone]
   pending: ["Waiting", "info"],
   publishing: ["Publishing…", "warn"],
   published: ["Published", "ok"],
-  partially_failed: ["Partly published", "danger"],
-  partially_published: ["Partly published", "danger"],
+  partially_failed: ["Partly failed", "danger"],
+  partially_published: ["Partly published", "warn"],
   failed: ["Failed", "danger"],
   cancelled: ["Cancelled", "grey"],
 };

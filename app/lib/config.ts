@@ -84,6 +84,9 @@ const envSchema = z.object({
   ),
   MISSED_POST_AFTER_HOURS: positiveInt(24),
   RECONCILE_INTERVAL_SECONDS: positiveInt(300),
+  RATE_LIMIT_MAX_WAIT_MINUTES: positiveInt(60),
+  QUEUE_LOCK_DURATION_MS: positiveInt(6_000),
+  QUEUE_STALLED_INTERVAL_MS: positiveInt(2_000),
   ATPROTO_PLC_URL: z.preprocess(emptyAsUndefined, z.url({ protocol: /^https?$/ }).default("https://plc.directory")),
   ATPROTO_HANDLE_RESOLVER_URL: z.preprocess(
     emptyAsUndefined,
@@ -137,6 +140,14 @@ export interface Config {
   tokenRefreshTimeZone: string;
   missedPostAfterHours: number;
   reconcileIntervalSeconds: number;
+  /** A delivery that waited this long in all for a platform's rate limit fails (with a message saying so). */
+  rateLimitMaxWaitMinutes: number;
+  /**
+   * BullMQ job lock and stalled check of the post worker: a job whose worker died is found
+   * and run again within about lockDurationMs + stalledIntervalMs. Locks are renewed every
+   * lockDurationMs / 2 while a job runs (long uploads keep their lock).
+   */
+  jobLocks: { lockDurationMs: number; stalledIntervalMs: number };
   admin: { email: string | undefined; password: string | undefined };
   /** Scheduled backups of the embedded install under <dataDir>/backups (intervalHours 0 = off). */
   backups: { intervalHours: number; keep: number };
@@ -210,6 +221,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     tokenRefreshTimeZone: e.TOKEN_REFRESH_TZ,
     missedPostAfterHours: e.MISSED_POST_AFTER_HOURS,
     reconcileIntervalSeconds: e.RECONCILE_INTERVAL_SECONDS,
+    rateLimitMaxWaitMinutes: e.RATE_LIMIT_MAX_WAIT_MINUTES,
+    jobLocks: { lockDurationMs: e.QUEUE_LOCK_DURATION_MS, stalledIntervalMs: e.QUEUE_STALLED_INTERVAL_MS },
     admin: { email: e.ADMIN_EMAIL, password: e.ADMIN_PASSWORD },
     backups: { intervalHours: e.BACKUP_INTERVAL_HOURS, keep: e.BACKUP_KEEP },
     metricsToken: e.METRICS_TOKEN,

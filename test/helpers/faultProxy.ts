@@ -10,7 +10,11 @@ import type { AddressInfo } from "node:net";
 export type Fault =
   | { kind: "status"; status: number; body?: unknown; headers?: Record<string, string> }
   /** Forward, let the PDS answer, then cut the connection before the client sees the answer. */
-  | { kind: "drop_after_commit" };
+  | { kind: "drop_after_commit" }
+  /** Forward untouched (a rule placed before another one lets the first matching requests through). */
+  | { kind: "pass" }
+  /** Never forward and never answer: the caller hangs, as on a stalled upload (until the proxy closes). */
+  | { kind: "hold" };
 
 export interface FaultProxy {
   url: string;
@@ -49,6 +53,10 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     const method = path.split("?")[0]!.replace(/^\/xrpc\//, "");
     seen.set(method, (seen.get(method) ?? 0) + 1);
     const fault = take(path);
+    if (fault?.kind === "hold") {
+      req.resume();
+      return;
+    }
     if (fault?.kind === "status") {
       req.resume();
       res.writeHead(fault.status, { "content-type": "application/json", ...fault.headers });

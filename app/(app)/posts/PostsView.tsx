@@ -15,7 +15,7 @@ const STATUSES = [
   ["publishing", "Publishing"],
   ["published", "Published"],
   ["failed", "Failed"],
-  ["partially_failed", "Partly published"],
+  ["partially_failed", "Partly failed"],
   ["cancelled", "Cancelled"],
 ] as const;
 

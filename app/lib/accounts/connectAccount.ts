@@ -2,6 +2,8 @@ import type { PlatformName } from "../api/platform";
 import { getPlatformService } from "../api/services/apiManager";
 import type { AppContext } from "../context";
 import { upsertAccount } from "../db/queries/accounts";
+import { refreshPostStatus, resetDeliveriesFailedForReauth } from "../db/queries/deliveries";
+import { rescheduleDeliveries } from "../posts/enqueueDeliveries";
 import { logger } from "../logger";
 import { sealCredentials, toPublicAccount, type PublicAccount } from "./publicAccount";
 
@@ -22,7 +24,7 @@ export async function connectAccount(
   ctx: AppContext,
   userId: string,
   input: ConnectAccountInput,
-): Promise<{ account: PublicAccount; created: boolean }> {
+): Promise<{ account: PublicAccount; created: boolean; retriedDeliveries: number }> {
   const session = await getPlatformService(input.platform).connect({
     identifier: input.identifier,
     appPassword: input.appPassword,
@@ -41,6 +43,21 @@ export async function connectAccount(
       refreshJwt: session.refreshJwt,
     }),
   });
-  log.info({ accountId: account.id, userId, did: account.did, created }, created ? "account connected" : "account reconnected");
-  return { account: toPublicAccount(account), created };
+  const retried = created ? 0 : await retryAfterReconnect(ctx, account.id);
+  log.info({ accountId: account.id, userId, did: account.did, created, retried }, created ? "account connected" : "account reconnected");
+  return { account: toPublicAccount(account), created, retriedDeliveries: retried };
+}
+
+/**
+ * Deliveries that failed only because the account needed reconnecting, and are not yet
+ * "missed", are published now. Returns how many.
+ */
+async function retryAfterReconnect(ctx: AppContext, accountId: string): Promise<number> {
+  const db = ctx.database.db;
+  const reset = await resetDeliveriesFailedForReauth(db, accountId, ctx.config.missedPostAfterHours);
+  if (reset.length === 0) return 0;
+  for (const postId of new Set(reset.map((d) => d.postId))) await refreshPostStatus(db, postId);
+  const now = new Date();
+  await rescheduleDeliveries(ctx, reset.map((d) => ({ deliveryId: d.id, scheduledAt: now })));
+  return reset.length;
 }

@@ -56,6 +56,11 @@ export interface PublishRequest {
   /** Fixed createdAt, so a retry writes byte-identical records. */
   createdAt: Date;
   content: PostContent;
+  /**
+   * The first segments, already live from an earlier attempt (in order): publishing continues
+   * after them, replying to them, and never writes them again.
+   */
+  published?: PublishedRecord[];
 }
 
 export interface PublishedRecord {
@@ -87,4 +92,10 @@ export interface PlatformService {
    * fall back to refreshSession for platforms without it.
    */
   forceRefreshTokens?(account: PlatformAccount): Promise<PlatformSession>;
+  /**
+   * Looks each segment's record up by its key: what is live, in order, up to the first one
+   * that is not. Asked before a delivery is marked failed after an unclear outcome (a timeout
+   * may have hidden a write that succeeded). Optional for platforms that cannot look up by key.
+   */
+  findPublished?(account: PlatformAccount, request: PublishRequest): Promise<PublishedRecord[]>;
 }

@@ -1,9 +1,13 @@
+import type { PublishedRecord } from "./platform";
+
 /**
  * How a platform call failed, decided once in the platform service. The post and
  * refresh queues map these to BullMQ behaviour (retry, wait, fail now) in one place.
  */
 export abstract class PlatformError extends Error {
   abstract readonly kind: "transient" | "rate_limited" | "auth" | "permanent" | "account_gone" | "reauth_required";
+  /** Set by publish when a thread failed part-way: the segments that are live (in order). */
+  publishedSoFar?: PublishedRecord[];
 }
 
 /** Network error, timeout, 5xx: try again later. */

@@ -77,6 +77,12 @@ export const socialAccounts = pgTable(
     lastRefreshedAt: timestamp("last_refreshed_at", { withTimezone: true }),
     lastError: text("last_error"),
     lastErrorAt: timestamp("last_error_at", { withTimezone: true }),
+    /**
+     * Set when the user disconnected the account (DELETE /api/accounts/:id): the row stays so
+     * published deliveries and their history keep the handle; credentials are erased.
+     * Connecting the same DID again brings the row back.
+     */
+    disconnectedAt: timestamp("disconnected_at", { withTimezone: true }),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -114,7 +120,14 @@ export const posts = pgTable(
   (t) => [index("posts_user_scheduled_idx").on(t.userId, t.scheduledAt, t.id)],
 );
 
-export const deliveryStatuses = ["pending", "publishing", "published", "failed", "cancelled"] as const;
+/** partially_published: some thread segments are live, the rest failed and no retry is left. */
+export const deliveryStatuses = ["pending", "publishing", "published", "partially_published", "failed", "cancelled"] as const;
+
+/** A record a delivery put on the platform (one per published thread segment, in order). */
+export interface SegmentRecord {
+  uri: string;
+  cid: string;
+}
 
 export const deliveries = pgTable(
   "deliveries",
@@ -137,8 +150,16 @@ export const deliveries = pgTable(
     recordCreatedAt: timestamp("record_created_at", { withTimezone: true }).notNull(),
     remoteUri: text("remote_uri"),
     remoteCid: text("remote_cid"),
+    /** The thread segments already live, in order (a prefix of the thread): a retry continues after them. */
+    segmentRecords: jsonb("segment_records").$type<SegmentRecord[]>().notNull().default([]),
+    /** Set while the job waits for the platform's rate limit (shown to the user; null otherwise). */
+    waitingUntil: timestamp("waiting_until", { withTimezone: true }),
+    /** Rate-limit waits taken so far; past RATE_LIMIT_MAX_WAIT_MINUTES the delivery fails. */
+    rateLimitWaitedMs: integer("rate_limit_waited_ms").notNull().default(0),
     attempts: integer("attempts").notNull().default(0),
     lastError: text("last_error"),
+    /** Why it failed, when a machine must act on it: "reauth" = the account needed reconnecting (retried on reconnect). */
+    failureCode: text("failure_code"),
     publishedAt: timestamp("published_at", { withTimezone: true }),
     createdAt: createdAt(),
     updatedAt: updatedAt(),

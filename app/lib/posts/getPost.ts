@@ -1,4 +1,5 @@
 import type { AppContext } from "../context";
+import { handlesOf } from "../db/queries/accounts";
 import { attemptsOf, findUserPost } from "../db/queries/posts";
 import { notFound } from "../errors";
 import { postJson, type PostJson } from "./postJson";
@@ -9,6 +10,9 @@ export async function getPost(ctx: AppContext, userId: string, postId: string): 
   if (!isUuid(postId)) throw notFound("post");
   const found = await findUserPost(ctx.database.db, userId, postId);
   if (!found) throw notFound("post");
-  const history = await attemptsOf(ctx.database.db, found.deliveries.map((d) => d.id));
-  return postJson(found, history);
+  const [history, handles] = await Promise.all([
+    attemptsOf(ctx.database.db, found.deliveries.map((d) => d.id)),
+    handlesOf(ctx.database.db, found.deliveries.map((d) => d.accountId)),
+  ]);
+  return postJson(found, history, handles);
 }

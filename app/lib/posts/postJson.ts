@@ -1,9 +1,34 @@
 import type { PostWithDeliveries } from "../db/queries/posts";
 import type { PostContentJson } from "../db/queries/posts";
-import type { DeliveryAttempt } from "../db/schema";
+import type { Delivery, DeliveryAttempt } from "../db/schema";
+
+type SegmentStatus = "pending" | "published" | "failed";
+
+/**
+ * Each thread segment of a delivery: live ones with their URI; after a failure, the first one
+ * that is not live is the one that failed. Rows from before per-segment records knew only the
+ * root's URI, so a published one counts every segment as published.
+ */
+function segmentsJson(d: Delivery): Array<{ index: number; status: SegmentStatus; uri: string | null }> {
+  const count = Math.max(d.rkeys.length, 1);
+  const live = d.segmentRecords ?? [];
+  return Array.from({ length: count }, (_, index) => {
+    const record = live[index];
+    if (record) return { index, status: "published" as const, uri: record.uri };
+    if (d.status === "published") return { index, status: "published" as const, uri: index === 0 ? d.remoteUri : null };
+    const failedHere = (d.status === "failed" || d.status === "partially_published") && index === live.length;
+    return { index, status: failedHere ? ("failed" as const) : ("pending" as const), uri: null };
+  });
+}
+
+/** When the delivery waits for a platform's rate limit: until when (ISO), else null. */
+function waitingUntilJson(d: Delivery): string | null {
+  if (!d.waitingUntil || (d.status !== "pending" && d.status !== "publishing")) return null;
+  return d.waitingUntil.getTime() > Date.now() ? d.waitingUntil.toISOString() : null;
+}
 
 /** The API shape of a post (DESIGN.md, "The HTTP contract"). Image bytes are not echoed back. */
-export function postJson(p: PostWithDeliveries, history?: DeliveryAttempt[]) {
+export function postJson(p: PostWithDeliveries, history?: DeliveryAttempt[], handles?: Map<string, string>) {
   const content = (p.post.content ?? {}) as PostContentJson;
   const imageMeta = (imgs?: PostContentJson["images"]) => imgs?.map((i) => ({ mimeType: i.mimeType, alt: i.alt }));
   return {
@@ -22,8 +47,12 @@ export function postJson(p: PostWithDeliveries, history?: DeliveryAttempt[]) {
     deliveries: p.deliveries.map((d) => ({
       id: d.id,
       accountId: d.accountId,
+      // The handle stays known after the account is disconnected (its published posts stay listed).
+      ...(handles?.has(d.accountId) ? { accountHandle: handles.get(d.accountId) } : {}),
       status: d.status,
       remoteUri: d.remoteUri,
+      segments: segmentsJson(d),
+      waitingUntil: waitingUntilJson(d),
       attempts: d.attempts,
       lastError: d.lastError,
       publishedAt: d.publishedAt?.toISOString() ?? null,

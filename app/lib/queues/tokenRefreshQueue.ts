@@ -102,12 +102,19 @@ export async function refreshAllBlueskyTokens(ctx: AppContext = getAppContext())
   return { jobId: String(job.id) };
 }
 
-/** Queues a refresh of one account. Returns the (possibly already waiting) job's id. */
+/**
+ * Asking for one account's refresh again within this long after a request returns that same
+ * job, even once it finished: a storm of requests spread over a few seconds (clicks, several
+ * web processes) rotates the tokens once, not once per request that arrived after the last job.
+ */
+export const ACCOUNT_REFRESH_DEDUP_MS = 30_000;
+
+/** Queues a refresh of one account. Returns the (possibly already waiting, or just finished) job's id. */
 export async function refreshAccountTokens(accountId: string, ctx: AppContext = getAppContext()): Promise<{ jobId: string }> {
   const data = refreshAccountJobDataSchema.parse({ accountId });
   const job = await getTokenRefreshQueue(ctx).add(REFRESH_ACCOUNT_JOB, data, {
     ...retryOptions(ctx),
-    deduplication: { id: accountDedupId(accountId) },
+    deduplication: { id: accountDedupId(accountId), ttl: ACCOUNT_REFRESH_DEDUP_MS },
   });
   return { jobId: String(job.id) };
 }

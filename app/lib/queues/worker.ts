@@ -15,7 +15,17 @@ export function createPostWorker(ctx: AppContext = getAppContext(), opts: { auto
   const worker = ctx.queues.createWorker<PostJobData>(
     POST_QUEUE,
     (job, token) => processPostJob(job.data, job, token, ctx),
-    { concurrency: ctx.config.concurrency.posts, autorun: opts.autorun ?? true },
+    {
+      concurrency: ctx.config.concurrency.posts,
+      autorun: opts.autorun ?? true,
+      // Short locks, renewed while the job runs, and a frequent stalled check: a delivery whose
+      // worker was killed runs again within seconds of another worker being up. Publishing is
+      // idempotent, so a job taken for stalled by mistake (a long GC pause) costs nothing but a
+      // second look; hence a few stalls are allowed before BullMQ gives up on the job.
+      lockDuration: ctx.config.jobLocks.lockDurationMs,
+      stalledInterval: ctx.config.jobLocks.stalledIntervalMs,
+      maxStalledCount: 3,
+    },
   );
   worker.on("failed", (job, err) => {
     if (job && job.attemptsMade >= (job.opts.attempts ?? 1)) log.warn({ jobId: job.id }, `post job failed: ${err.message}`);

@@ -144,6 +144,10 @@ describe("accounts API", () => {
     expect(gone.status).toBe(204);
     expect((await getOne(id)).status).toBe(404);
     expect((await del(token)).status).toBe(404);
-    expect(await t.ctx.database.db.execute(sql`select 1 from social_accounts where id = ${id}`).then((r) => r.rows)).toEqual([]);
+    // Disconnected, not deleted: the row stays (published posts keep the handle), the credentials do not.
+    const kept = await t.ctx.database.db.execute(sql`select credentials, disconnected_at from social_accounts where id = ${id}`);
+    expect(kept.rows).toHaveLength(1);
+    expect(kept.rows[0]).toMatchObject({ credentials: "" });
+    expect(kept.rows[0]!.disconnected_at).not.toBeNull();
   });
 });

@@ -4,6 +4,7 @@ import { AccountLockTimeoutError, withAccountLock } from "@/app/lib/accounts/loc
 import { loadConfig } from "@/app/lib/config";
 import { createAppContext, type AppContext } from "@/app/lib/context";
 import { BACKENDS, testQueueBackend } from "@/test/helpers/queueBackends";
+import { waitForAdvisoryLock } from "@/test/helpers/locks";
 import { createTestContext, type TestContext } from "@/test/helpers/testContext";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -59,7 +60,7 @@ describe.each(BACKENDS)("account lock (queue backend %s)", (kind) => {
     const id = randomUUID();
     let release!: () => void;
     const held = withAccountLock(t.ctx, id, () => new Promise<void>((r) => (release = r)));
-    await sleep(50);
+    await waitForAdvisoryLock(t.ctx.database.pool);
     const started = Date.now();
     const elsewhere = withAccountLock(other, id, async () => "never", { waitMs: 300 });
     const here = withAccountLock(t.ctx, id, async () => "never", { waitMs: 300 });
@@ -78,7 +79,7 @@ describe.each(BACKENDS)("account lock (queue backend %s)", (kind) => {
     const id = randomUUID();
     let release!: () => void;
     const held = withAccountLock(other, id, () => new Promise<void>((r) => (release = r)));
-    await sleep(50);
+    await waitForAdvisoryLock(t.ctx.database.pool);
     // What a crashed process looks like to the database: its session ends.
     const killed = await t.ctx.database.pool.query(
       "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",

@@ -6,6 +6,7 @@ import { loadConfig } from "@/app/lib/config";
 import { createAppContext, type AppContext } from "@/app/lib/context";
 import { processRefreshAccountTokensJob } from "@/app/lib/queues/tokenRefreshQueue";
 import { createMemoryPlatform, insertMemoryAccount, type MemoryPlatform } from "@/test/helpers/memoryPlatform";
+import { waitForAdvisoryLock } from "@/test/helpers/locks";
 import { createTestContext, createTestUser, type TestContext } from "@/test/helpers/testContext";
 
 /**
@@ -43,29 +44,46 @@ describe("the refresh's account lock", () => {
 
   it("waits while another process holds withAccountLock", async () => {
     const { id } = await insertMemoryAccount(t.ctx, userId);
-    let releasedAt = 0;
-    const held = withAccountLock(other, id, async () => {
+    let releasedAt: number | undefined;
+    let calledAt = 0;
+    const refreshSession = platform.refreshSession;
+    platform.refreshSession = async (account) => {
+      calledAt = Date.now();
+      return refreshSession(account);
+    };
+    try {
+      let release!: () => void;
+      const held = withAccountLock(other, id, () => new Promise<void>((r) => (release = r)));
+      await waitForAdvisoryLock(t.ctx.database.pool);
+      const refreshing = refreshAccountSessionWithOutcome(t.ctx, id, { force: true });
+      // A window in which a refresh that ignored the lock would reach the platform.
       await sleep(400);
       releasedAt = Date.now();
-    });
-    await sleep(50);
-    const outcome = await refreshAccountSessionWithOutcome(t.ctx, id, { force: true });
-    expect(Date.now()).toBeGreaterThanOrEqual(releasedAt);
-    expect(releasedAt).toBeGreaterThan(0);
-    expect(outcome.refreshed).toBe(true);
-    await held;
+      release();
+      await held;
+      const outcome = await refreshing;
+      expect(outcome.refreshed).toBe(true);
+      // The platform was called only once the other process had let go.
+      expect(calledAt).toBeGreaterThanOrEqual(releasedAt!);
+    } finally {
+      platform.refreshSession = refreshSession;
+    }
   });
 
   it("holds off withAccountLock until the new tokens are committed", async () => {
     const { id } = await insertMemoryAccount(t.ctx, userId);
     const refreshSession = platform.refreshSession;
+    let entered!: () => void;
+    const inside = new Promise<void>((r) => (entered = r));
     platform.refreshSession = async (account) => {
+      entered();
+      // The lock is held through this call; the other process tries meanwhile.
       await sleep(300);
       return refreshSession(account);
     };
     try {
       const refreshing = refreshAccountSessionWithOutcome(t.ctx, id, { force: true });
-      await sleep(50);
+      await inside;
       const seen = await withAccountLock(other, id, () => loadPlatformAccount(other, id));
       const { account } = await refreshing;
       expect(seen.credentials.refreshJwt).toBe(account.credentials.refreshJwt);

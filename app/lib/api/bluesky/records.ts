@@ -71,3 +71,14 @@ export async function writeRecordOnce(
     `the record key ${rkey} already holds a different post on Bluesky (${existing.data.uri}); PostMore does not overwrite it`,
   );
 }
+
+/** The post record under `rkey`, or undefined when there is none (RecordNotFound). Other failures propagate. */
+export async function findRecord(client: PdsClient, did: string, rkey: string): Promise<PublishedRecord | undefined> {
+  try {
+    const res = await client.com.atproto.repo.getRecord({ repo: did, collection: POST_COLLECTION, rkey });
+    return res.data.cid ? { uri: res.data.uri, cid: res.data.cid } : undefined;
+  } catch (err) {
+    if (err instanceof XRPCError && (err.error === "RecordNotFound" || err.status === 404)) return undefined;
+    throw err;
+  }
+}

@@ -15,7 +15,7 @@ import { classifyError } from "../bluesky/errors";
 import { buildFacets } from "../bluesky/facets";
 import { normaliseIdentifier, resolveIdentifier, type IdentitySettings } from "../bluesky/identity";
 import { uploadImages } from "../bluesky/images";
-import { buildPostRecord, writeRecordOnce } from "../bluesky/records";
+import { buildPostRecord, findRecord, writeRecordOnce } from "../bluesky/records";
 import { connectError, normaliseServiceUrl, toPlatformSession } from "../bluesky/session";
 import { isRecordKey } from "../bluesky/tid";
 import { validatePostContent } from "../bluesky/validate";
@@ -106,9 +106,11 @@ export function createBlueSkyService(settings: BlueSkySettings | (() => BlueSkyS
         }
       };
 
-      const records: PublishedRecord[] = [];
+      // Segments an earlier attempt put live are kept as they are: the thread continues after them.
+      const records: PublishedRecord[] = [...(request.published ?? [])].slice(0, segments.length);
       let allExisted = true;
       for (const [i, segment] of segments.entries()) {
+        if (i < records.length) continue;
         const rkey = request.rkeys[i] as string;
         const action = segments.length > 1 ? `publishing post ${i + 1} of ${segments.length} of the thread` : "publishing the post";
         try {
@@ -127,12 +129,25 @@ export function createBlueSkyService(settings: BlueSkySettings | (() => BlueSkyS
           records.push({ uri: written.uri, cid: written.cid });
           allExisted &&= written.existed;
         } catch (err) {
-          throw classifyError(err, action);
+          const classified = classifyError(err, action);
+          classified.publishedSoFar = [...records];
+          throw classified;
         }
       }
       const root = records[0] as PublishedRecord;
       log.info({ accountId: account.id, uri: root.uri, segments: records.length, alreadyPublished: allExisted }, "published");
       return { root, records, alreadyPublished: allExisted } satisfies PublishResult;
+    },
+
+    async findPublished(account, request) {
+      const client = pdsClient(account.service, { token: account.credentials.accessJwt, timeoutMs: get().timeoutMs });
+      const found: PublishedRecord[] = [];
+      for (const rkey of request.rkeys) {
+        const record = await findRecord(client, account.did, rkey);
+        if (!record) break;
+        found.push(record);
+      }
+      return found;
     },
   };
 }

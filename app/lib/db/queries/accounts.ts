@@ -1,6 +1,7 @@
-import { and, asc, eq, getTableColumns, sql } from "drizzle-orm";
+import { and, asc, eq, getTableColumns, inArray, isNull, sql } from "drizzle-orm";
 import type { Db } from "../client";
 import { socialAccounts, type SocialAccount } from "../schema";
+import { derivedPostStatus } from "./deliveries";
 
 /** Everything the data layer writes about an account's session; `credentials` is already sealed. */
 export interface AccountSessionValues {
@@ -34,6 +35,7 @@ export async function upsertAccount(
         lastRefreshedAt: now,
         lastError: null,
         lastErrorAt: null,
+        disconnectedAt: null,
         updatedAt: now,
       },
     })
@@ -48,7 +50,7 @@ export async function listAccountsOfUser(db: Db, userId: string): Promise<Social
   return db
     .select()
     .from(socialAccounts)
-    .where(eq(socialAccounts.userId, userId))
+    .where(and(eq(socialAccounts.userId, userId), isNull(socialAccounts.disconnectedAt)))
     .orderBy(asc(socialAccounts.createdAt), asc(socialAccounts.id));
 }
 
@@ -56,7 +58,7 @@ export async function findAccountOfUser(db: Db, userId: string, id: string): Pro
   const rows = await db
     .select()
     .from(socialAccounts)
-    .where(and(eq(socialAccounts.id, id), eq(socialAccounts.userId, userId)))
+    .where(and(eq(socialAccounts.id, id), eq(socialAccounts.userId, userId), isNull(socialAccounts.disconnectedAt)))
     .limit(1);
   return rows[0];
 }
@@ -66,13 +68,46 @@ export async function findAccountById(db: Db, id: string): Promise<SocialAccount
   return rows[0];
 }
 
-/** Deletes the account (its deliveries go with it: ON DELETE CASCADE). */
-export async function deleteAccountOfUser(db: Db, userId: string, id: string): Promise<boolean> {
-  const rows = await db
-    .delete(socialAccounts)
-    .where(and(eq(socialAccounts.id, id), eq(socialAccounts.userId, userId)))
-    .returning({ id: socialAccounts.id });
-  return rows.length > 0;
+export type DisconnectOutcome =
+  | { kind: "not_found" }
+  /** A delivery of the account is being published right now: nothing was changed. */
+  | { kind: "busy" }
+  | { kind: "disconnected"; cancelled: Array<{ id: string; postId: string }> };
+
+export const DISCONNECTED_ERROR = "account disconnected";
+
+/**
+ * Disconnects the account in one transaction: its pending deliveries become cancelled ("account
+ * disconnected"), their posts' statuses are recomputed, the credentials are erased and the row
+ * is kept (soft delete) so published deliveries and their history keep the handle. Locks the
+ * account, then its open deliveries, then their posts — deliveries before posts, the order the
+ * worker's claim and PATCH use. A delivery already `publishing` makes it "busy" (no change).
+ */
+export async function disconnectAccountOfUser(db: Db, userId: string, id: string): Promise<DisconnectOutcome> {
+  return db.transaction(async (tx) => {
+    const owned = await tx.execute(sql`SELECT id FROM social_accounts
+      WHERE id = ${id} AND user_id = ${userId} AND disconnected_at IS NULL FOR UPDATE`);
+    if (owned.rows.length === 0) return { kind: "not_found" } as const;
+    const open = (
+      await tx.execute(sql`SELECT id, post_id, status FROM deliveries
+        WHERE account_id = ${id} AND status IN ('pending', 'publishing') ORDER BY id FOR UPDATE`)
+    ).rows as Array<{ id: string; post_id: string; status: string }>;
+    if (open.some((d) => d.status === "publishing")) return { kind: "busy" } as const;
+    const cancelled = open.map((d) => ({ id: d.id, postId: d.post_id }));
+    if (cancelled.length > 0) {
+      await tx.execute(sql`UPDATE deliveries SET status = 'cancelled', last_error = ${DISCONNECTED_ERROR}, waiting_until = NULL, updated_at = now()
+        WHERE id IN (${sql.join(cancelled.map((d) => sql`${d.id}::uuid`), sql`, `)})`);
+      for (const postId of [...new Set(cancelled.map((d) => d.postId))].sort()) {
+        await tx.execute(sql`SELECT 1 FROM posts WHERE id = ${postId} FOR UPDATE`);
+        await tx.execute(sql`UPDATE posts SET status = ${derivedPostStatus(postId)}, updated_at = now() WHERE id = ${postId}`);
+      }
+    }
+    await tx
+      .update(socialAccounts)
+      .set({ disconnectedAt: new Date(), credentials: "", accessExpiresAt: null, status: "disabled", lastError: DISCONNECTED_ERROR, updatedAt: new Date() })
+      .where(eq(socialAccounts.id, id));
+    return { kind: "disconnected", cancelled } as const;
+  });
 }
 
 /** New tokens after a refresh or re-login: the account works again. */
@@ -104,4 +139,11 @@ export async function setAccountError(
     .where(eq(socialAccounts.id, id))
     .returning({ id: socialAccounts.id });
   return rows.length > 0;
+}
+
+/** Handles by account id, disconnected accounts included (their published posts stay listed). */
+export async function handlesOf(db: Db, ids: string[]): Promise<Map<string, string>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db.select({ id: socialAccounts.id, handle: socialAccounts.handle }).from(socialAccounts).where(inArray(socialAccounts.id, ids));
+  return new Map(rows.map((r) => [r.id, r.handle]));
 }

@@ -30,8 +30,8 @@ export async function findDeliveryForRetry(db: Db, deliveryId: string, userId: s
  */
 export async function resetFailedDelivery(db: Db, deliveryId: string): Promise<boolean> {
   const res = await db.execute(sql`
-    UPDATE deliveries SET status = 'pending', scheduled_at = now(), updated_at = now()
-    WHERE id = ${deliveryId} AND status = 'failed'`);
+    UPDATE deliveries SET status = 'pending', scheduled_at = now(), rate_limit_waited_ms = 0, updated_at = now()
+    WHERE id = ${deliveryId} AND status IN ('failed', 'partially_published')`);
   return (res.rowCount ?? 0) > 0;
 }
 

@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import type { Pool } from "pg";
 import type { Db } from "../client";
+import type { SegmentRecord } from "../schema";
 import type { PostContentJson } from "./posts";
 
 /**
@@ -8,7 +9,7 @@ import type { PostContentJson } from "./posts";
  * at concurrency 5 the round trips are the pipeline's cost.
  */
 
-export type DeliveryStatus = "pending" | "publishing" | "published" | "failed" | "cancelled";
+export type DeliveryStatus = "pending" | "publishing" | "published" | "partially_published" | "failed" | "cancelled";
 export type AttemptOutcome = "published" | "already_published" | "retry" | "rate_limited" | "failed";
 
 export interface ClaimedDelivery {
@@ -28,6 +29,10 @@ export interface ClaimedDelivery {
   attempt: number;
   text: string;
   content: PostContentJson;
+  /** Thread segments an earlier attempt already put on the platform (publishing continues after them). */
+  segmentRecords: SegmentRecord[];
+  /** Rate-limit waits this delivery has taken so far. */
+  rateLimitWaitedMs: number;
   /** Deliveries of the same post (1 = the post status follows this delivery alone). */
   siblings: number;
 }
@@ -52,29 +57,38 @@ async function prepared(db: Db, name: string, text: string, values: unknown[]): 
   return res.rows;
 }
 
+/**
+ * The claim waits on PATCH's row locks (PATCH locks the deliveries, then the post). The post's
+ * text is read through an UPDATE ... RETURNING of the post row, not a join: an UPDATE that
+ * waited for a lock returns the row as the other transaction committed it, whereas a join
+ * would read the statement's snapshot — the text from before the edit (issue 12, item 1).
+ */
 const CLAIM_SQL = `
   WITH claimed AS (
-    UPDATE deliveries d SET status = 'publishing', attempts = d.attempts + 1, updated_at = now()
+    UPDATE deliveries d SET status = 'publishing', attempts = d.attempts + 1, waiting_until = NULL, updated_at = now()
     WHERE d.id = $1
       AND d.status IN ('pending', 'publishing')
       AND d.scheduled_at <= now() + interval '2 seconds'
       AND NOT (d.status = 'pending' AND d.scheduled_at < now() - make_interval(hours => $2::int))
-    RETURNING d.id, d.post_id, d.account_id, d.rkeys, d.rkey, d.record_created_at, d.attempts
-  ), post_status AS (
-    UPDATE posts SET status = 'publishing', updated_at = now()
-    WHERE id = (SELECT post_id FROM claimed) AND status = 'scheduled'
+    RETURNING d.id, d.post_id, d.account_id, d.rkeys, d.rkey, d.record_created_at, d.attempts, d.segment_records,
+              d.rate_limit_waited_ms
+  ), post_row AS (
+    UPDATE posts SET status = CASE WHEN status = 'scheduled' THEN 'publishing' ELSE status END,
+      updated_at = CASE WHEN status = 'scheduled' THEN now() ELSE updated_at END
+    WHERE id = (SELECT post_id FROM claimed)
+    RETURNING id, text, content
   )
-  SELECT c.id, c.post_id, c.account_id, c.rkeys, c.rkey, c.record_created_at, c.attempts,
-         p.text, p.content, a.status AS account_status, a.handle, a.platform,
+  SELECT c.id, c.post_id, c.account_id, c.rkeys, c.rkey, c.record_created_at, c.attempts, c.segment_records,
+         c.rate_limit_waited_ms, p.text, p.content, a.status AS account_status, a.handle, a.platform,
          a.did, a.service, a.credentials, a.access_expires_at,
          (SELECT count(*) FROM deliveries s WHERE s.post_id = c.post_id)::int AS siblings
-  FROM claimed c JOIN posts p ON p.id = c.post_id JOIN social_accounts a ON a.id = c.account_id`;
+  FROM claimed c JOIN post_row p ON p.id = c.post_id JOIN social_accounts a ON a.id = c.account_id`;
 
 /** A single-account post's delivery published: delivery, history row and post status in one statement. */
 const PUBLISHED_ALONE_SQL = `
   WITH d AS (
-    UPDATE deliveries SET status = 'published', remote_uri = $2, remote_cid = $3,
-      published_at = coalesce(published_at, now()), last_error = NULL, updated_at = now()
+    UPDATE deliveries SET status = 'published', remote_uri = $2, remote_cid = $3, segment_records = $8::jsonb,
+      published_at = coalesce(published_at, now()), last_error = NULL, waiting_until = NULL, failure_code = NULL, updated_at = now()
     WHERE id = $1 RETURNING id
   ), ins AS (
     INSERT INTO delivery_attempts (delivery_id, attempt, outcome, error, started_at) VALUES ($1, $4, $5, NULL, $6)
@@ -106,6 +120,8 @@ export async function claimDelivery(db: Db, deliveryId: string, missedAfterHours
     attempt: r.attempts as number,
     text: r.text as string,
     content: (r.content ?? {}) as PostContentJson,
+    segmentRecords: (r.segment_records ?? []) as SegmentRecord[],
+    rateLimitWaitedMs: Number(r.rate_limit_waited_ms ?? 0),
     siblings: r.siblings as number,
   };
 }
@@ -135,11 +151,11 @@ export async function deliveryState(db: Db, deliveryId: string, missedAfterHours
 }
 
 /** The post's status, derived from its deliveries (cancelled ones count only when all are). */
-const derivedPostStatus = (postId: string) => sql`(
+export const derivedPostStatus = (postId: string) => sql`(
   SELECT CASE
     WHEN count(*) FILTER (WHERE status <> 'cancelled') = 0 THEN 'cancelled'
     WHEN bool_or(status = 'publishing') THEN 'publishing'
-    WHEN bool_or(status = 'pending') AND bool_or(status IN ('published', 'failed')) THEN 'publishing'
+    WHEN bool_or(status = 'pending') AND bool_or(status IN ('published', 'partially_published', 'failed')) THEN 'publishing'
     WHEN bool_or(status = 'pending') THEN 'scheduled'
     WHEN bool_and(status IN ('published', 'cancelled')) THEN 'published'
     WHEN bool_and(status IN ('failed', 'cancelled')) THEN 'failed'
@@ -166,31 +182,38 @@ export interface AttemptResult {
   outcome: AttemptOutcome;
   error?: string;
   remote?: { uri: string; cid: string };
+  /** The thread segments live after this attempt (in order); kept as they were when absent. */
+  segments?: SegmentRecord[];
+  /** With outcome "failed": "reauth" when only reconnecting the account can fix it (retried on reconnect). */
+  failureCode?: "reauth";
 }
-
-const deliveryStatusFor: Record<AttemptOutcome, DeliveryStatus | undefined> = {
-  published: "published",
-  already_published: "published",
-  failed: "failed",
-  retry: undefined,
-  rate_limited: undefined,
-};
 
 /**
  * Records one attempt: the history row, the delivery's new state and (when it settled)
- * the post's status — in one statement for a single-account post.
+ * the post's status — in one statement for a single-account post. A failure after some
+ * segments went live settles as `partially_published` (its post `partially_failed`), with
+ * the first live segment as the delivery's remote URI.
  */
 export async function recordAttempt(db: Db, a: AttemptResult): Promise<void> {
-  const settled = deliveryStatusFor[a.outcome];
+  const partial = a.outcome === "failed" && (a.segments?.length ?? 0) > 0;
+  const settled: DeliveryStatus | undefined =
+    a.outcome === "published" || a.outcome === "already_published" ? "published" : a.outcome === "failed" ? (partial ? "partially_published" : "failed") : undefined;
   const error = a.error ?? null;
+  const segments = a.segments ? JSON.stringify(a.segments) : null;
+  const first = a.segments?.[0];
   const update = settled === "published"
     ? sql`UPDATE deliveries SET status = 'published', remote_uri = ${a.remote?.uri ?? null}, remote_cid = ${a.remote?.cid ?? null},
-            published_at = coalesce(published_at, now()), last_error = NULL, updated_at = now()
+            segment_records = coalesce(${segments}::jsonb, segment_records),
+            published_at = coalesce(published_at, now()), last_error = NULL, waiting_until = NULL, failure_code = NULL, updated_at = now()
           WHERE id = ${a.deliveryId} RETURNING id`
-    : settled === "failed"
-      ? sql`UPDATE deliveries SET status = 'failed', last_error = ${error}, updated_at = now()
+    : settled
+      ? sql`UPDATE deliveries SET status = ${settled}, last_error = ${error}, waiting_until = NULL, failure_code = ${a.failureCode ?? null},
+              segment_records = coalesce(${segments}::jsonb, segment_records),
+              remote_uri = coalesce(${first?.uri ?? null}, remote_uri), remote_cid = coalesce(${first?.cid ?? null}, remote_cid),
+              updated_at = now()
             WHERE id = ${a.deliveryId} AND status <> 'published' RETURNING id`
-      : sql`UPDATE deliveries SET last_error = ${error}, updated_at = now() WHERE id = ${a.deliveryId} RETURNING id`;
+      : sql`UPDATE deliveries SET last_error = ${error}, segment_records = coalesce(${segments}::jsonb, segment_records), updated_at = now()
+            WHERE id = ${a.deliveryId} RETURNING id`;
   const insertAttempt = sql`INSERT INTO delivery_attempts (delivery_id, attempt, outcome, error, started_at)
     VALUES (${a.deliveryId}, ${a.attempt}, ${a.outcome}, ${error}, ${a.startedAt.toISOString()})`;
   if (settled === "published" && a.siblings <= 1) {
@@ -202,12 +225,14 @@ export async function recordAttempt(db: Db, a: AttemptResult): Promise<void> {
       a.outcome,
       a.startedAt,
       a.postId,
+      segments ?? "[]",
     ]);
     return;
   }
   if (settled && a.siblings <= 1) {
+    const postStatus = settled === "partially_published" ? "partially_failed" : settled;
     await db.execute(sql`WITH d AS (${update}), ins AS (${insertAttempt})
-      UPDATE posts SET status = ${settled}, updated_at = now() WHERE id = ${a.postId} AND EXISTS (SELECT 1 FROM d)`);
+      UPDATE posts SET status = ${postStatus}, updated_at = now() WHERE id = ${a.postId} AND EXISTS (SELECT 1 FROM d)`);
     return;
   }
   if (!settled) {
@@ -221,6 +246,23 @@ export async function recordAttempt(db: Db, a: AttemptResult): Promise<void> {
     await tx.execute(sql`SELECT 1 FROM posts WHERE id = ${a.postId} FOR UPDATE`);
     await tx.execute(sql`UPDATE posts SET status = ${derivedPostStatus(a.postId)}, updated_at = now() WHERE id = ${a.postId}`);
   });
+}
+
+/**
+ * A rate-limited attempt: the history row, and the delivery waits until `until`. While it waits
+ * it is `pending` again, so the user can cancel it like any scheduled delivery — unless part of
+ * a thread is already live (then it stays `publishing`: a live post is never cancelled away).
+ */
+export async function recordRateLimitWait(db: Db, a: AttemptResult, until: Date, waitMs: number): Promise<void> {
+  const segments = a.segments ? JSON.stringify(a.segments) : null;
+  await db.execute(sql`WITH d AS (
+      UPDATE deliveries SET waiting_until = ${until.toISOString()}, rate_limit_waited_ms = rate_limit_waited_ms + ${waitMs},
+        status = CASE WHEN jsonb_array_length(coalesce(${segments}::jsonb, segment_records)) = 0 THEN 'pending' ELSE status END,
+        segment_records = coalesce(${segments}::jsonb, segment_records), last_error = ${a.error ?? null}, updated_at = now()
+      WHERE id = ${a.deliveryId} AND status = 'publishing' RETURNING id
+    )
+    INSERT INTO delivery_attempts (delivery_id, attempt, outcome, error, started_at)
+    VALUES (${a.deliveryId}, ${a.attempt}, 'rate_limited', ${a.error ?? null}, ${a.startedAt.toISOString()})`);
 }
 
 /** Pending deliveries later than the limit become failed "missed"; returns them so their jobs go too. */
@@ -261,4 +303,25 @@ export async function deliveriesNeedingJobs(
     status: r.status as DeliveryStatus,
     scheduledAt: new Date(r.scheduled_at as string | Date),
   }));
+}
+
+/**
+ * After an account is reconnected: its deliveries that failed only because it needed
+ * reconnecting, and are still inside the missed-post limit, become pending again (due now).
+ * Returns them (with their posts) so their jobs can be added and post statuses recomputed.
+ */
+export async function resetDeliveriesFailedForReauth(
+  db: Db,
+  accountId: string,
+  missedAfterHours: number,
+): Promise<Array<{ id: string; postId: string }>> {
+  const found = await rows(
+    db,
+    sql`UPDATE deliveries SET status = 'pending', scheduled_at = now(), failure_code = NULL, rate_limit_waited_ms = 0,
+          last_error = 'retried after the account was reconnected', updated_at = now()
+        WHERE account_id = ${accountId} AND status = 'failed' AND failure_code = 'reauth'
+          AND scheduled_at >= now() - make_interval(hours => ${missedAfterHours})
+        RETURNING id, post_id`,
+  );
+  return found.map((r) => ({ id: r.id as string, postId: r.post_id as string }));
 }

@@ -67,6 +67,13 @@ const envSchema = z.object({
   METRICS_TOKEN: z.preprocess(emptyAsUndefined, z.string().min(16, "at least 16 characters").optional()),
   ADMIN_EMAIL: optionalString,
   ADMIN_PASSWORD: optionalString,
+  // Inbound security (docs/SECURITY.md)
+  PUBLIC_URL: z.preprocess(emptyAsUndefined, z.url({ protocol: /^https?$/ }).optional()),
+  SESSION_IDLE_HOURS: positiveInt(72),
+  SIGNIN_LOCKOUT_SECONDS: positiveInt(60),
+  ACCOUNT_CONNECT_LIMIT_PER_HOUR: positiveInt(30),
+  API_RATE_LIMIT_PER_MINUTE: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).default(60_000)),
+  PASSWORD_HASH_CONCURRENCY: positiveInt(2),
 });
 
 export type QueueBackendKind = "redis" | "postgres";
@@ -103,6 +110,18 @@ export interface Config {
   otelTracing: boolean;
   /** A separate bearer token for Prometheus scrapes of /api/metrics (admins can always read it). */
   metricsToken: string | undefined;
+  security: {
+    /** The origin people reach the app at; https makes cookies Secure and `__Host-` prefixed. */
+    publicUrl: string | undefined;
+    sessionIdleHours: number;
+    /** First wait after 5 failed sign-ins for one email or address; doubles on each further failure. */
+    signInLockoutSeconds: number;
+    accountConnectLimitPerHour: number;
+    /** Requests per API token per minute in each web process; 0 = unlimited. */
+    apiRateLimitPerMinute: number;
+    /** Argon2 hashes computed at once in a process (more wait; a long queue answers 503). */
+    passwordHashConcurrency: number;
+  };
   atproto: {
     /** DID PLC directory used to find an account's PDS from its DID. */
     plcUrl: string;
@@ -163,6 +182,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     admin: { email: e.ADMIN_EMAIL, password: e.ADMIN_PASSWORD },
     metricsToken: e.METRICS_TOKEN,
     otelTracing: e.OTEL_TRACING === "true" || e.OTEL_TRACING === "1",
+    security: {
+      publicUrl: e.PUBLIC_URL === undefined ? undefined : new URL(e.PUBLIC_URL).origin,
+      sessionIdleHours: e.SESSION_IDLE_HOURS,
+      signInLockoutSeconds: e.SIGNIN_LOCKOUT_SECONDS,
+      accountConnectLimitPerHour: e.ACCOUNT_CONNECT_LIMIT_PER_HOUR,
+      apiRateLimitPerMinute: e.API_RATE_LIMIT_PER_MINUTE,
+      passwordHashConcurrency: e.PASSWORD_HASH_CONCURRENCY,
+    },
     atproto: { plcUrl: e.ATPROTO_PLC_URL, handleResolverUrl: e.ATPROTO_HANDLE_RESOLVER_URL, timeoutMs: e.ATPROTO_TIMEOUT_MS },
   };
 }

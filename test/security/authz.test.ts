@@ -129,7 +129,7 @@ describe("authorization matrix", () => {
     const user = await createUser(db, { email: "revoke-me@example.test", password: "long enough pw", role: "admin" });
     const { createApiToken } = await import("@/app/lib/auth/apiTokens");
     const { id, token } = await createApiToken(db, user.email);
-    const { sessionToken } = await signIn(db, user.email, "long enough pw");
+    const { sessionToken } = await signIn(t.ctx, { email: user.email, password: "long enough pw", address: "test" });
     const cookie = `postmore_session=${sessionToken}`;
     const me = (await loadRoute("/api/me")).GET!;
     const queues = (await loadRoute("/api/admin/queues")).GET!;

@@ -1,20 +1,21 @@
 import { parseArgs } from "node:util";
-import { createApiToken } from "@/app/lib/auth/apiTokens";
 import { createUser } from "@/app/lib/auth/users";
 import { AppError } from "@/app/lib/errors";
 import { configOrExit, prepareDatabase } from "./lib/prepare";
+import { runTokenCommand, TOKEN_COMMANDS, TOKEN_USAGE } from "./lib/tokenCommands";
 
 const USAGE = `usage:
   npm run cli -- create-admin --email E --password P
   npm run cli -- create-user  --email E --password P
-  npm run cli -- create-token --email E [--name N]     (prints the token on its last line)`;
+${TOKEN_USAGE}`;
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
+  strict: false,
   options: { email: { type: "string" }, password: { type: "string" }, name: { type: "string" } },
 });
-const command = positionals[0];
-if (!command || !["create-admin", "create-user", "create-token"].includes(command) || !values.email) {
+const command = positionals[0] ?? "";
+if (!["create-admin", "create-user", ...TOKEN_COMMANDS].includes(command) || typeof values.email !== "string") {
   console.error(USAGE);
   process.exit(2);
 }
@@ -25,12 +26,10 @@ async function main(): Promise<number> {
   const { running, database } = await prepareDatabase(config);
   let exitCode = 0;
   try {
-    if (command === "create-token") {
-      const { token } = await createApiToken(database.db, email, values.name ?? "cli");
-      console.log(`API token for ${email} (shown once, keep it safe):`);
-      console.log(token);
+    if (TOKEN_COMMANDS.includes(command)) {
+      await runTokenCommand(command, process.argv.slice(2), database);
     } else {
-      if (!values.password) throw new AppError("validation_failed", "--password is required");
+      if (typeof values.password !== "string") throw new AppError("validation_failed", "--password is required");
       const role = command === "create-admin" ? "admin" : "user";
       const user = await createUser(database.db, { email, password: values.password, role });
       console.log(`created ${user.role} ${user.email}`);

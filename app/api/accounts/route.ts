@@ -23,8 +23,8 @@ export const GET = route(async (req) => {
 export const POST = route(async (req) => {
   const ctx = getAppContext();
   const user = await requireUser(ctx, req);
-  await ctx.guards.accountConnect(user.id);
   const body = await readJson(req, connectBody);
+  await ctx.guards.accountConnect(user.id);
   const { account, created } = await connectAccount(ctx, user.id, body);
   return json({ account }, created ? 201 : 200);
 });

@@ -16,10 +16,12 @@ export function errorBody(code: string, message: string, details?: unknown) {
 
 /** The one place errors become HTTP responses. Unknown errors are logged and answered 500 without details. */
 export function errorResponse(err: unknown, requestId?: string): Response {
-  if (err instanceof RetryLaterError) {
-    return json(errorBody(err.code, err.message), err.status, { "retry-after": String(Math.max(1, Math.ceil(err.retryAfterSeconds))) });
+  const known = asAppError(err);
+  if (known && "retryAfterSeconds" in known && typeof known.retryAfterSeconds === "number") {
+    const headers = { "retry-after": String(Math.max(1, Math.ceil(known.retryAfterSeconds))) };
+    return json(errorBody(known.code, known.message), errorStatus[known.code], headers);
   }
-  if (err instanceof AppError) return json(errorBody(err.code, err.message, err.details), err.status);
+  if (known) return json(errorBody(known.code, known.message, known.details), errorStatus[known.code]);
   if (err instanceof ZodError) {
     const details = err.issues.map((i) => ({ path: i.path.join("."), message: i.message }));
     const message = details.map((d) => (d.path ? `${d.path}: ${d.message}` : d.message)).join("; ");
@@ -27,6 +29,18 @@ export function errorResponse(err: unknown, requestId?: string): Response {
   }
   log.error({ err, requestId }, "unhandled error in route");
   return json(errorBody("internal", "internal error"), 500);
+}
+
+/**
+ * An AppError, also one made by another bundle's copy of errors.ts: in the built app the
+ * AppContext (and so the guards in it) comes from instrumentation.ts's bundle, where
+ * `instanceof` against the route's AppError class is false.
+ */
+function asAppError(err: unknown): AppError | RetryLaterError | undefined {
+  if (err instanceof AppError) return err;
+  if (!(err instanceof Error) || (err.name !== "AppError" && err.name !== "RetryLaterError")) return undefined;
+  const code = (err as Partial<AppError>).code;
+  return typeof code === "string" && code in errorStatus ? (err as AppError) : undefined;
 }
 
 type Handler<P> = (req: Request, params: P) => Promise<Response>;

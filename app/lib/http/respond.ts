@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { ZodError, type z } from "zod";
-import { AppError, errorStatus, RetryLaterError } from "../errors";
+import { AppError, errorStatus, type RetryLaterError } from "../errors";
 import { logger } from "../logger";
 import { readBodyCapped, requireJsonContentType } from "./body";
 

@@ -41,7 +41,10 @@ describe("bad input never causes a 5xx or a change", () => {
   let accountId: string;
   let postId: string;
   let restore: () => void;
-  /** A live session of the admin: sent only with a foreign Origin, so every write is refused. */
+  /**
+   * A live session of another user, sent only with a foreign Origin, so every write is
+   * refused (the admin's own requests, e.g. sign out everywhere, must not end it).
+   */
   let sessionCookie: string;
 
   beforeAll(async () => {
@@ -49,7 +52,8 @@ describe("bad input never causes a 5xx or a change", () => {
     restore = createMemoryPlatform().register();
     const admin = await createTestUser(t.ctx, "admin");
     token = admin.token;
-    sessionCookie = `postmore_session=${(await signIn(t.ctx, { email: admin.user.email, password: "correct horse battery", address: "fuzz" })).sessionToken}`;
+    const other = await createTestUser(t.ctx, "user");
+    sessionCookie = `postmore_session=${(await signIn(t.ctx, { email: other.user.email, password: "correct horse battery", address: "fuzz" })).sessionToken}`;
     accountId = (await insertMemoryAccount(t.ctx, admin.user.id)).id;
     const { POST } = await loadRoute("/api/posts");
     const res = await POST!(

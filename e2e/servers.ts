@@ -22,7 +22,7 @@ function newestMtime(dir: string): number {
 /** Reuses .next when it is newer than every source file; builds otherwise. */
 export async function ensureBuild(log: (line: string) => void): Promise<void> {
   const buildId = path.join(root, ".next", "BUILD_ID");
-  const sources = Math.max(newestMtime(path.join(root, "app")), fs.statSync(path.join(root, "next.config.ts")).mtimeMs);
+  const sources = Math.max(newestMtime(path.join(root, "app")), ...["next.config.ts", "proxy.ts"].map((f) => fs.statSync(path.join(root, f)).mtimeMs));
   if (fs.existsSync(buildId) && fs.statSync(buildId).mtimeMs > sources) return;
   log("building the web app (next build)…");
   const child = spawn(process.execPath, [nextBin, "build"], { cwd: root, env: { ...process.env, NODE_ENV: "production" }, stdio: ["ignore", "pipe", "pipe"] });

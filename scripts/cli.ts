@@ -2,11 +2,22 @@ import { parseArgs } from "node:util";
 import { AppError } from "@/app/lib/errors";
 import type { CliCommand } from "./cli/command";
 import { backup, doctor, restore } from "./cli/lifecycle";
-import { createAdmin, createToken, createUserCommand } from "./cli/users";
+import { createAdmin, createUserCommand } from "./cli/users";
+import { createToken, listTokens, revokeToken, setPasswordCommand } from "./cli/tokens";
 import { configOrExit } from "./lib/prepare";
 
 /** `npm run cli -- <command> …`. Each command lives in scripts/cli/; add new ones to this table. */
-const COMMANDS: CliCommand[] = [createAdmin, createUserCommand, createToken, backup, restore, doctor];
+const COMMANDS: CliCommand[] = [
+  createAdmin,
+  createUserCommand,
+  createToken,
+  listTokens,
+  revokeToken,
+  setPasswordCommand,
+  backup,
+  restore,
+  doctor,
+];
 
 const usage = () => `usage:\n${COMMANDS.map((c) => `  npm run cli -- ${c.name} ${c.usage}`).join("\n")}`;
 

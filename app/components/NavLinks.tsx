@@ -8,6 +8,7 @@ const LINKS = [
   { href: "/posts", label: "Posts" },
   { href: "/calendar", label: "Calendar" },
   { href: "/accounts", label: "Accounts" },
+  { href: "/settings", label: "Settings" },
 ];
 
 export function NavLinks({ isAdmin }: { isAdmin: boolean }) {

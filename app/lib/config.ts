@@ -99,6 +99,13 @@ const envSchema = z.object({
   ADMIN_PASSWORD: optionalString,
   BACKUP_INTERVAL_HOURS: z.preprocess(emptyAsUndefined, z.coerce.number().min(0).default(24)),
   BACKUP_KEEP: positiveInt(7),
+  // Inbound security (docs/SECURITY.md)
+  PUBLIC_URL: z.preprocess(emptyAsUndefined, z.url({ protocol: /^https?$/ }).optional()),
+  SESSION_IDLE_HOURS: positiveInt(72),
+  SIGNIN_LOCKOUT_SECONDS: positiveInt(60),
+  ACCOUNT_CONNECT_LIMIT_PER_HOUR: positiveInt(30),
+  API_RATE_LIMIT_PER_MINUTE: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).default(60_000)),
+  PASSWORD_HASH_CONCURRENCY: positiveInt(2),
 });
 
 export type QueueBackendKind = "redis" | "postgres";
@@ -155,6 +162,18 @@ export interface Config {
   otelTracing: boolean;
   /** A separate bearer token for Prometheus scrapes of /api/metrics (admins can always read it). */
   metricsToken: string | undefined;
+  security: {
+    /** The origin people reach the app at; https makes cookies Secure and `__Host-` prefixed. */
+    publicUrl: string | undefined;
+    sessionIdleHours: number;
+    /** First wait after 5 failed sign-ins for one email or address; doubles on each further failure. */
+    signInLockoutSeconds: number;
+    accountConnectLimitPerHour: number;
+    /** Requests per API token per minute in each web process; 0 = unlimited. */
+    apiRateLimitPerMinute: number;
+    /** Argon2 hashes computed at once in a process (more wait; a long queue answers 503). */
+    passwordHashConcurrency: number;
+  };
   atproto: {
     /** DID PLC directory used to find an account's PDS from its DID. */
     plcUrl: string;
@@ -227,6 +246,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     backups: { intervalHours: e.BACKUP_INTERVAL_HOURS, keep: e.BACKUP_KEEP },
     metricsToken: e.METRICS_TOKEN,
     otelTracing: flag(e.OTEL_TRACING),
+    security: {
+      publicUrl: e.PUBLIC_URL === undefined ? undefined : new URL(e.PUBLIC_URL).origin,
+      sessionIdleHours: e.SESSION_IDLE_HOURS,
+      signInLockoutSeconds: e.SIGNIN_LOCKOUT_SECONDS,
+      accountConnectLimitPerHour: e.ACCOUNT_CONNECT_LIMIT_PER_HOUR,
+      apiRateLimitPerMinute: e.API_RATE_LIMIT_PER_MINUTE,
+      passwordHashConcurrency: e.PASSWORD_HASH_CONCURRENCY,
+    },
     atproto: { plcUrl: e.ATPROTO_PLC_URL, handleResolverUrl: e.ATPROTO_HANDLE_RESOLVER_URL, timeoutMs: e.ATPROTO_TIMEOUT_MS },
   };
 }

@@ -1,3 +1,4 @@
+import { createAuthGuards, type AuthGuards } from "./auth/guards";
 import { describeBackends, type Config } from "./config";
 import { createSecretBox, type SecretBox } from "./crypto/secretBox";
 import { createDatabase, type Database } from "./db/client";
@@ -13,6 +14,8 @@ export interface AppContext {
   database: Database;
   queues: QueueBackend;
   box: SecretBox;
+  /** Sign-in and API throttles, bounded password hashing. */
+  guards: AuthGuards;
 }
 
 export function createAppContext(
@@ -30,11 +33,13 @@ export function createAppContext(
   if (!secret) {
     throw new Error("POSTMORE_SECRET is not set. `npm start` generates one in the data dir; otherwise set it (openssl rand -hex 32).");
   }
+  const database = createDatabase(databaseUrl, { max: config.databasePoolMax });
   const ctx: AppContext = {
     config,
-    database: createDatabase(databaseUrl, { max: config.databasePoolMax }),
+    database,
     queues: createQueueBackend(overrides.queue ?? queueBackendSettings(config, databaseUrl)),
     box: createSecretBox(secret),
+    guards: createAuthGuards(config, database.pool),
   };
   logger("context").info({ queueBackend: ctx.queues.kind }, describeBackends({ ...config, databaseUrl }));
   return ctx;

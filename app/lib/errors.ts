@@ -11,9 +11,11 @@ export const errorStatus = {
   method_not_allowed: 405,
   conflict: 409,
   payload_too_large: 413,
+  unsupported_media_type: 415,
   unprocessable: 422,
   scheduled_in_past: 422,
   invalid_credentials: 422,
+  too_many_requests: 429,
   upstream_unreachable: 502,
   unavailable: 503,
   internal: 500,
@@ -37,3 +39,15 @@ export class AppError extends Error {
 }
 
 export const notFound = (what: string) => new AppError("not_found", `${what} not found`);
+
+/** A refusal the caller may retry after a wait: 429 (throttled) or 503 (busy), with `Retry-After`. */
+export class RetryLaterError extends AppError {
+  constructor(
+    code: "too_many_requests" | "unavailable",
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(code, message);
+    this.name = "RetryLaterError";
+  }
+}

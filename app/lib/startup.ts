@@ -1,9 +1,11 @@
+import type { Queue } from "bullmq";
 import { loadConfig } from "./config";
 import { createAppContext, getAppContext, hasAppContext, setAppContext, type AppContext } from "./context";
 import { loadOrCreateDataDirSecret } from "./crypto/dataDirSecret";
 import { runningInstanceUrl } from "./embedded/runtime";
 import { initPostQueue } from "./queues/postQueue";
-import { initTokenRefreshQueue, scheduleRegularTokenRefreshes } from "./queues/tokenRefreshQueue";
+import { getTokenRefreshQueue, initTokenRefreshQueue, scheduleRegularTokenRefreshes } from "./queues/tokenRefreshQueue";
+import { scheduleAuthPurge } from "./queues/setupScheduledJobs";
 import { logger } from "./logger";
 import { redisConnectionOptions } from "./queues/backend";
 import { redisSettingWarnings } from "./queues/redisChecks";
@@ -26,6 +28,9 @@ export function initApp(): AppContext {
   // next start of any process tries again, so start-up never blocks on it.
   void scheduleRegularTokenRefreshes(ctx).catch((err: unknown) =>
     logger("startup").error({ err }, "could not set up the weekly token refresh schedule"),
+  );
+  void scheduleAuthPurge(ctx, getTokenRefreshQueue(ctx) as Queue).catch((err: unknown) =>
+    logger("startup").error({ err }, "could not set up the hourly purge of expired sessions"),
   );
   if (ctx.queues.kind === "redis") {
     // On a Cluster, the first seed node stands for the others (operators configure them alike).

@@ -1,6 +1,5 @@
-import { createApiToken } from "@/app/lib/auth/apiTokens";
 import { createUser } from "@/app/lib/auth/users";
-import { initialisedLine, openDatabase, requireOption, stringOption, type CliCommand } from "./command";
+import { initialisedLine, openDatabase, requireOption, type CliCommand } from "./command";
 
 function userCommand(name: "create-admin" | "create-user"): CliCommand {
   const role = name === "create-admin" ? "admin" : "user";
@@ -28,22 +27,3 @@ function userCommand(name: "create-admin" | "create-user"): CliCommand {
 
 export const createAdmin = userCommand("create-admin");
 export const createUserCommand = userCommand("create-user");
-
-export const createToken: CliCommand = {
-  name: "create-token",
-  usage: "--email E [--name N]     (prints the token on its last line)",
-  options: { email: { type: "string" }, name: { type: "string" } },
-  async run({ config, values }) {
-    const email = requireOption(values, "email");
-    const { running, database } = await openDatabase(config);
-    try {
-      const { token } = await createApiToken(database!.db, email, stringOption(values, "name") ?? "cli");
-      console.log(`API token for ${email} (shown once, keep it safe):`);
-      console.log(token);
-      return 0;
-    } finally {
-      await database?.close();
-      await running.stop();
-    }
-  },
-};

@@ -123,7 +123,7 @@ describe("3 workers + 2 web processes on Redis", () => {
     const res = await api(0, "GET", "/api/admin/queues");
     const body = (await res.json()) as { schedulers: Array<{ id: string; pattern: string }> };
     expect(body.schedulers.filter((s) => s.id === "weekly-token-refresh")).toHaveLength(1);
-    expect(body.schedulers[0]).toMatchObject({ pattern: "0 0 * * 0" });
+    expect(body.schedulers.find((s) => s.id === "weekly-token-refresh")).toMatchObject({ pattern: "0 0 * * 0" });
   });
 
   it("never runs two refreshes of one account at once across processes, and the accounts keep working", async () => {

@@ -16,7 +16,7 @@ type Caller = "anon" | "A" | "B" | "admin";
 interface Row {
   method: string;
   pattern: string;
-  id?: "account" | "post" | "delivery";
+  id?: "account" | "post" | "delivery" | "token";
   body?: unknown;
   expect: Record<Caller, number>;
 }
@@ -43,6 +43,11 @@ const MATRIX: Row[] = [
   { method: "GET", pattern: "/api/metrics", expect: adminOnly(200) },
   { method: "GET", pattern: "/api/health", expect: { anon: 200, A: 200, B: 200, admin: 200 } },
   { method: "POST", pattern: "/api/auth/signout", expect: { anon: 200, A: 200, B: 200, admin: 200 } },
+  { method: "POST", pattern: "/api/auth/signout-everywhere", expect: anyUser },
+  // A wrong current password: refused for everyone, nothing changes.
+  { method: "POST", pattern: "/api/auth/password", body: { currentPassword: "not it", newPassword: "a long new password" }, expect: { anon: 401, A: 403, B: 403, admin: 403 } },
+  { method: "GET", pattern: "/api/tokens", expect: anyUser },
+  { method: "POST", pattern: "/api/tokens", body: { name: "matrix" }, expect: { anon: 401, A: 201, B: 201, admin: 201 } },
   ...["GET", "POST", "PUT", "PATCH", "DELETE"].map((method) => ({
     method,
     pattern: "/api/[...path]",
@@ -51,6 +56,7 @@ const MATRIX: Row[] = [
   // Destructive rows last: B and admin first (must fail), then A.
   { method: "DELETE", pattern: "/api/posts/[id]", id: "post", expect: own },
   { method: "DELETE", pattern: "/api/accounts/[id]", id: "account", expect: { ...own, A: 204 } },
+  { method: "DELETE", pattern: "/api/tokens/[id]", id: "token", expect: { ...own, A: 204 } },
 ];
 // Exercised by their own suites (they need a PDS or a password): POST /api/accounts, POST /api/posts, POST /api/auth/signin.
 const COVERED_ELSEWHERE = new Set(["POST /api/accounts", "POST /api/posts", "POST /api/auth/signin"]);
@@ -58,7 +64,7 @@ const COVERED_ELSEWHERE = new Set(["POST /api/accounts", "POST /api/posts", "POS
 describe("authorization matrix", () => {
   let t: TestContext;
   const tokens: Partial<Record<Caller, string>> = {};
-  const ids = { account: "", post: "", delivery: "" };
+  const ids = { account: "", post: "", delivery: "", token: "" };
   let restorePlatform: () => void;
 
   beforeAll(async () => {
@@ -79,6 +85,8 @@ describe("authorization matrix", () => {
     expect(created.status).toBe(201);
     ids.post = created.body.post.id;
     ids.delivery = created.body.post.deliveries[0].id;
+    const { createUserApiToken } = await import("@/app/lib/auth/apiTokens");
+    ids.token = (await createUserApiToken(t.ctx.database.db, a.user.id, { name: "A's spare" })).apiToken.id;
   });
   afterAll(async () => {
     restorePlatform();
@@ -129,7 +137,7 @@ describe("authorization matrix", () => {
     const user = await createUser(db, { email: "revoke-me@example.test", password: "long enough pw", role: "admin" });
     const { createApiToken } = await import("@/app/lib/auth/apiTokens");
     const { id, token } = await createApiToken(db, user.email);
-    const { sessionToken } = await signIn(db, user.email, "long enough pw");
+    const { sessionToken } = await signIn(t.ctx, { email: user.email, password: "long enough pw", address: "test" });
     const cookie = `postmore_session=${sessionToken}`;
     const me = (await loadRoute("/api/me")).GET!;
     const queues = (await loadRoute("/api/admin/queues")).GET!;

@@ -2,7 +2,8 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createMemoryPlatform, insertMemoryAccount } from "@/test/helpers/memoryPlatform";
 import { createTestContext, createTestUser, type TestContext } from "@/test/helpers/testContext";
-import { mutated, pathIds, payloads, queryStrings, rawBodies, weirdValue } from "./malformed";
+import { signIn } from "@/app/lib/auth/sessions";
+import { cookieHeaders, hostileHeaders, mutated, pathIds, payloads, queryStrings, rawBodies, weirdValue } from "./malformed";
 import { discoverRoutes, loadRoute } from "./routes";
 
 /**
@@ -40,12 +41,19 @@ describe("bad input never causes a 5xx or a change", () => {
   let accountId: string;
   let postId: string;
   let restore: () => void;
+  /**
+   * A live session of another user, sent only with a foreign Origin, so every write is
+   * refused (the admin's own requests, e.g. sign out everywhere, must not end it).
+   */
+  let sessionCookie: string;
 
   beforeAll(async () => {
     t = await createTestContext("postgres");
     restore = createMemoryPlatform().register();
     const admin = await createTestUser(t.ctx, "admin");
     token = admin.token;
+    const other = await createTestUser(t.ctx, "user");
+    sessionCookie = `postmore_session=${(await signIn(t.ctx, { email: other.user.email, password: "correct horse battery", address: "fuzz" })).sessionToken}`;
     accountId = (await insertMemoryAccount(t.ctx, admin.user.id)).id;
     const { POST } = await loadRoute("/api/posts");
     const res = await POST!(
@@ -98,6 +106,21 @@ describe("bad input never causes a 5xx or a change", () => {
       required: ["email", "password"],
       wrong: { email: weirdValue, password: weirdValue },
     },
+    {
+      method: "POST",
+      pattern: "/api/tokens",
+      template: { name: "fuzz", expiresAt: "2030-01-01T00:00:00Z" },
+      required: ["name"],
+      wrong: { name: fc.oneof(fc.constant(""), fc.constant("   "), fc.constant("x".repeat(101)), fc.integer(), fc.constant(null)), expiresAt: badDate },
+    },
+    {
+      method: "POST",
+      pattern: "/api/auth/password",
+      // Wrong current password (403) when the shape is right: nothing changes either way.
+      template: { currentPassword: "not the password", newPassword: "a new long password" },
+      required: ["currentPassword", "newPassword"],
+      wrong: { currentPassword: fc.oneof(fc.constant(""), fc.integer(), fc.constant(null)), newPassword: fc.oneof(fc.constant("short"), fc.integer(), fc.constant("x".repeat(2000))) },
+    },
     { method: "POST", pattern: "/api/admin/refresh-tokens", template: { accountId: "00000000-0000-4000-8000-000000000000" }, wrong: { accountId: notUuid } },
     {
       method: "POST",
@@ -113,19 +136,27 @@ describe("bad input never causes a 5xx or a change", () => {
     const out: Record<string, string> = {};
     for (const table of tables) {
       const r = await t.ctx.database.pool.query(
-        `select count(*)::int as n, md5(coalesce(string_agg(x::text, ',' order by x::text), '')) as h from ${table} x`,
+        // Last-use times move by design (a token or session in use); everything else must not.
+        `select count(*)::int as n, md5(coalesce(string_agg(r::text, ',' order by r::text), '')) as h
+           from (select to_jsonb(x) - 'last_used_at' - 'last_seen_at' as r from ${table} x) y`,
       );
       out[table] = `${r.rows[0].n}:${r.rows[0].h}`;
     }
     return out;
   }
 
-  async function send(method: string, pattern: string, opts: { id?: string; query?: string; body?: string | Uint8Array }) {
+  async function send(
+    method: string,
+    pattern: string,
+    opts: { id?: string; query?: string; body?: string | Uint8Array; headers?: Array<[string, string]> },
+  ) {
     const handler = (await loadRoute(pattern))[method]!;
     const path = pattern.replace("[id]", safeSegment(opts.id ?? "")).replace("[...path]", "zzz");
+    const headers = new Headers(opts.headers ? undefined : { authorization: `Bearer ${token}`, "content-type": "application/json" });
+    for (const [k, v] of opts.headers ?? []) headers.append(k, v);
     const req = new Request(`http://localhost${path}${opts.query ? `?${opts.query}` : ""}`, {
       method,
-      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      headers,
       body: method === "GET" || method === "DELETE" ? undefined : (opts.body as BodyInit | undefined),
     });
     const params = pattern.includes("[id]") ? { id: opts.id ?? "" } : pattern.includes("[...path]") ? { path: ["zzz"] } : {};
@@ -186,6 +217,20 @@ describe("bad input never causes a 5xx or a change", () => {
         }),
         { numRuns: RUNS_PER_KIND },
       );
+      // Cookies and headers: malformed session cookies, or the admin's real session from a
+      // foreign origin, with hostile Authorization, Content-Type, Origin, Sec-Fetch-Site...
+      await fc.assert(
+        fc.asyncProperty(fc.oneof(cookieHeaders, fc.constant("")), hostileHeaders, fc.boolean(), async (cookie, extra, real) => {
+          counts[key]!++;
+          const headers: Array<[string, string]> = [...extra];
+          if (real) headers.push(["cookie", sessionCookie], ["origin", "https://evil.example"]);
+          else if (cookie) headers.push(["cookie", cookie]);
+          const useId = destructiveWithRealId ? "00000000-0000-4000-8000-000000000000" : id();
+          const body = spec?.template ? JSON.stringify(spec.template) : "{}";
+          expectSafe(await send(method, pattern, { id: useId, body: takesBody ? body : undefined, headers }), `${key} headers`);
+        }),
+        { numRuns: RUNS_PER_KIND / 2 },
+      );
       const now = await snapshot();
       if (JSON.stringify(now) !== JSON.stringify(last)) changedBy.push(key);
       last = now;
@@ -193,6 +238,6 @@ describe("bad input never causes a 5xx or a change", () => {
     expect(changedBy, "endpoints that changed the database").toEqual([]);
     expect(await snapshot()).toEqual(before);
     for (const [key, n] of Object.entries(counts)) expect(n, key).toBeGreaterThanOrEqual(1000);
-    console.log(`bad input: ${Object.keys(counts).length} endpoints × ≥${Math.min(...Object.values(counts))} inputs, 0 5xx, database unchanged`);
+    console.log(`bad input: ${Object.keys(counts).length} endpoints × ≥${Math.min(...Object.values(counts))} inputs (bodies, queries, ids, cookies, headers), 0 5xx, database unchanged`);
   }, 600_000);
 });

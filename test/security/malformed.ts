@@ -105,3 +105,37 @@ export const queryStrings = fc
     maxLength: 4,
   })
   .map((pairs) => new URLSearchParams(pairs).toString());
+
+/** Header values a client can send (no CR, LF or NUL, which no HTTP parser passes on). */
+const headerText = fc
+  .oneof(fc.string({ unit: "binary-ascii", maxLength: 80 }), fc.string({ maxLength: 40 }), payloads.map((p) => p.slice(0, 200)))
+  .map((s) => s.replace(/[\0\r\n]/g, "").replace(/[^\x20-\xff\t]/g, "?"));
+
+/** Session cookies that are not ours: bad percent-encoding, wrong shape, quotes, huge, repeated. */
+export const cookieHeaders = fc.oneof(
+  headerText.map((v) => `postmore_session=${v}`),
+  fc.constantFrom(
+    "postmore_session=%E0%A4%A",
+    "postmore_session=%",
+    'postmore_session="',
+    "postmore_session",
+    "=;=;;postmore_session==",
+    `postmore_session=pms_${"A".repeat(43)}`,
+    `postmore_session=pms_${"A".repeat(43)}; postmore_session=%ZZ`,
+    `__Host-postmore_session=${"x".repeat(4000)}`,
+  ),
+  fc.base64String({ minLength: 40, maxLength: 60 }).map((b) => `postmore_session=pms_${b}`),
+  headerText,
+);
+
+/** Other request headers a hostile client controls, as [name, value] pairs. */
+export const hostileHeaders = fc.array(
+  fc.tuple(
+    fc.constantFrom("authorization", "content-type", "origin", "sec-fetch-site", "x-forwarded-for", "x-request-id", "referer", "accept"),
+    fc.oneof(
+      headerText,
+      fc.constantFrom("Bearer", "Bearer ", "Bearer pmt_x y", "Basic Og==", "null", "cross-site", "same-site", "none", "application/json; charset=latin1", "text/plain", "multipart/form-data"),
+    ),
+  ),
+  { maxLength: 4 },
+);

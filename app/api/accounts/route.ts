@@ -24,6 +24,7 @@ export const POST = route(async (req) => {
   const ctx = getAppContext();
   const user = await requireUser(ctx, req);
   const body = await readJson(req, connectBody);
+  await ctx.guards.accountConnect(user.id);
   const { account, created, retriedDeliveries } = await connectAccount(ctx, user.id, body);
   // retriedDeliveries: posts that failed because the account needed reconnecting, publishing now.
   return json({ account, retriedDeliveries }, created ? 201 : 200);

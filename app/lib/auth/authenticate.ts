@@ -1,28 +1,31 @@
 import type { AppContext } from "../context";
 import { AppError } from "../errors";
+import { requireSameOrigin } from "../http/origin";
 import { userFromApiToken } from "./apiTokens";
-import { SESSION_COOKIE, userFromSession } from "./sessions";
+import { readSessionCookie } from "./cookies";
+import { userFromSession } from "./sessions";
 import type { PublicUser } from "./users";
 
-export function readCookie(req: Request, name: string): string | undefined {
-  const header = req.headers.get("cookie");
-  if (!header) return undefined;
-  for (const part of header.split(";")) {
-    const [k, ...v] = part.trim().split("=");
-    if (k === name) return decodeURIComponent(v.join("="));
-  }
-  return undefined;
-}
+const BEARER = /^Bearer\s+(\S+)$/i;
 
-/** Bearer API token or session cookie → the user, or undefined. */
+/**
+ * Bearer API token or session cookie → the user, or undefined. A cookie-authenticated
+ * state-changing request must come from the app's own origin (403 otherwise); a token is
+ * held to its per-minute limit (429).
+ */
 export async function currentUser(ctx: AppContext, req: Request): Promise<PublicUser | undefined> {
   const authz = req.headers.get("authorization");
   if (authz) {
-    const match = /^Bearer\s+(\S+)$/i.exec(authz);
-    return match?.[1] ? userFromApiToken(ctx.database.db, match[1]) : undefined;
+    const token = BEARER.exec(authz)?.[1];
+    const found = token ? await userFromApiToken(ctx.database.db, token) : undefined;
+    if (!found) return undefined;
+    await ctx.guards.apiToken(found.tokenId);
+    return found.user;
   }
-  const session = readCookie(req, SESSION_COOKIE);
-  return session ? userFromSession(ctx.database.db, session) : undefined;
+  const session = readSessionCookie(ctx.config, req.headers.get("cookie"));
+  if (!session) return undefined;
+  requireSameOrigin(req, ctx.config.security.publicUrl);
+  return userFromSession(ctx, session);
 }
 
 export async function requireUser(ctx: AppContext, req: Request): Promise<PublicUser> {
@@ -36,3 +39,7 @@ export async function requireAdmin(ctx: AppContext, req: Request): Promise<Publi
   if (user.role !== "admin") throw new AppError("forbidden", "admins only");
   return user;
 }
+
+/** The caller's own session token (cookie), to keep it alive when ending the others. */
+export const sessionTokenOf = (ctx: AppContext, req: Request): string | undefined =>
+  readSessionCookie(ctx.config, req.headers.get("cookie"));

@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { ZodError, type z } from "zod";
-import { AppError, errorStatus } from "../errors";
+import { AppError, errorStatus, type RetryLaterError } from "../errors";
 import { logger } from "../logger";
+import { readBodyCapped, requireJsonContentType } from "./body";
 
 const log = logger("http");
 
@@ -15,7 +16,12 @@ export function errorBody(code: string, message: string, details?: unknown) {
 
 /** The one place errors become HTTP responses. Unknown errors are logged and answered 500 without details. */
 export function errorResponse(err: unknown, requestId?: string): Response {
-  if (err instanceof AppError) return json(errorBody(err.code, err.message, err.details), err.status);
+  const known = asAppError(err);
+  if (known && "retryAfterSeconds" in known && typeof known.retryAfterSeconds === "number") {
+    const headers = { "retry-after": String(Math.max(1, Math.ceil(known.retryAfterSeconds))) };
+    return json(errorBody(known.code, known.message), errorStatus[known.code], headers);
+  }
+  if (known) return json(errorBody(known.code, known.message, known.details), errorStatus[known.code]);
   if (err instanceof ZodError) {
     const details = err.issues.map((i) => ({ path: i.path.join("."), message: i.message }));
     const message = details.map((d) => (d.path ? `${d.path}: ${d.message}` : d.message)).join("; ");
@@ -23,6 +29,18 @@ export function errorResponse(err: unknown, requestId?: string): Response {
   }
   log.error({ err, requestId }, "unhandled error in route");
   return json(errorBody("internal", "internal error"), 500);
+}
+
+/**
+ * An AppError, also one made by another bundle's copy of errors.ts: in the built app the
+ * AppContext (and so the guards in it) comes from instrumentation.ts's bundle, where
+ * `instanceof` against the route's AppError class is false.
+ */
+function asAppError(err: unknown): AppError | RetryLaterError | undefined {
+  if (err instanceof AppError) return err;
+  if (!(err instanceof Error) || (err.name !== "AppError" && err.name !== "RetryLaterError")) return undefined;
+  const code = (err as Partial<AppError>).code;
+  return typeof code === "string" && code in errorStatus ? (err as AppError) : undefined;
 }
 
 type Handler<P> = (req: Request, params: P) => Promise<Response>;
@@ -52,19 +70,15 @@ export function route<P = Record<string, never>>(handler: Handler<P>) {
   };
 }
 
-const MAX_BODY_BYTES = 1_000_000;
-
-/** Reads and validates a JSON body. Oversized, non-JSON or invalid bodies become 4xx AppErrors. */
+/**
+ * Reads and validates a JSON body: 415 unless it is declared `application/json`, 413 past
+ * 1 MiB (counted while streaming), 400 for invalid JSON. An empty body reads as `{}`.
+ */
 export async function readJson<S extends z.ZodType>(req: Request, schema: S): Promise<z.infer<S>> {
-  const declared = Number(req.headers.get("content-length") ?? "0");
-  if (declared > MAX_BODY_BYTES) throw new AppError("payload_too_large", `request body over ${MAX_BODY_BYTES} bytes`);
-  let text: string;
-  try {
-    text = await req.text();
-  } catch {
-    throw new AppError("bad_request", "could not read the request body");
-  }
-  if (Buffer.byteLength(text) > MAX_BODY_BYTES) throw new AppError("payload_too_large", `request body over ${MAX_BODY_BYTES} bytes`);
+  const declaredType = req.headers.has("content-type");
+  if (declaredType) requireJsonContentType(req);
+  const text = await readBodyCapped(req);
+  if (!declaredType && text.trim() !== "") requireJsonContentType(req);
   let value: unknown;
   try {
     value = text.trim() === "" ? {} : JSON.parse(text);

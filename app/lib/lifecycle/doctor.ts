@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import pg from "pg";
+import { createAuthGuards } from "../auth/guards";
 import type { Config } from "../config";
 import type { AppContext } from "../context";
 import { createSecretBox } from "../crypto/secretBox";
@@ -157,6 +158,7 @@ export async function runDoctor(input: DoctorInput): Promise<Check[]> {
     queues: createQueueBackend(queueBackendSettings(config, input.databaseUrl)),
     // The doctor seals nothing; the context only needs a box to be whole.
     box: createSecretBox(input.secret ?? randomBytes(32).toString("hex")),
+    guards: createAuthGuards(config, database.pool),
   };
   try {
     if (connected) {

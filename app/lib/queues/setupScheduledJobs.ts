@@ -107,3 +107,15 @@ export async function renewJobSchedulerIfSpent(
     return true;
   });
 }
+
+/** Hourly removal of expired sessions, dead API tokens and spent throttle counters (auth/purge.ts). */
+export const AUTH_PURGE_ID = "purge-expired-auth";
+export const AUTH_PURGE_JOB = "purge-expired-auth";
+
+export async function scheduleAuthPurge(ctx: AppContext, queue: Queue): Promise<JobSchedulerJson | undefined> {
+  return ensureJobScheduler(ctx, queue, AUTH_PURGE_ID, { pattern: "17 * * * *", tz: "UTC", limit: 24 * 365 }, {
+    name: AUTH_PURGE_JOB,
+    data: {},
+    opts: { attempts: 3, backoff: { type: "exponential", delay: 60_000 }, removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } },
+  });
+}

@@ -6,7 +6,9 @@ import { listActiveAccountIds } from "../db/queries/accountRefresh";
 import { AppError } from "../errors";
 import { logger } from "../logger";
 import { classifyFailure, unrecoverable, waitForRateLimit } from "./jobErrors";
+import { purgeExpiredAuth } from "../auth/purge";
 import {
+  AUTH_PURGE_JOB,
   WEEKLY_TOKEN_REFRESH_ID,
   ensureJobScheduler,
   renewJobSchedulerIfSpent,
@@ -194,6 +196,8 @@ export function tokenRefreshProcessor(ctx: AppContext): Processor<TokenRefreshJo
           return await processRefreshAllTokensJob(job.data, ctx, job);
         case REFRESH_ACCOUNT_JOB:
           return await processRefreshAccountTokensJob(job.data, ctx, job);
+        case AUTH_PURGE_JOB:
+          return await purgeExpiredAuth(ctx);
         default:
           throw unrecoverable(`unknown token refresh job "${job.name}"`);
       }

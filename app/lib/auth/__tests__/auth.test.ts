@@ -71,7 +71,8 @@ describe("auth", () => {
   });
 
   it("rejects malformed sign-in bodies with 4xx JSON", async () => {
-    expect((await call(signinRoute, { method: "POST", rawBody: "{not json" })).status).toBe(400);
+    expect((await call(signinRoute, { method: "POST", rawBody: "{not json", headers: { "content-type": "application/json" } })).status).toBe(400);
+    expect((await call(signinRoute, { method: "POST", rawBody: "{not json" })).status).toBe(415);
     expect((await call(signinRoute, { method: "POST", body: { email: 5 } })).status).toBe(400);
     expect((await call(signinRoute, { method: "POST", body: [] })).status).toBe(400);
   });

@@ -24,3 +24,7 @@ export async function countAdmins(db: Db): Promise<number> {
   const rows = await db.select({ n: sql<number>`count(*)::int` }).from(users).where(eq(users.role, "admin"));
   return rows[0]?.n ?? 0;
 }
+
+export async function updatePasswordHash(db: Db, id: string, passwordHash: string): Promise<void> {
+  await db.update(users).set({ passwordHash }).where(eq(users.id, id));
+}

@@ -1,0 +1,90 @@
+"use client";
+
+import { useCallback, useEffect, useState, type FormEvent } from "react";
+import { api, problemList } from "../../components/api";
+import { Problems } from "../../components/StatusBadge";
+
+interface ApiToken {
+  id: string;
+  name: string;
+  createdAt: string;
+  expiresAt: string | null;
+  lastUsedAt: string | null;
+}
+
+const when = (iso: string | null, none: string) => (iso ? new Date(iso).toLocaleString() : none);
+
+/** Personal API tokens: create (shown once), list with last use, revoke. */
+export function ApiTokensPanel() {
+  const [tokens, setTokens] = useState<ApiToken[]>([]);
+  const [problems, setProblems] = useState<string[]>([]);
+  const [fresh, setFresh] = useState<string>();
+
+  const load = useCallback(async () => {
+    const res = await api<{ tokens: ApiToken[] }>("/api/tokens");
+    if (res.ok) setTokens(res.data.tokens);
+  }, []);
+  useEffect(() => {
+    void load();
+  }, [load]);
+
+  async function create(e: FormEvent<HTMLFormElement>) {
+    e.preventDefault();
+    const form = e.currentTarget;
+    const data = new FormData(form);
+    const days = Number(data.get("days") ?? 0);
+    const expiresAt = days > 0 ? new Date(Date.now() + days * 86_400_000).toISOString() : null;
+    const res = await api<{ token: ApiToken & { token: string } }>("/api/tokens", {
+      method: "POST",
+      body: { name: String(data.get("name") ?? "").trim(), expiresAt },
+    });
+    if (!res.ok) return setProblems(problemList(res.error));
+    setProblems([]);
+    form.reset();
+    setFresh(res.data.token.token);
+    await load();
+  }
+
+  async function revoke(id: string) {
+    const res = await api(`/api/tokens/${id}`, { method: "DELETE" });
+    if (!res.ok) return setProblems(problemList(res.error));
+    await load();
+  }
+
+  return (
+    <section className="card" aria-labelledby="tokens-title">
+      <h2 id="tokens-title">API tokens</h2>
+      <p className="muted">For scripts: send <code>Authorization: Bearer &lt;token&gt;</code>. A token is shown once.</p>
+      <form onSubmit={create} aria-label="Create API token">
+        <label htmlFor="token-name">Name</label>
+        <input id="token-name" name="name" required maxLength={100} placeholder="my script" />
+        <label htmlFor="token-days">
+          Expires after <span className="hint">days; empty = never</span>
+        </label>
+        <input id="token-days" name="days" type="number" min={1} max={3650} inputMode="numeric" />
+        <Problems items={problems} />
+        <div className="btn-row">
+          <button type="submit">Create token</button>
+        </div>
+      </form>
+      {fresh && (
+        <p role="status">
+          New token (copy it now): <code data-testid="new-token">{fresh}</code>
+        </p>
+      )}
+      <ul aria-label="API tokens">
+        {tokens.map((t) => (
+          <li key={t.id}>
+            <strong>{t.name}</strong>{" "}
+            <span className="muted">
+              created {when(t.createdAt, "")}, expires {when(t.expiresAt, "never")}, last used {when(t.lastUsedAt, "never")}
+            </span>{" "}
+            <button type="button" className="btn-secondary" onClick={() => void revoke(t.id)}>
+              Revoke
+            </button>
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}

@@ -1,0 +1,14 @@
+import { ApiTokensPanel } from "./ApiTokensPanel";
+import { PasswordPanel } from "./PasswordPanel";
+
+export const metadata = { title: "Settings" };
+
+export default function SettingsPage() {
+  return (
+    <>
+      <h1>Settings</h1>
+      <PasswordPanel />
+      <ApiTokensPanel />
+    </>
+  );
+}

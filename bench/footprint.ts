@@ -1,0 +1,112 @@
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { ensureBuild } from "@/e2e/servers";
+import { freePort } from "@/test/helpers/freePort";
+import { figure, sizeArg, sleep, type Bench } from "./harness";
+import { allPids, stat } from "./procCpu";
+
+/**
+ * Benchmark: the idle footprint of the default install. `npm start`'s launcher (what
+ * `npm start` runs: scripts/launch.mjs → dist/start.mjs, one process) with nothing configured —
+ * embedded PostgreSQL, PostgreSQL queues — comes up on a fresh data dir; after it is ready it
+ * idles for 60 s (`--idle S`). Reported: idle CPU over those seconds and then the proportional
+ * set size (PSS: shared pages split between the processes sharing them, so the sum is what the
+ * install really occupies) summed over every process of the launcher's tree — launcher, web,
+ * worker, postmaster and its backends. npm's own process above it is not counted (run
+ * `node scripts/launch.mjs start` to do without it).
+ */
+const TARGET = { pssMb: 250, idleCpuPct: 1 };
+const root = path.resolve(import.meta.dirname, "..");
+
+/** The launcher and every descendant, by parent pid. */
+function tree(rootPid: number): number[] {
+  const parents = new Map<number, number>();
+  for (const pid of allPids()) {
+    const s = stat(pid);
+    if (s) parents.set(pid, s.ppid);
+  }
+  const found = [rootPid];
+  for (let i = 0; i < found.length; i++) {
+    for (const [pid, ppid] of parents) if (ppid === found[i]) found.push(pid);
+  }
+  return found;
+}
+
+/** kB fields of /proc/PID/smaps_rollup (Pss, Rss). */
+function rollup(pid: number): { pssKb: number; rssKb: number } {
+  try {
+    const text = fs.readFileSync(`/proc/${pid}/smaps_rollup`, "utf8");
+    const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(text)?.[1] ?? 0);
+    return { pssKb: kb("Pss"), rssKb: kb("Rss") };
+  } catch {
+    return { pssKb: 0, rssKb: 0 };
+  }
+}
+
+function label(pid: number): string {
+  try {
+    const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean);
+    const script = cmd.find((a) => /\.(m?js|ts)$/.test(a) || a.endsWith("/next"));
+    return script ? `${path.basename(cmd[0]!)} ${path.relative(root, script)} ${cmd.slice(cmd.indexOf(script) + 1).join(" ")}`.trim() : cmd.join(" ").slice(0, 60);
+  } catch {
+    return "?";
+  }
+}
+
+/** CPU ms of the tree: each process's own time plus that of its children already reaped (postgres backends come and go). */
+const treeCpuMs = (pids: number[]) => pids.reduce((sum, pid) => {
+  const s = stat(pid);
+  return sum + (s ? s.own + s.children : 0);
+}, 0);
+
+export const runFootprintBench: Bench = async (args) => {
+  const idleSeconds = sizeArg(args, "idle", 60, 5);
+  await ensureBuild((line) => console.log(line));
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "postmore-footprint-"));
+  const port = await freePort();
+  const child = spawn(process.execPath, [path.join(root, "scripts/launch.mjs"), "start"], {
+    cwd: root,
+    env: { NODE_ENV: "production", PATH: process.env.PATH, HOME: process.env.HOME, POSTMORE_DATA_DIR: dataDir, PORT: String(port), HOSTNAME: "127.0.0.1", LOG_LEVEL: "warn" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout.on("data", (d: Buffer) => (output += d.toString()));
+  child.stderr.on("data", (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+  try {
+    const deadline = Date.now() + 300_000;
+    while (!output.includes("PostMore is running at")) {
+      if (child.exitCode !== null || Date.now() > deadline) throw new Error(`npm start did not come up:\n${output.slice(-4000)}`);
+      await sleep(250);
+    }
+    const cpu0 = treeCpuMs(tree(child.pid!));
+    const t0 = performance.now();
+    await sleep(idleSeconds * 1000);
+    const pids = tree(child.pid!);
+    const cpuMs = treeCpuMs(pids) - cpu0;
+    const seconds = (performance.now() - t0) / 1000;
+    const processes = pids.map((pid) => ({ pid, what: label(pid), ...rollup(pid) }));
+    const pssMb = Number((processes.reduce((s, p) => s + p.pssKb, 0) / 1024).toFixed(1));
+    const rssMb = Number((processes.reduce((s, p) => s + p.rssKb, 0) / 1024).toFixed(1));
+    const idleCpuPct = Number(((cpuMs / 1000 / seconds) * 100).toFixed(2));
+    for (const p of processes) console.log(`  ${String(p.pid).padStart(7)} ${(p.pssKb / 1024).toFixed(1).padStart(7)} MB PSS  ${p.what}`);
+    console.log(`footprint pss_mb ${pssMb}`);
+    console.log(`footprint idle_cpu_pct ${idleCpuPct}`);
+    return {
+      figures: [
+        figure("idle PSS, every process summed", pssMb, "MB", { text: `≤ ${TARGET.pssMb}`, met: pssMb <= TARGET.pssMb }),
+        figure(`idle CPU over ${idleSeconds} s`, idleCpuPct, "% of a core", { text: `< ${TARGET.idleCpuPct}`, met: idleCpuPct < TARGET.idleCpuPct }),
+        figure("idle RSS, every process summed", rssMb, "MB"),
+      ],
+      details: { idleSeconds, processes, cpuMs, rssMb },
+    };
+  } finally {
+    child.kill("SIGINT");
+    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+    await exited;
+    clearTimeout(timer);
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+};

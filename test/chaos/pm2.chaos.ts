@@ -18,7 +18,8 @@ import { createTestContext, createTestUser, type TestContext } from "@/test/help
  * devDependencies, its own PM2_HOME) on this Node against the test PostgreSQL, Redis and the
  * local PDS. Two cluster-mode webs and two workers come up healthy; a worker SIGKILLed while it
  * publishes is restarted by PM2 and every post lands once; `pm2 reload` of the web under
- * steady load fails no request.
+ * steady load fails no request. In `npm run test:chaos` (about 2.5 minutes: the killed worker's
+ * jobs wait out BullMQ's 30 s lock before another worker takes them).
  */
 const root = path.resolve(import.meta.dirname, "../..");
 const pm2Bin = path.join(root, "node_modules/pm2/bin/pm2");
@@ -176,10 +177,10 @@ describe("PM2 with ecosystem.config.cjs", () => {
     loading = false;
     await Promise.all(clients);
 
+    console.log(`pm2 reload under load: ${ok} requests, ${failures.length} failed`);
+    expect(failures.length, `first failures: ${failures.slice(0, 5).join("; ")}`).toBe(0);
     const after = (await online("postmore-web")).map((p) => p.pid);
     expect(after).toHaveLength(2);
     expect(after.filter((pid) => before.includes(pid))).toEqual([]); // both webs are new processes
-    expect(failures).toEqual([]);
-    console.log(`pm2 reload under load: ${ok} requests, ${failures.length} failed`);
   }, 180_000);
 });

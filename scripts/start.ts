@@ -69,6 +69,8 @@ async function main(): Promise<void> {
     process.exit(code);
   };
   for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, () => void stop(0));
+  // A launcher that dies of an error still asks its children to go (they are in other sessions).
+  process.on("exit", () => children.forEach((c) => c.exitCode === null && c.signalCode === null && c.kill("SIGTERM")));
 
   const prepared = await prepareDatabase(config);
   const { running, database } = prepared;

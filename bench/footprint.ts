@@ -81,20 +81,17 @@ export const runFootprintBench: Bench = async (args) => {
       if (child.exitCode !== null || Date.now() > deadline) throw new Error(`npm start did not come up:\n${output.slice(-4000)}`);
       await sleep(250);
     }
-    const cpuAtStart = new Map(tree(child.pid!).map((pid) => [pid, treeCpuMs([pid])]));
-    const cpu0 = [...cpuAtStart.values()].reduce((a, b) => a + b, 0);
+    const cpu0 = treeCpuMs(tree(child.pid!));
     const t0 = performance.now();
     await sleep(idleSeconds * 1000);
     const pids = tree(child.pid!);
     const cpuMs = treeCpuMs(pids) - cpu0;
     const seconds = (performance.now() - t0) / 1000;
-    const processes = pids.map((pid) => ({ pid, what: label(pid), cpuMs: treeCpuMs([pid]) - (cpuAtStart.get(pid) ?? 0), ...rollup(pid) }));
+    const processes = pids.map((pid) => ({ pid, what: label(pid), ...rollup(pid) }));
     const pssMb = Number((processes.reduce((s, p) => s + p.pssKb, 0) / 1024).toFixed(1));
     const rssMb = Number((processes.reduce((s, p) => s + p.rssKb, 0) / 1024).toFixed(1));
     const idleCpuPct = Number(((cpuMs / 1000 / seconds) * 100).toFixed(2));
-    for (const p of processes) {
-      console.log(`  ${String(p.pid).padStart(7)} ${(p.pssKb / 1024).toFixed(1).padStart(7)} MB PSS ${String(p.cpuMs).padStart(6)} ms CPU  ${p.what}`);
-    }
+    for (const p of processes) console.log(`  ${String(p.pid).padStart(7)} ${(p.pssKb / 1024).toFixed(1).padStart(7)} MB PSS  ${p.what}`);
     console.log(`footprint pss_mb ${pssMb}`);
     console.log(`footprint idle_cpu_pct ${idleCpuPct}`);
     return {

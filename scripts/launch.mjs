@@ -13,8 +13,6 @@ if (!SERVER_ENTRIES.includes(name)) {
   process.exit(2);
 }
 process.env.NEXT_TELEMETRY_DISABLED = "1";
-// `npm start` serves the production build in this process: Next.js wants to know from the start.
-if (name === "start") process.env.NODE_ENV = "production";
 
 const stale = staleParts(name === "start" ? ["server", "web"] : ["server"]);
 if (stale.length > 0) {

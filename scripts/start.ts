@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { createRequire } from "node:module";
 import path from "node:path";
 import { describeBackends } from "@/app/lib/config";
 import { createUser } from "@/app/lib/auth/users";
@@ -7,17 +8,17 @@ import { clearRuntime, publishRuntime } from "@/app/lib/embedded/runtime";
 import { countAdmins, findUserByEmail } from "@/app/lib/db/queries/users";
 import { configOrExit, prepareDatabase, secretFor } from "./lib/prepare";
 import { childEnv, listenBanner } from "./lib/launcher";
-import { startWeb, type InProcessWeb } from "./lib/web";
 
 /**
  * `npm start` (compiled to dist/start.mjs, run by scripts/launch.mjs after any rebuild the code
  * needs): everything in ONE launcher process — embedded PostgreSQL when DATABASE_URL is unset,
- * migrations, then the web app (Next.js, served in this process) and the worker
- * (dist/worker.mjs) as its child. Worker and PostgreSQL run in sessions of their own, so a
- * terminal's Ctrl-C reaches only this launcher, which stops in order: web and worker first,
- * the database last.
+ * migrations, then the web app (`next start`) and the worker (dist/worker.mjs) as its two
+ * children. Web, worker and PostgreSQL run in sessions of their own, so a terminal's Ctrl-C
+ * reaches only this launcher, which stops them in order: web and worker first, the database last.
  */
 const STOP_GRACE_MS = 20_000;
+const require = createRequire(import.meta.url);
+const nextBin = require.resolve("next/dist/bin/next");
 const workerEntry = path.join(path.dirname(process.argv[1] ?? "dist/start.mjs"), "worker.mjs");
 
 function run(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
@@ -52,8 +53,7 @@ async function main(): Promise<void> {
   // database first) and stops whatever has been started, in order, whenever one arrives.
   leaveSignalsToCaller();
   const children: ChildProcess[] = [];
-  // Set as each part comes up; a signal may arrive before.
-  const started: { db?: RunningDatabase; web?: InProcessWeb } = {};
+  const started: { db?: RunningDatabase } = {}; // set once the database is up; a signal may come before
   let stopping = false;
   const stop = async (code: number) => {
     if (stopping) return;
@@ -61,7 +61,7 @@ async function main(): Promise<void> {
     console.log("PostMore stopping…");
     for (const c of children) c.kill("SIGTERM");
     const timer = setTimeout(() => children.forEach((c) => c.kill("SIGKILL")), STOP_GRACE_MS);
-    await Promise.all([...children.map(exited), started.web?.close(STOP_GRACE_MS).catch((err: unknown) => console.error(err))]);
+    await Promise.all(children.map(exited));
     clearTimeout(timer);
     await started.db?.stop();
     if (started.db?.embedded) clearRuntime(config.dataDir);
@@ -87,11 +87,9 @@ async function main(): Promise<void> {
   await database.close();
   if (stopping) return;
 
-  // The worker's environment, and this process's own from here on (the web app runs in it).
   const env = childEnv(process.env, { DATABASE_URL: running.url, POSTMORE_SECRET: secret, QUEUE_BACKEND: config.queue.backend });
-  for (const name of Object.keys(process.env)) if (!(name in env)) delete process.env[name];
-  Object.assign(process.env, env);
-  children.push(run([workerEntry], env));
+  const host = config.hostname ? ["-H", config.hostname] : [];
+  children.push(run([nextBin, "start", "-p", String(config.port), ...host], env), run([workerEntry], env));
   for (const c of children) {
     void exited(c).then((code) => {
       if (!stopping) {
@@ -99,12 +97,6 @@ async function main(): Promise<void> {
         void stop(1);
       }
     });
-  }
-  try {
-    started.web = await startWeb({ dir: process.cwd(), port: config.port, hostname: config.hostname });
-  } catch (err) {
-    console.error(`the web app did not start: ${err instanceof Error ? err.message : err}`);
-    return stop(1);
   }
 
   if (await waitForHealth(config.port, 120_000)) {

@@ -66,7 +66,10 @@ export const runFootprintBench: Bench = async (args) => {
   await ensureBuild((line) => console.log(line));
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "postmore-footprint-"));
   const port = await freePort();
-  const child = spawn(process.execPath, [path.join(root, "scripts/launch.mjs"), "start"], {
+  // Exactly what `npm start` runs (npm's own process aside).
+  const startScript = (JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")) as { scripts: { start: string } }).scripts.start;
+  if (!startScript.startsWith("node ")) throw new Error(`unexpected npm start script: ${startScript}`);
+  const child = spawn(process.execPath, startScript.split(" ").slice(1), {
     cwd: root,
     env: { NODE_ENV: "production", PATH: process.env.PATH, HOME: process.env.HOME, POSTMORE_DATA_DIR: dataDir, PORT: String(port), HOSTNAME: "127.0.0.1", LOG_LEVEL: "warn" },
     stdio: ["ignore", "pipe", "pipe"],

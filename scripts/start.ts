@@ -21,8 +21,15 @@ const require = createRequire(import.meta.url);
 const nextBin = require.resolve("next/dist/bin/next");
 const workerEntry = path.join(path.dirname(process.argv[1] ?? "dist/start.mjs"), "worker.mjs");
 
+/**
+ * V8's young generation grows to 3 × 16 MB semi-spaces in a long-running process; capped at
+ * 1 MB an idle web, worker and launcher occupy about 60 MB less together (footprint bench:
+ * 304 → 236 MB PSS), for somewhat more frequent minor GCs.
+ */
+const NODE_FLAGS = ["--max-semi-space-size=1"];
+
 function run(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
-  return spawn(process.execPath, args, { env, stdio: "inherit", detached: true });
+  return spawn(process.execPath, [...NODE_FLAGS, ...args], { env, stdio: "inherit", detached: true });
 }
 
 function exited(child: ChildProcess): Promise<number | null> {

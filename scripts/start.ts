@@ -2,12 +2,10 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { describeBackends } from "@/app/lib/config";
-import { createUser } from "@/app/lib/auth/users";
-import { leaveSignalsToCaller, type RunningDatabase } from "@/app/lib/embedded/embeddedPostgres";
+import { leaveSignalsToCaller, resolveDatabase, type RunningDatabase } from "@/app/lib/embedded/embeddedPostgres";
 import { clearRuntime, publishRuntime } from "@/app/lib/embedded/runtime";
-import { countAdmins, findUserByEmail } from "@/app/lib/db/queries/users";
-import { configOrExit, prepareDatabase, secretFor } from "./lib/prepare";
 import { childEnv, listenBanner } from "./lib/launcher";
+import { configOrExit, secretFor } from "./lib/settings";
 
 /**
  * `npm start` (compiled to dist/start.mjs, run by scripts/launch.mjs after any rebuild the code
@@ -19,7 +17,7 @@ import { childEnv, listenBanner } from "./lib/launcher";
 const STOP_GRACE_MS = 20_000;
 const require = createRequire(import.meta.url);
 const nextBin = require.resolve("next/dist/bin/next");
-const workerEntry = path.join(path.dirname(process.argv[1] ?? "dist/start.mjs"), "worker.mjs");
+const entry = (name: string) => path.join(path.dirname(process.argv[1] ?? "dist/start.mjs"), `${name}.mjs`);
 
 /**
  * V8's young generation grows to 3 × 16 MB semi-spaces in a long-running process; capped at
@@ -30,6 +28,22 @@ const NODE_FLAGS = ["--max-semi-space-size=1"];
 
 function run(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
   return spawn(process.execPath, [...NODE_FLAGS, ...args], { env, stdio: "inherit", detached: true });
+}
+
+/**
+ * Migrations and the first admin, in a one-shot child (`dist/migrate.mjs --launcher`): the
+ * modules they need (drizzle, BullMQ, argon2) would otherwise stay loaded in this long-lived
+ * process. Resolves with whether an admin exists; rejects when the set-up failed (it says why).
+ */
+function setUp(env: NodeJS.ProcessEnv, track: (c: ChildProcess) => void): Promise<boolean> {
+  const child = spawn(process.execPath, [...NODE_FLAGS, entry("migrate"), "--launcher"], { env, stdio: ["ignore", "inherit", "inherit", "ipc"], detached: true });
+  track(child);
+  let hasAdmin = false;
+  child.on("message", (m: { hasAdmin?: boolean }) => (hasAdmin = m.hasAdmin === true));
+  return exited(child).then((code) => {
+    if (code !== 0) throw new Error(`set-up failed (exit code ${code})`);
+    return hasAdmin;
+  });
 }
 
 function exited(child: ChildProcess): Promise<number | null> {
@@ -79,24 +93,23 @@ async function main(): Promise<void> {
   // A launcher that dies of an error still asks its children to go (they are in other sessions).
   process.on("exit", () => children.forEach((c) => c.exitCode === null && c.signalCode === null && c.kill("SIGTERM")));
 
-  const prepared = await prepareDatabase(config);
-  const { running, database } = prepared;
+  const running = await resolveDatabase(config);
   started.db = running;
   const secret = secretFor(config, running);
   if (running.embedded) publishRuntime(config.dataDir, running.url);
-
-  const { email, password } = config.admin;
-  if (email && password && !(await findUserByEmail(database.db, email))) {
-    await createUser(database.db, { email, password, role: "admin" });
-    console.log(`created admin ${email} from ADMIN_EMAIL/ADMIN_PASSWORD`);
+  const resolved = { DATABASE_URL: running.url, POSTMORE_SECRET: secret, QUEUE_BACKEND: config.queue.backend };
+  let hasAdmin: boolean;
+  try {
+    hasAdmin = await setUp({ ...process.env, ...resolved, NODE_ENV: "production" }, (c) => children.push(c));
+  } catch {
+    return stop(1); // the set-up step printed its reason (a failed migration, a newer schema…)
   }
-  const hasAdmin = (await countAdmins(database.db)) > 0;
-  await database.close();
+  children.length = 0;
   if (stopping) return;
 
-  const env = childEnv(process.env, { DATABASE_URL: running.url, POSTMORE_SECRET: secret, QUEUE_BACKEND: config.queue.backend });
+  const env = childEnv(process.env, resolved);
   const host = config.hostname ? ["-H", config.hostname] : [];
-  children.push(run([nextBin, "start", "-p", String(config.port), ...host], env), run([workerEntry], env));
+  children.push(run([nextBin, "start", "-p", String(config.port), ...host], env), run([entry("worker")], env));
   for (const c of children) {
     void exited(c).then((code) => {
       if (!stopping) {

@@ -1,8 +1,9 @@
 # syntax=docker/dockerfile:1
 # Multi-stage production image: one image runs the web app (default command), the worker
-# (`node --import tsx scripts/worker.ts`) and migrations (`npm run db:migrate`).
+# (`node dist/worker.mjs`) and migrations (`node dist/migrate.mjs`), all compiled JavaScript.
 
 FROM node:20-bookworm-slim AS build
+ENV NEXT_TELEMETRY_DISABLED=1
 WORKDIR /app
 # Native dev dependencies (the test PDS's better-sqlite3) build with these.
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
@@ -12,15 +13,14 @@ COPY . .
 RUN npm run build
 
 FROM node:20-bookworm-slim AS runtime
-ENV NODE_ENV=production PORT=3000
+ENV NODE_ENV=production PORT=3000 HOSTNAME=0.0.0.0 NEXT_TELEMETRY_DISABLED=1
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/.next ./.next
-COPY --from=build /app/app ./app
-COPY --from=build /app/scripts ./scripts
+COPY --from=build /app/dist ./dist
 COPY --from=build /app/drizzle ./drizzle
-COPY --from=build /app/next.config.ts /app/tsconfig.json /app/instrumentation.ts ./
+COPY --from=build /app/next.config.ts ./
 RUN rm -rf .next/cache && chown -R node:node /app/.next
 USER node
 EXPOSE 3000

@@ -2,6 +2,7 @@ import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { runApiLoadBench } from "./apiLoad";
+import { runFootprintBench } from "./footprint";
 import { machine, writeJson, type Bench, type BenchArgs, type BenchResult } from "./harness";
 import { runLatenessBench } from "./lateness";
 import { runPostPipelineBench } from "./postPipeline";
@@ -21,6 +22,7 @@ const benches: Record<string, Bench> = {
   "pds-end-to-end": runPdsEndToEndBench,
   lateness: runLatenessBench,
   "api-load": runApiLoadBench,
+  footprint: runFootprintBench,
 };
 
 function parseArgs(argv: string[]): { names: string[]; args: BenchArgs } {

@@ -1,36 +1,28 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import fs from "node:fs";
 import path from "node:path";
 
 /** The production web app (`next start`) and the worker as child processes, the way `npm start` runs them. */
 
 const root = path.resolve(import.meta.dirname, "..");
 const nextBin = path.join(root, "node_modules/next/dist/bin/next");
-const tsxCli = path.join(root, "node_modules/tsx/dist/cli.mjs");
 
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, entry.name);
-    if (entry.isDirectory()) {
-      if (entry.name !== "__tests__" && entry.name !== "node_modules") newest = Math.max(newest, newestMtime(p));
-    } else if (/\.(tsx?|css)$/.test(entry.name)) newest = Math.max(newest, fs.statSync(p).mtimeMs);
-  }
-  return newest;
-}
-
-/** Reuses .next when it is newer than every source file; builds otherwise. */
+/**
+ * `node scripts/build.mjs --if-stale`: the same build and build stamps as `npm run build` and
+ * `npm start` — the web app (.next) and the compiled server entries (dist/) are rebuilt only
+ * when their sources changed since they were built (tests are not among those sources).
+ */
 export async function ensureBuild(log: (line: string) => void): Promise<void> {
-  const buildId = path.join(root, ".next", "BUILD_ID");
-  const sources = Math.max(newestMtime(path.join(root, "app")), ...["next.config.ts", "proxy.ts"].map((f) => fs.statSync(path.join(root, f)).mtimeMs));
-  if (fs.existsSync(buildId) && fs.statSync(buildId).mtimeMs > sources) return;
-  log("building the web app (next build)…");
-  const child = spawn(process.execPath, [nextBin, "build"], { cwd: root, env: { ...process.env, NODE_ENV: "production" }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [path.join(root, "scripts/build.mjs"), "--if-stale"], {
+    cwd: root,
+    env: { ...process.env, NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let output = "";
   child.stdout?.on("data", (d: Buffer) => (output += d.toString()));
   child.stderr?.on("data", (d: Buffer) => (output += d.toString()));
   const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
-  if (code !== 0) throw new Error(`next build failed (${code}):\n${output.slice(-4000)}`);
+  if (code !== 0) throw new Error(`build failed (${code}):\n${output.slice(-4000)}`);
+  for (const line of output.split("\n").filter((l) => l.startsWith("built "))) log(line);
 }
 
 export interface Proc {
@@ -61,8 +53,10 @@ function start(args: string[], env: NodeJS.ProcessEnv): Proc {
   };
 }
 
-export const startWeb = (port: number, env: NodeJS.ProcessEnv) => start([nextBin, "start", "-p", String(port), "-H", "127.0.0.1"], env);
-export const startWorker = (env: NodeJS.ProcessEnv) => start([tsxCli, "scripts/worker.ts"], env);
+export const startWeb = (port: number, env: NodeJS.ProcessEnv) =>
+  start([nextBin, "start", "-p", String(port), "-H", "127.0.0.1"], { ...env, NEXT_TELEMETRY_DISABLED: "1" });
+/** The compiled worker (dist/worker.mjs, made by ensureBuild), as production runs it. */
+export const startWorker = (env: NodeJS.ProcessEnv) => start([path.join(root, "dist/worker.mjs")], env);
 
 export async function waitForHealth(url: string, proc: Proc, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

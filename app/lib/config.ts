@@ -64,6 +64,7 @@ const envSchema = z.object({
   DATABASE_POOL_MAX: positiveInt(10),
   QUEUE_DATABASE_POOL_MAX: positiveInt(5),
   PORT: port(3000),
+  HOSTNAME: optionalString,
   POSTMORE_DATA_DIR: z.preprocess(emptyAsUndefined, z.string().default("./data")),
   POSTMORE_SECRET: z.preprocess(
     emptyAsUndefined,
@@ -113,6 +114,8 @@ export type QueueBackendKind = "redis" | "postgres";
 export interface Config {
   env: "development" | "production" | "test";
   port: number;
+  /** The address `npm start` binds the web app to; unset means every interface (0.0.0.0). */
+  hostname: string | undefined;
   dataDir: string;
   /** Unset means: the embedded PostgreSQL started by `npm start`. */
   databaseUrl: string | undefined;
@@ -214,6 +217,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   return {
     env: e.NODE_ENV,
     port: e.PORT,
+    hostname: e.HOSTNAME,
     dataDir: e.POSTMORE_DATA_DIR,
     databaseUrl: e.DATABASE_URL,
     databasePoolMax: e.DATABASE_POOL_MAX,

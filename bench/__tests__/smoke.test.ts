@@ -26,7 +26,7 @@ describe("npm run bench -- --smoke", () => {
 
     const summary = JSON.parse(fs.readFileSync(out, "utf8")) as { results: Record<string, BenchResult> };
     expect(Object.keys(summary.results).sort()).toEqual(
-      ["api-load", "lateness", "pds-end-to-end", "post-pipeline", "scale", "token-refresh"].sort(),
+      ["api-load", "footprint", "lateness", "pds-end-to-end", "post-pipeline", "scale", "token-refresh"].sort(),
     );
     for (const [name, result] of Object.entries(summary.results)) {
       expect(result.figures.length, name).toBeGreaterThan(0);

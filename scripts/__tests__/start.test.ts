@@ -36,7 +36,8 @@ function baseEnv(port: number, extra: Record<string, string> = {}): Env {
 
 function startPostMore(env: Env): { child: ChildProcess; output: () => string } {
   let out = "";
-  const child = spawn(process.execPath, [require.resolve("tsx/cli"), "scripts/start.ts"], {
+  // What `npm start` runs (npm itself aside): the launcher, rebuilding first when the code changed.
+  const child = spawn(process.execPath, ["scripts/launch.mjs", "start"], {
     cwd: root,
     env: env as NodeJS.ProcessEnv,
     detached: true,
@@ -57,6 +58,25 @@ async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs: numbe
   throw new Error(`timed out waiting for ${what}; output so far:\n${log()}`);
 }
 
+/** The launcher's direct children, with their command lines and environments. */
+function childrenOf(pid: number): Array<{ pid: number; cmd: string; env: string[] }> {
+  const found = [];
+  for (const entry of fs.readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
+      if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) !== pid) continue;
+      found.push({
+        pid: Number(entry),
+        cmd: fs.readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0").join(" "),
+        env: fs.readFileSync(`/proc/${entry}/environ`, "utf8").split("\0"),
+      });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
+}
+
 async function ctrlC(child: ChildProcess): Promise<number | null> {
   const done = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   process.kill(-child.pid!, "SIGINT");
@@ -75,11 +95,14 @@ async function signIn(port: number, email: string, password: string): Promise<nu
 }
 
 afterAll(() => {
+  // Web, worker and PostgreSQL run in sessions of their own: a failed test ends them one by one.
   for (const c of children) {
-    try {
-      process.kill(-c.pid!, "SIGKILL");
-    } catch {
-      // already gone
+    for (const pid of [...childrenOf(c.pid!).map((k) => k.pid), c.pid!]) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
     }
   }
   fs.rmSync(dataDir, { recursive: true, force: true });
@@ -108,14 +131,30 @@ describe("npm start (embedded default)", () => {
     expect(await signIn(port, email, password)).toBe(200);
     expect(await signIn(port, email, "wrong password")).toBe(401);
     expect(first.output()).toMatch(/database: embedded PostgreSQL; queues: PostgreSQL/);
+    expect(first.output()).toContain(`The web app listens on every network interface (0.0.0.0:${port})`);
+    expect(first.output()).toContain("HOSTNAME=127.0.0.1 npm start");
+
+    // One launcher process over the web, the worker and PostgreSQL: compiled JavaScript, no tsx.
+    const children = childrenOf(first.child.pid!);
+    const web = children.find((c) => c.cmd.startsWith("next-server")); // Next.js renames its process
+    const worker = children.find((c) => c.cmd.includes("dist/worker.mjs"));
+    expect(web, JSON.stringify(children.map((c) => c.cmd))).toBeDefined();
+    expect(worker).toBeDefined();
+    expect(children.some((c) => /postgres -D/.test(c.cmd))).toBe(true);
+    expect(children.filter((c) => c.cmd.includes("tsx"))).toEqual([]);
+    for (const c of [web!, worker!]) {
+      expect(c.env.filter((v) => v.startsWith("ADMIN_PASSWORD="))).toEqual([]);
+      expect(c.env).toContain("NEXT_TELEMETRY_DISABLED=1");
+    }
 
     expect(await ctrlC(first.child)).toBe(0);
     expect(first.output()).toContain("PostMore stopped.");
     await expect(fetch(`http://127.0.0.1:${port}/api/health`)).rejects.toThrow();
 
     const port2 = await freePort();
-    const second = startPostMore(baseEnv(port2));
+    const second = startPostMore(baseEnv(port2, { HOSTNAME: "127.0.0.1" }));
     await waitFor(() => second.output().includes("PostMore is running at"), 120_000, "second start", second.output);
+    expect(second.output()).toContain(`The web app listens on 127.0.0.1:${port2}`);
     expect(await signIn(port2, email, password)).toBe(200);
     expect(await ctrlC(second.child)).toBe(0);
   }, 420_000);

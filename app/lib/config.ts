@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { parseAllowlist } from "./net/allowlist";
 import { isTimeZone } from "./timeZone";
 
 /**
@@ -63,6 +64,20 @@ const envSchema = z.object({
     z.url({ protocol: /^https?$/ }).default("https://public.api.bsky.app"),
   ),
   ATPROTO_TIMEOUT_MS: positiveInt(15_000),
+  OUTBOUND_ALLOWLIST: z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .refine((v) => {
+        try {
+          parseAllowlist(v);
+          return true;
+        } catch {
+          return false;
+        }
+      }, "comma-separated host, host:port or CIDR entries (for example 10.0.0.5:2583,192.168.1.0/24)")
+      .optional(),
+  ),
   OTEL_TRACING: z.preprocess(emptyAsUndefined, z.enum(["true", "false", "1", "0"]).default("false")),
   METRICS_TOKEN: z.preprocess(emptyAsUndefined, z.string().min(16, "at least 16 characters").optional()),
   ADMIN_EMAIL: optionalString,
@@ -110,6 +125,10 @@ export interface Config {
     handleResolverUrl: string;
     /** Per-request timeout for calls to a PDS, PLC or resolver. */
     timeoutMs: number;
+  };
+  outbound: {
+    /** OUTBOUND_ALLOWLIST entries: destinations exempt from the public-address rule (LAN PDS, tests). */
+    allowlist: string[];
   };
 }
 
@@ -164,6 +183,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     metricsToken: e.METRICS_TOKEN,
     otelTracing: e.OTEL_TRACING === "true" || e.OTEL_TRACING === "1",
     atproto: { plcUrl: e.ATPROTO_PLC_URL, handleResolverUrl: e.ATPROTO_HANDLE_RESOLVER_URL, timeoutMs: e.ATPROTO_TIMEOUT_MS },
+    outbound: { allowlist: parseAllowlist(e.OUTBOUND_ALLOWLIST).entries.slice() },
   };
 }
 

@@ -2,6 +2,7 @@ import { describeBackends, type Config } from "./config";
 import { createSecretBox, type SecretBox } from "./crypto/secretBox";
 import { createDatabase, type Database } from "./db/client";
 import { logger, setLogLevel } from "./logger";
+import { createOutbound, type Outbound } from "./net/outbound";
 import { createQueueBackend, queueBackendSettings, type QueueBackend, type QueueBackendSettings } from "./queues/backend";
 
 /**
@@ -13,6 +14,8 @@ export interface AppContext {
   database: Database;
   queues: QueueBackend;
   box: SecretBox;
+  /** The guarded client for every URL a user can influence (app/lib/net). */
+  outbound: Outbound;
 }
 
 export function createAppContext(
@@ -35,6 +38,7 @@ export function createAppContext(
     database: createDatabase(databaseUrl),
     queues: createQueueBackend(overrides.queue ?? queueBackendSettings(config, databaseUrl)),
     box: createSecretBox(secret),
+    outbound: createOutbound({ allowlist: config.outbound.allowlist }),
   };
   logger("context").info({ queueBackend: ctx.queues.kind }, describeBackends({ ...config, databaseUrl }));
   return ctx;

@@ -6,6 +6,9 @@ import { createApiToken } from "@/app/lib/auth/apiTokens";
 import type { BACKENDS } from "./queueBackends";
 import { createTestDatabase, redisConnection } from "./testDb";
 
+/** OUTBOUND_ALLOWLIST for suites whose PDS (and the PLC, and the `localhost` its DID documents name) runs on this machine. */
+export const LOOPBACK_ALLOWLIST = "127.0.0.0/8,::1/128";
+
 export interface TestContext {
   ctx: AppContext;
   databaseUrl: string;
@@ -27,7 +30,8 @@ export async function createTestContext(
   const testDb = await createTestDatabase();
   const secret = randomBytes(32).toString("hex");
   const prefix = `{t${randomBytes(4).toString("hex")}}`;
-  const config = loadConfig({ NODE_ENV: "test", LOG_LEVEL: "warn", QUEUE_BACKEND: kind, ...env });
+  // Suites reach their local PDS through the allowlist; SSRF suites pass a narrower one.
+  const config = loadConfig({ NODE_ENV: "test", LOG_LEVEL: "warn", QUEUE_BACKEND: kind, OUTBOUND_ALLOWLIST: LOOPBACK_ALLOWLIST, ...env });
   const queue =
     kind === "redis"
       ? { kind, redis: redisConnection(), prefix }

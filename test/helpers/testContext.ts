@@ -3,11 +3,11 @@ import { loadConfig } from "@/app/lib/config";
 import { createAppContext, setAppContext, type AppContext } from "@/app/lib/context";
 import { createUser, type PublicUser } from "@/app/lib/auth/users";
 import { createApiToken } from "@/app/lib/auth/apiTokens";
+import { LOOPBACK_ALLOWLIST } from "./loopback";
 import type { BACKENDS } from "./queueBackends";
-import { createTestDatabase, redisConnection } from "./testDb";
 
-/** OUTBOUND_ALLOWLIST for suites whose PDS (and the PLC, and the `localhost` its DID documents name) runs on this machine. */
-export const LOOPBACK_ALLOWLIST = "127.0.0.0/8,::1/128";
+export { LOOPBACK_ALLOWLIST };
+import { createTestDatabase, redisConnection } from "./testDb";
 
 export interface TestContext {
   ctx: AppContext;

@@ -4,7 +4,16 @@
  */
 export type OutboundErrorReason = "refused" | "too_large" | "timeout" | "redirects" | "bad_url";
 
+/**
+ * Recognised by a registered symbol, not `instanceof`: Next.js bundles the instrumentation
+ * entry (which builds the AppContext and its outbound layer) and each route separately, so
+ * the class that threw and the class a route compares with can be two copies.
+ */
+const BRAND = Symbol.for("postmore.OutboundError");
+
 export class OutboundError extends Error {
+  readonly [BRAND] = true;
+
   constructor(
     readonly reason: OutboundErrorReason,
     message: string,
@@ -15,10 +24,14 @@ export class OutboundError extends Error {
   }
 }
 
+function isOutboundError(e: unknown): e is OutboundError {
+  return typeof e === "object" && e !== null && (e as Record<symbol, unknown>)[BRAND] === true;
+}
+
 /** The OutboundError somewhere in `err`'s cause chain (fetch and XRPC clients wrap errors). */
 export function findOutboundError(err: unknown): OutboundError | undefined {
   for (let e = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
-    if (e instanceof OutboundError) return e;
+    if (isOutboundError(e)) return e;
   }
   return undefined;
 }

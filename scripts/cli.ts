@@ -3,24 +3,28 @@ import { createApiToken } from "@/app/lib/auth/apiTokens";
 import { createUser } from "@/app/lib/auth/users";
 import { AppError } from "@/app/lib/errors";
 import { configOrExit, prepareDatabase } from "./lib/prepare";
+import { rotateSecretCommand } from "./rotateSecret";
 
 const USAGE = `usage:
   npm run cli -- create-admin --email E --password P
   npm run cli -- create-user  --email E --password P
-  npm run cli -- create-token --email E [--name N]     (prints the token on its last line)`;
+  npm run cli -- create-token --email E [--name N]     (prints the token on its last line)
+  npm run cli -- rotate-secret                         (re-encrypts stored credentials; see docs/PRODUCTION.md)`;
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
   options: { email: { type: "string" }, password: { type: "string" }, name: { type: "string" } },
 });
 const command = positionals[0];
-if (!command || !["create-admin", "create-user", "create-token"].includes(command) || !values.email) {
+const rotate = command === "rotate-secret";
+if (!rotate && (!command || !["create-admin", "create-user", "create-token"].includes(command) || !values.email)) {
   console.error(USAGE);
   process.exit(2);
 }
-const email = values.email;
+const email = values.email ?? "";
 
 async function main(): Promise<number> {
+  if (rotate) return rotateSecretCommand();
   const config = configOrExit();
   const { running, database } = await prepareDatabase(config);
   let exitCode = 0;

@@ -46,6 +46,14 @@ const envSchema = z.object({
       .regex(/^([0-9a-fA-F]{64}|[A-Za-z0-9+/]{43}=)$/, "32 random bytes as 64 hex characters or base64 (openssl rand -hex 32)")
       .optional(),
   ),
+  // Only `npm run cli -- rotate-secret` reads it: the key every sealed value is re-encrypted under.
+  POSTMORE_NEW_SECRET: z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .regex(/^([0-9a-fA-F]{64}|[A-Za-z0-9+/]{43}=)$/, "32 random bytes as 64 hex characters or base64 (openssl rand -hex 32)")
+      .optional(),
+  ),
   LOG_LEVEL: z.preprocess(
     emptyAsUndefined,
     z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
@@ -94,6 +102,8 @@ export interface Config {
   databaseUrl: string | undefined;
   /** Unset means: generated into the data dir (embedded mode only). */
   secret: string | undefined;
+  /** POSTMORE_NEW_SECRET: the key `rotate-secret` moves every sealed value to. */
+  newSecret: string | undefined;
   queue: {
     backend: QueueBackendKind;
     prefix: string;
@@ -158,6 +168,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dataDir: e.POSTMORE_DATA_DIR,
     databaseUrl: e.DATABASE_URL,
     secret: e.POSTMORE_SECRET,
+    newSecret: e.POSTMORE_NEW_SECRET,
     queue: {
       backend,
       prefix: e.QUEUE_PREFIX,

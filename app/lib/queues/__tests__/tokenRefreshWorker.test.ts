@@ -174,7 +174,7 @@ describe.each(BACKENDS)("token refresh worker against a real PDS (queue backend 
     const { id, acct } = await connect();
     await pds.revokeAppPassword(acct, acct.appPasswordName);
     const current = await loadPlatformAccount(t.ctx, id);
-    const broken = sealCredentials(t.ctx.box, { ...current.credentials, refreshJwt: "revoked" });
+    const broken = sealCredentials(t.ctx.box, { ...current.credentials, refreshJwt: "revoked" }, id);
     await t.ctx.database.pool.query("UPDATE social_accounts SET credentials = $2 WHERE id = $1", [id, broken]);
     worker = createTokenRefreshWorker(t.ctx);
     const { jobId } = await refreshAccountTokens(id, t.ctx);

@@ -65,6 +65,8 @@ async function main(): Promise<void> {
     QUEUE_BACKEND: config.queue.backend,
     NODE_ENV: "production",
   };
+  // Only this process creates the first admin; web and worker never need the password.
+  delete env.ADMIN_PASSWORD;
   if (!fs.existsSync(path.join(process.cwd(), ".next", "BUILD_ID"))) {
     console.log("No production build yet: building the web app (first start only, takes a minute or two)…");
     const code = await exited(run([nextBin, "build"], env));

@@ -57,6 +57,20 @@ async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs: numbe
   throw new Error(`timed out waiting for ${what}; output so far:\n${log()}`);
 }
 
+function readProc(pid: number, file: string): string {
+  try {
+    return fs.readFileSync(`/proc/${pid}/${file}`, "utf8");
+  } catch {
+    return "";
+  }
+}
+
+/** Every process below `pid` (Linux /proc). */
+function descendants(pid: number): number[] {
+  const kids = readProc(pid, `task/${pid}/children`).split(" ").filter(Boolean).map(Number);
+  return kids.flatMap((k) => [k, ...descendants(k)]);
+}
+
 async function ctrlC(child: ChildProcess): Promise<number | null> {
   const done = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   process.kill(-child.pid!, "SIGINT");
@@ -108,6 +122,10 @@ describe("npm start (embedded default)", () => {
     expect(await signIn(port, email, password)).toBe(200);
     expect(await signIn(port, email, "wrong password")).toBe(401);
     expect(first.output()).toMatch(/database: embedded PostgreSQL; queues: PostgreSQL/);
+    // Only start.ts needs ADMIN_PASSWORD (to create the admin); the web and worker it spawns never see it.
+    const spawned = descendants(first.child.pid!).filter((pid) => /next|worker\.ts/.test(readProc(pid, "cmdline")));
+    expect(spawned.length).toBeGreaterThanOrEqual(2);
+    for (const pid of spawned) expect(readProc(pid, "environ").split("\0")).not.toContain(`ADMIN_PASSWORD=${password}`);
 
     expect(await ctrlC(first.child)).toBe(0);
     expect(first.output()).toContain("PostMore stopped.");

@@ -61,7 +61,7 @@ describe.each(BACKENDS)("token refresh worker against a real PDS (queue backend 
   };
 
   beforeAll(async () => {
-    t = await createTestContext(kind, { ATPROTO_TIMEOUT_MS: "2000", ATPROTO_PLC_URL: pds.plcUrl, ATPROTO_HANDLE_RESOLVER_URL: pds.url });
+    t = await createTestContext(kind, { ATPROTO_TIMEOUT_MS: "5000", ATPROTO_PLC_URL: pds.plcUrl, ATPROTO_HANDLE_RESOLVER_URL: pds.url });
     initTokenRefreshQueue(t.ctx, { retryDelayMs: 200 });
     userId = (await createTestUser(t.ctx)).user.id;
   });

@@ -1,3 +1,4 @@
+import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "@/app/lib/config";
 import { refusedRange } from "@/app/lib/net/addresses";
@@ -184,6 +185,27 @@ describe("guarded fetch against counting loopback stubs", () => {
       expect(Date.now() - started).toBeLessThan(15_000);
     } finally {
       await slow.close();
+    }
+  });
+
+  it("ends a TLS handshake that never completes at the deadline", async () => {
+    // Accepts TCP, then sends one byte a second: never a ServerHello.
+    const sockets = new Set<net.Socket>();
+    const server = net.createServer((socket) => {
+      sockets.add(socket);
+      const timer = setInterval(() => socket.write("\x16"), 1_000);
+      socket.on("close", () => clearInterval(timer));
+      socket.on("error", () => undefined);
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as net.AddressInfo;
+    try {
+      const started = Date.now();
+      expect(await reason(make(`127.0.0.1:${port}`).fetch(`https://127.0.0.1:${port}/`, { timeoutMs: 1_000 }))).toBe("timeout");
+      expect(Date.now() - started).toBeLessThan(15_000);
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise((resolve) => server.close(resolve));
     }
   });
 

@@ -14,6 +14,7 @@ const nextConfig: NextConfig = {
     "@atproto/api",
     "@atproto/identity",
     "rate-limiter-flexible",
+    "undici",
   ],
   poweredByHeader: false,
   // Types are checked by `npm run typecheck` (CI runs it); the first-start build should not repeat it.

@@ -23,7 +23,7 @@ async function main() {
   });
   // The parent going away (or closing the channel) stops the PDS and removes its files.
   process.once("disconnect", () => void pds.close().finally(() => process.exit(0)));
-  send({ ready: pds.url });
+  send({ ready: pds.url, env: pds.env });
 }
 
 main().catch((err: unknown) => {

@@ -44,7 +44,7 @@ import { descendantsCpuMs, processCpuMs, startPdsProcess, type RemotePds } from 
 const CONCURRENCY = 5;
 const COLLECTION = "app.bsky.feed.post";
 
-type BenchPds = Pick<RemotePds, "url" | "pid" | "createAccount" | "listPosts" | "close">;
+type BenchPds = Pick<RemotePds, "url" | "env" | "pid" | "createAccount" | "listPosts" | "close">;
 
 interface Run {
   perSecond: number;
@@ -128,7 +128,7 @@ async function rawRound(pds: BenchPds, n: number) {
 }
 
 async function postMoreRun(services: BenchServices, pds: BenchPds, kind: QueueBackendKind, n: number, warmUp: number): Promise<Run> {
-  const bench = await benchContext(services, kind);
+  const bench = await benchContext(services, kind, pds.env);
   const { ctx } = bench;
   const db = ctx.database.db;
   if (ctx.config.concurrency.posts !== CONCURRENCY) throw new Error(`post worker concurrency is ${ctx.config.concurrency.posts}, expected the default ${CONCURRENCY}`);

@@ -2,12 +2,14 @@ import { fork } from "node:child_process";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import type { PdsRecord, TestAccount } from "@/test/helpers/pds";
+import type { PdsRecord, TestAccount, TestPds } from "@/test/helpers/pds";
 import { allPids, cpuOf, stat } from "./procCpu";
 
 /** The part of test/helpers/pds.ts the benchmark uses, with the PDS in a child process (bench/pdsChild.ts). */
 export interface RemotePds {
   url: string;
+  /** PLC, handle resolver and OUTBOUND_ALLOWLIST settings for this PDS (test/helpers/pds.ts). */
+  env: TestPds["env"];
   pid: number;
   createAccount(handlePrefix: string): Promise<TestAccount>;
   listPosts(did: string): Promise<PdsRecord[]>;
@@ -24,10 +26,10 @@ export async function startPdsProcess(): Promise<RemotePds> {
   const pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
   let nextId = 0;
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  const url = await new Promise<string>((resolve, reject) => {
+  const { url, env } = await new Promise<{ url: string; env: TestPds["env"] }>((resolve, reject) => {
     child.once("exit", (code) => reject(new Error(`the PDS process exited (${code}) before it was ready`)));
-    child.on("message", (msg: { ready?: string; id?: number; value?: unknown; error?: string }) => {
-      if (msg.ready) return resolve(msg.ready);
+    child.on("message", (msg: { ready?: string; env?: TestPds["env"]; id?: number; value?: unknown; error?: string }) => {
+      if (msg.ready) return resolve({ url: msg.ready, env: msg.env! });
       const waiter = pending.get(msg.id!);
       pending.delete(msg.id!);
       if (msg.error !== undefined) waiter?.reject(new Error(msg.error));
@@ -42,6 +44,7 @@ export async function startPdsProcess(): Promise<RemotePds> {
     });
   return {
     url,
+    env,
     pid: child.pid!,
     createAccount: (prefix) => ask<TestAccount>("createAccount", prefix),
     listPosts: (did) => ask<PdsRecord[]>("listPosts", did),

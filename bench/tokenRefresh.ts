@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { sql } from "drizzle-orm";
 import { sealCredentials } from "@/app/lib/accounts/publicAccount";
 import type { AppContext } from "@/app/lib/context";
@@ -77,13 +77,14 @@ async function insertAccounts(ctx: AppContext, n: number): Promise<void> {
   for (let i = 0; i < n; i += INSERT_CHUNK) {
     const size = Math.min(INSERT_CHUNK, n - i);
     await ctx.database.db.insert(socialAccounts).values(
-      Array.from({ length: size }, (_, k) => ({
+      Array.from({ length: size }, () => randomUUID()).map((id, k) => ({
+        id,
         userId: user.id,
         platform: "bluesky" as const,
         did: `did:plc:bench${i + k}`,
         handle: `bench${i + k}.test`,
         service: "memory://",
-        credentials: sealCredentials(ctx.box, { appPassword: "app-pass", accessJwt: "a-jwt", refreshJwt: "r-jwt" }),
+        credentials: sealCredentials(ctx.box, { appPassword: "app-pass", accessJwt: "a-jwt", refreshJwt: "r-jwt" }, id),
         accessExpiresAt: new Date(issued.getTime() + 2 * 3600_000),
         lastRefreshedAt: issued,
       })),

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createUser } from "@/app/lib/auth/users";
 import { freePort } from "@/test/helpers/freePort";
 import { startTestPds, type TestAccount, type TestPds } from "@/test/helpers/pds";
-import { createTestContext, type TestContext } from "@/test/helpers/testContext";
+import { createTestContext, LOOPBACK_ALLOWLIST, type TestContext } from "@/test/helpers/testContext";
 import { ensureBuild, startWeb, startWorker, waitForHealth, type Proc } from "./servers";
 
 /**
@@ -55,6 +55,7 @@ describe("web UI in a real browser", () => {
       ATPROTO_PLC_URL: pds.plcUrl,
       ATPROTO_HANDLE_RESOLVER_URL: pds.url,
       ATPROTO_TIMEOUT_MS: "5000",
+      OUTBOUND_ALLOWLIST: LOOPBACK_ALLOWLIST,
     };
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;

@@ -5,6 +5,7 @@ import { backup, doctor, restore } from "./cli/lifecycle";
 import { createAdmin, createUserCommand } from "./cli/users";
 import { createToken, listTokens, revokeToken, setPasswordCommand } from "./cli/tokens";
 import { configOrExit } from "./lib/prepare";
+import { rotateSecretCommand } from "./rotateSecret";
 
 /** `npm run cli -- <command> …`. Each command lives in scripts/cli/; add new ones to this table. */
 const COMMANDS: CliCommand[] = [
@@ -17,6 +18,7 @@ const COMMANDS: CliCommand[] = [
   backup,
   restore,
   doctor,
+  { name: "rotate-secret", usage: "   (re-encrypts stored credentials under a new key; see docs/PRODUCTION.md)", options: {}, run: rotateSecretCommand },
 ];
 
 const usage = () => `usage:\n${COMMANDS.map((c) => `  npm run cli -- ${c.name} ${c.usage}`).join("\n")}`;

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { parseAllowlist } from "./net/allowlist";
 import { isTimeZone } from "./timeZone";
 
 /**
@@ -73,6 +74,14 @@ const envSchema = z.object({
       .regex(/^([0-9a-fA-F]{64}|[A-Za-z0-9+/]{43}=)$/, "32 random bytes as 64 hex characters or base64 (openssl rand -hex 32)")
       .optional(),
   ),
+  // Only `npm run cli -- rotate-secret` reads it: the key every sealed value is re-encrypted under.
+  POSTMORE_NEW_SECRET: z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .regex(/^([0-9a-fA-F]{64}|[A-Za-z0-9+/]{43}=)$/, "32 random bytes as 64 hex characters or base64 (openssl rand -hex 32)")
+      .optional(),
+  ),
   LOG_LEVEL: z.preprocess(
     emptyAsUndefined,
     z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
@@ -94,6 +103,20 @@ const envSchema = z.object({
     z.url({ protocol: /^https?$/ }).default("https://public.api.bsky.app"),
   ),
   ATPROTO_TIMEOUT_MS: positiveInt(15_000),
+  OUTBOUND_ALLOWLIST: z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .refine((v) => {
+        try {
+          parseAllowlist(v);
+          return true;
+        } catch {
+          return false;
+        }
+      }, "comma-separated host, host:port or CIDR entries (for example 10.0.0.5:2583,192.168.1.0/24)")
+      .optional(),
+  ),
   OTEL_TRACING: z.preprocess(emptyAsUndefined, z.enum(["true", "false", "1", "0"]).default("false")),
   METRICS_TOKEN: z.preprocess(emptyAsUndefined, z.string().min(16, "at least 16 characters").optional()),
   ADMIN_EMAIL: optionalString,
@@ -123,6 +146,8 @@ export interface Config {
   databasePoolMax: number;
   /** Unset means: generated into the data dir (embedded mode only). */
   secret: string | undefined;
+  /** POSTMORE_NEW_SECRET: the key `rotate-secret` moves every sealed value to. */
+  newSecret: string | undefined;
   queue: {
     backend: QueueBackendKind;
     prefix: string;
@@ -185,6 +210,10 @@ export interface Config {
     /** Per-request timeout for calls to a PDS, PLC or resolver. */
     timeoutMs: number;
   };
+  outbound: {
+    /** OUTBOUND_ALLOWLIST entries: destinations exempt from the public-address rule (LAN PDS, tests). */
+    allowlist: string[];
+  };
 }
 
 export class ConfigError extends Error {
@@ -222,6 +251,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     databaseUrl: e.DATABASE_URL,
     databasePoolMax: e.DATABASE_POOL_MAX,
     secret: e.POSTMORE_SECRET,
+    newSecret: e.POSTMORE_NEW_SECRET,
     queue: {
       backend,
       prefix: e.QUEUE_PREFIX,
@@ -259,6 +289,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       passwordHashConcurrency: e.PASSWORD_HASH_CONCURRENCY,
     },
     atproto: { plcUrl: e.ATPROTO_PLC_URL, handleResolverUrl: e.ATPROTO_HANDLE_RESOLVER_URL, timeoutMs: e.ATPROTO_TIMEOUT_MS },
+    outbound: { allowlist: parseAllowlist(e.OUTBOUND_ALLOWLIST).entries.slice() },
   };
 }
 

@@ -3,6 +3,7 @@ import { describeBackends, type Config } from "./config";
 import { createSecretBox, type SecretBox } from "./crypto/secretBox";
 import { createDatabase, type Database } from "./db/client";
 import { logger, setLogLevel } from "./logger";
+import { createOutbound, type Outbound } from "./net/outbound";
 import { createQueueBackend, queueBackendSettings, type QueueBackend, type QueueBackendSettings } from "./queues/backend";
 
 /**
@@ -16,6 +17,8 @@ export interface AppContext {
   box: SecretBox;
   /** Sign-in and API throttles, bounded password hashing. */
   guards: AuthGuards;
+  /** The guarded client for every URL a user can influence (app/lib/net). */
+  outbound: Outbound;
 }
 
 export function createAppContext(
@@ -40,6 +43,7 @@ export function createAppContext(
     queues: createQueueBackend(overrides.queue ?? queueBackendSettings(config, databaseUrl)),
     box: createSecretBox(secret),
     guards: createAuthGuards(config, database.pool),
+    outbound: createOutbound({ allowlist: config.outbound.allowlist }),
   };
   logger("context").info({ queueBackend: ctx.queues.kind }, describeBackends({ ...config, databaseUrl }));
   return ctx;

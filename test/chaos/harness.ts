@@ -9,6 +9,7 @@ import { createDatabase } from "@/app/lib/db/client";
 import { migrateDatabase } from "@/app/lib/db/migrate";
 import { createPost } from "@/app/lib/posts/createPost";
 import { getPostQueue, initPostQueue } from "@/app/lib/queues/postQueue";
+import { LOOPBACK_ALLOWLIST } from "../helpers/loopback";
 import type { TestPds } from "../helpers/pds";
 import { waitFor } from "../helpers/postsApi";
 import { createTestDatabase } from "../helpers/testDb";
@@ -70,7 +71,7 @@ export async function setupChaos(opts: SetupOptions): Promise<ChaosSetup> {
   const redis = kind === "redis" ? await startChaosRedis() : undefined;
   const secret = randomBytes(32).toString("hex");
   const prefix = `{c${randomBytes(4).toString("hex")}}`;
-  const config = loadConfig({ NODE_ENV: "test", LOG_LEVEL: "warn", QUEUE_BACKEND: kind });
+  const config = loadConfig({ NODE_ENV: "test", LOG_LEVEL: "warn", QUEUE_BACKEND: kind, ...pds.env, OUTBOUND_ALLOWLIST: LOOPBACK_ALLOWLIST });
   const queue = redis
     ? { kind, redis: { host: "127.0.0.1", port: redis.port, maxRetriesPerRequest: null }, prefix }
     : { kind, postgres: { connectionString: databaseUrl, schema: "bullmq" } };
@@ -111,6 +112,7 @@ export async function setupChaos(opts: SetupOptions): Promise<ChaosSetup> {
       QUEUE_BACKEND: kind,
       QUEUE_PREFIX: prefix,
       RECONCILE_INTERVAL_SECONDS: String(CHAOS_RECONCILE_SECONDS),
+      OUTBOUND_ALLOWLIST: LOOPBACK_ALLOWLIST,
       ...(redis ? { REDIS_HOST: "127.0.0.1", REDIS_PORT: String(redis.port) } : {}),
       ...extra,
     }),

@@ -48,8 +48,8 @@ describe("PM2 with ecosystem.config.cjs", () => {
 
   beforeAll(async () => {
     await ensureBuild((line) => console.log(line)); // a no-op when .next and dist/ are current
-    t = await createTestContext("redis");
     pds = await startTestPds();
+    t = await createTestContext("redis", { ATPROTO_PLC_URL: pds.plcUrl, ATPROTO_HANDLE_RESOLVER_URL: pds.url });
     token = (await createTestUser(t.ctx, "admin")).token;
     for (const prefix of ["pma", "pmb"]) {
       const acct = await pds.createAccount(prefix);
@@ -77,6 +77,8 @@ describe("PM2 with ecosystem.config.cjs", () => {
       PORT: String(port),
       HOSTNAME: "127.0.0.1",
       LOG_LEVEL: "warn",
+      // the workers publish to the local PDS through the outbound guard
+      OUTBOUND_ALLOWLIST: pds.env.OUTBOUND_ALLOWLIST,
     };
     await pm2("start", "ecosystem.config.cjs");
   }, 240_000);

@@ -9,7 +9,7 @@ import type {
 } from "@/app/lib/api/platform";
 import { registerPlatformService } from "@/app/lib/api/services/apiManager";
 import type { AppContext } from "@/app/lib/context";
-import { upsertAccount } from "@/app/lib/db/queries/accounts";
+import { storeAccount } from "@/app/lib/accounts/connectAccount";
 
 /**
  * An in-process, zero-latency "bluesky" for pipeline tests and the benchmark: records live
@@ -123,14 +123,10 @@ export function createMemoryPlatform(): MemoryPlatform {
 /** Stores an account for `userId` whose credentials the memory platform accepts. */
 export async function insertMemoryAccount(ctx: AppContext, userId: string, name = `m${randomBytes(3).toString("hex")}`) {
   const did = `did:plc:${name}`;
-  const { account } = await upsertAccount(ctx.database.db, {
-    userId,
-    platform: "bluesky",
-    did,
-    handle: `${name}.test`,
-    service: "memory://",
-    credentials: ctx.box.seal(JSON.stringify({ appPassword: "app-pass", accessJwt: "a-jwt", refreshJwt: "r-jwt" })),
-    accessExpiresAt: new Date(Date.now() + 2 * 3600_000),
-  });
+  const { account } = await storeAccount(
+    ctx,
+    { userId, platform: "bluesky", did, handle: `${name}.test`, service: "memory://", accessExpiresAt: new Date(Date.now() + 2 * 3600_000) },
+    { appPassword: "app-pass", accessJwt: "a-jwt", refreshJwt: "r-jwt" },
+  );
   return account;
 }

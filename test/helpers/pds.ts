@@ -45,6 +45,8 @@ export interface TestPds {
   /** The PDS's own idea of its URL (what DID documents name): http://localhost:PORT. */
   publicUrl: string;
   plcUrl: string;
+  /** Settings that make the app resolve identities with this PLC and PDS and reach them through OUTBOUND_ALLOWLIST. */
+  env: { ATPROTO_PLC_URL: string; ATPROTO_HANDLE_RESOLVER_URL: string; OUTBOUND_ALLOWLIST: string };
   network: TestNetworkNoAppView;
   createAccount(handlePrefix?: string): Promise<TestAccount>;
   createAppPassword(account: Pick<TestAccount, "handle" | "password">, name?: string): Promise<string>;
@@ -101,6 +103,11 @@ export async function startTestPds(opts: { rateLimitsEnabled?: boolean } = {}): 
     url,
     publicUrl: network.pds.url,
     plcUrl,
+    env: {
+      ATPROTO_PLC_URL: plcUrl,
+      ATPROTO_HANDLE_RESOLVER_URL: url,
+      OUTBOUND_ALLOWLIST: `127.0.0.1:${network.pds.port},localhost:${network.pds.port},127.0.0.1:${network.plc.port}`,
+    },
     network,
     async createAccount(handlePrefix = "user") {
       const suffix = randomBytes(3).toString("hex");

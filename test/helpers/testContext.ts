@@ -3,7 +3,10 @@ import { loadConfig } from "@/app/lib/config";
 import { createAppContext, setAppContext, type AppContext } from "@/app/lib/context";
 import { createUser, type PublicUser } from "@/app/lib/auth/users";
 import { createApiToken } from "@/app/lib/auth/apiTokens";
+import { LOOPBACK_ALLOWLIST } from "./loopback";
 import type { BACKENDS } from "./queueBackends";
+
+export { LOOPBACK_ALLOWLIST };
 import { createTestDatabase, redisConnection } from "./testDb";
 
 export interface TestContext {
@@ -27,7 +30,8 @@ export async function createTestContext(
   const testDb = await createTestDatabase();
   const secret = randomBytes(32).toString("hex");
   const prefix = `{t${randomBytes(4).toString("hex")}}`;
-  const config = loadConfig({ NODE_ENV: "test", LOG_LEVEL: "warn", QUEUE_BACKEND: kind, ...env });
+  // Suites reach their local PDS through the allowlist; SSRF suites pass a narrower one.
+  const config = loadConfig({ NODE_ENV: "test", LOG_LEVEL: "warn", QUEUE_BACKEND: kind, OUTBOUND_ALLOWLIST: LOOPBACK_ALLOWLIST, ...env });
   const queue =
     kind === "redis"
       ? { kind, redis: redisConnection(), prefix }

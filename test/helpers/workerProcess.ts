@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
+import { LOOPBACK_ALLOWLIST } from "./loopback";
 
 /** `npm run worker` as a real child process, for crash tests (SIGKILL) and graceful shutdown (SIGTERM). */
 export interface WorkerProcess {
@@ -20,7 +21,7 @@ export function startWorkerProcess(env: Record<string, string>): WorkerProcess {
   // SIGKILL of the CLI would leave running — the crash test must kill the worker itself.
   const child = spawn(process.execPath, ["--import", pathToFileURL(require.resolve("tsx")).href, path.join(root, "scripts/worker.ts")], {
     cwd: root,
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", NODE_ENV: "test", LOG_LEVEL: "warn", ...env },
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", NODE_ENV: "test", LOG_LEVEL: "warn", OUTBOUND_ALLOWLIST: LOOPBACK_ALLOWLIST, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";

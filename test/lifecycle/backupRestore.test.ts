@@ -47,8 +47,8 @@ const envFor = (databaseUrl: string) => ({
 });
 
 beforeAll(async () => {
-  t = await createTestContext("postgres");
   pds = await startTestPds();
+  t = await createTestContext("postgres", { ATPROTO_PLC_URL: pds.plcUrl, ATPROTO_HANDLE_RESOLVER_URL: pds.url });
   const { token } = await createTestUser(t.ctx);
   const acct = await pds.createAccount("rt");
   did = acct.did;

@@ -37,11 +37,11 @@ const input = (over: Partial<DoctorInput> = {}): DoctorInput => ({
 });
 const byName = (checks: Check[], name: string) => checks.find((c) => c.name === name) ?? checks.find((c) => c.name.startsWith(name));
 const failing = (checks: Check[]) => checks.filter((c) => !c.ok).map((c) => c.name);
-const cliEnv = () => ({ DATABASE_URL: t.databaseUrl, POSTMORE_SECRET: t.secret, QUEUE_BACKEND: "postgres", POSTMORE_DATA_DIR: dataDir });
+const cliEnv = () => ({ DATABASE_URL: t.databaseUrl, POSTMORE_SECRET: t.secret, QUEUE_BACKEND: "postgres", POSTMORE_DATA_DIR: dataDir, OUTBOUND_ALLOWLIST: pds.env.OUTBOUND_ALLOWLIST });
 
 beforeAll(async () => {
-  t = await createTestContext("postgres");
   pds = await startTestPds();
+  t = await createTestContext("postgres", { ATPROTO_PLC_URL: pds.plcUrl, ATPROTO_HANDLE_RESOLVER_URL: pds.url });
   redis = await startTestRedis();
   const { token } = await createTestUser(t.ctx);
   const acct = await pds.createAccount("doc");

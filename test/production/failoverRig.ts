@@ -37,12 +37,12 @@ export async function startFailoverRig(redisEnv: Record<string, string>): Promis
   const prefix = `{fo${randomBytes(3).toString("hex")}}`;
   // The reconciler re-queues a job Redis lost with a master that died before replicating it;
   // 10 s instead of 300 s keeps the test short (the behaviour is the same).
-  const env = { QUEUE_BACKEND: "redis", QUEUE_PREFIX: prefix, RECONCILE_INTERVAL_SECONDS: "10", ...redisEnv };
+  const pds: TestPds = await startTestPds();
+  const env = { QUEUE_BACKEND: "redis", QUEUE_PREFIX: prefix, RECONCILE_INTERVAL_SECONDS: "10", ...pds.env, ...redisEnv };
   const config = loadConfig({ NODE_ENV: "test", LOG_LEVEL: "silent", ...env });
   const ctx = createAppContext(config, { databaseUrl: testDb.url, secret });
   setAppContext(ctx);
   initPostQueue(ctx);
-  let pds: TestPds | undefined;
   let worker: WorkerProcess | undefined;
   const close = async () => {
     setAppContext(undefined);
@@ -50,11 +50,10 @@ export async function startFailoverRig(redisEnv: Record<string, string>): Promis
     await worker?.exited;
     await withTimeout(getPostQueue(ctx).close(), 5000).catch(() => {});
     await ctx.database.close();
-    await pds?.close();
+    await pds.close();
     await testDb.drop();
   };
   try {
-    pds = await startTestPds();
     const { token } = await createTestUser(ctx, "admin");
     const accounts: Array<{ id: string; did: string }> = [];
     for (const handle of ["foa", "fob"]) {

@@ -5,7 +5,7 @@ import { call } from "@/test/helpers/http";
 import { freePort } from "@/test/helpers/freePort";
 import { startTestPds, type TestPds } from "@/test/helpers/pds";
 import { waitFor } from "@/test/helpers/postsApi";
-import { createTestContext, createTestUser, type TestContext } from "@/test/helpers/testContext";
+import { createTestContext, createTestUser, LOOPBACK_ALLOWLIST, type TestContext } from "@/test/helpers/testContext";
 import { startWorkerProcess, type WorkerProcess } from "@/test/helpers/workerProcess";
 import { inject } from "vitest";
 import { startRefreshWatch, type RefreshWatch } from "./refreshWatch";
@@ -30,8 +30,8 @@ describe("3 workers + 2 web processes on Redis", () => {
   const accounts: Array<{ id: string; did: string }> = [];
 
   beforeAll(async () => {
-    t = await createTestContext("redis");
     pds = await startTestPds();
+    t = await createTestContext("redis", { ATPROTO_PLC_URL: pds.plcUrl, ATPROTO_HANDLE_RESOLVER_URL: pds.url });
     watch = await startRefreshWatch(pds.url);
     token = (await createTestUser(t.ctx, "admin")).token;
     for (const prefix of ["mpa", "mpb"]) {
@@ -52,6 +52,7 @@ describe("3 workers + 2 web processes on Redis", () => {
       REDIS_PORT: String(inject("redisPort")),
       QUEUE_PREFIX: t.prefix,
       LOG_LEVEL: "warn",
+      OUTBOUND_ALLOWLIST: LOOPBACK_ALLOWLIST,
     };
     for (let i = 0; i < 3; i++) workers.push(startWorkerProcess(env));
     for (let i = 0; i < 2; i++) {

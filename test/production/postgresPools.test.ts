@@ -34,7 +34,7 @@ describe("PostgreSQL pools", () => {
   beforeAll(async () => {
     testDb = await createTestDatabase();
     pds = await startTestPds();
-    ctx = createAppContext(loadConfig({ NODE_ENV: "test", LOG_LEVEL: "silent", QUEUE_BACKEND: "postgres" }), {
+    ctx = createAppContext(loadConfig({ NODE_ENV: "test", LOG_LEVEL: "silent", QUEUE_BACKEND: "postgres", ...pds.env }), {
       databaseUrl: testDb.url,
       secret,
     });

@@ -1,8 +1,10 @@
-import type { PlatformName } from "../api/platform";
+import type { AccountCredentials, PlatformName } from "../api/platform";
 import { getPlatformService } from "../api/services/apiManager";
 import type { AppContext } from "../context";
-import { upsertAccount } from "../db/queries/accounts";
+import type { Db } from "../db/client";
+import { updateAccountSession, upsertAccount, type AccountSessionValues } from "../db/queries/accounts";
 import { refreshPostStatus, resetDeliveriesFailedForReauth } from "../db/queries/deliveries";
+import type { SocialAccount } from "../db/schema";
 import { rescheduleDeliveries } from "../posts/enqueueDeliveries";
 import { logger } from "../logger";
 import { sealCredentials, toPublicAccount, type PublicAccount } from "./publicAccount";
@@ -17,8 +19,9 @@ export interface ConnectAccountInput {
 }
 
 /**
- * Logs in on the platform first and stores nothing unless that worked. Connecting a DID
- * this user already has replaces its tokens and makes it active again (`created: false`).
+ * Logs in on the platform first and stores nothing unless that worked (the platform
+ * service also checks the account's identity). Connecting a DID this user already has
+ * replaces its tokens and makes it active again (`created: false`).
  */
 export async function connectAccount(
   ctx: AppContext,
@@ -30,19 +33,11 @@ export async function connectAccount(
     appPassword: input.appPassword,
     service: input.service,
   });
-  const { account, created } = await upsertAccount(ctx.database.db, {
-    userId,
-    platform: input.platform,
-    did: session.did,
-    handle: session.handle,
-    service: session.service,
-    accessExpiresAt: session.accessExpiresAt,
-    credentials: sealCredentials(ctx.box, {
-      appPassword: input.appPassword,
-      accessJwt: session.accessJwt,
-      refreshJwt: session.refreshJwt,
-    }),
-  });
+  const { account, created } = await storeAccount(
+    ctx,
+    { userId, platform: input.platform, did: session.did, handle: session.handle, service: session.service, accessExpiresAt: session.accessExpiresAt },
+    { appPassword: input.appPassword, accessJwt: session.accessJwt, refreshJwt: session.refreshJwt },
+  );
   const retried = created ? 0 : await retryAfterReconnect(ctx, account.id);
   log.info({ accountId: account.id, userId, did: account.did, created, retried }, created ? "account connected" : "account reconnected");
   return { account: toPublicAccount(account), created, retriedDeliveries: retried };
@@ -60,4 +55,25 @@ async function retryAfterReconnect(ctx: AppContext, accountId: string): Promise<
   const now = new Date();
   await rescheduleDeliveries(ctx, reset.map((d) => ({ deliveryId: d.id, scheduledAt: now })));
   return reset.length;
+}
+
+/**
+ * Inserts or replaces the account row with its credentials sealed to that row's id (the
+ * AES-GCM associated data). The id is known only once the upsert has chosen the row, so
+ * both statements share a transaction: nobody ever reads the row half-written.
+ */
+export async function storeAccount(
+  ctx: AppContext,
+  values: Omit<AccountSessionValues, "credentials"> & { userId: string; platform: SocialAccount["platform"]; did: string },
+  credentials: AccountCredentials,
+): Promise<{ account: SocialAccount; created: boolean }> {
+  return ctx.database.db.transaction(async (tx) => {
+    // A transaction runs the same query builder; the data layer's helpers take it as their Db.
+    const db = tx as unknown as Db;
+    const { account, created } = await upsertAccount(db, { ...values, credentials: "" });
+    const sealed = sealCredentials(ctx.box, credentials, account.id);
+    const { handle, service, accessExpiresAt } = values;
+    await updateAccountSession(db, account.id, { handle, service, accessExpiresAt, credentials: sealed });
+    return { account: { ...account, credentials: sealed }, created };
+  });
 }

@@ -28,6 +28,6 @@ export async function loadPlatformAccount(ctx: AppContext, accountId: string): P
     status: row.status,
     accessExpiresAt: row.accessExpiresAt,
     lastRefreshedAt: row.lastRefreshedAt,
-    credentials: openCredentials(ctx.box, row.credentials),
+    credentials: openCredentials(ctx.box, row.credentials, row.id),
   };
 }

@@ -39,11 +39,14 @@ export function assertAccountId(id: string): void {
   if (!UUID.test(id)) throw notFound("account");
 }
 
-export function sealCredentials(box: SecretBox, credentials: AccountCredentials): string {
-  return box.seal(JSON.stringify(credentials));
+/** What a row's sealed credentials are bound to (AES-GCM associated data): they open only in that row. */
+export const credentialsContext = (accountId: string) => `social_accounts.credentials:${accountId}`;
+
+export function sealCredentials(box: SecretBox, credentials: AccountCredentials, accountId: string): string {
+  return box.seal(JSON.stringify(credentials), credentialsContext(accountId));
 }
 
-export function openCredentials(box: SecretBox, sealed: string): AccountCredentials {
-  const value = JSON.parse(box.open(sealed)) as Partial<AccountCredentials>;
+export function openCredentials(box: SecretBox, sealed: string, accountId: string): AccountCredentials {
+  const value = JSON.parse(box.open(sealed, credentialsContext(accountId))) as Partial<AccountCredentials>;
   return { appPassword: value.appPassword ?? "", accessJwt: value.accessJwt ?? "", refreshJwt: value.refreshJwt ?? "" };
 }

@@ -134,7 +134,7 @@ async function refreshHeld(ctx: AppContext, account: RefreshedAccount, opts: Ref
     handle: session.handle,
     service: session.service,
     accessExpiresAt: session.accessExpiresAt,
-    credentials: sealCredentials(ctx.box, credentials),
+    credentials: sealCredentials(ctx.box, credentials, account.id),
     refreshedAt,
   });
   // Per account, so debug: the refresh-all job logs the fan-out, failures log at warn.
@@ -143,7 +143,7 @@ async function refreshHeld(ctx: AppContext, account: RefreshedAccount, opts: Ref
   return { account: { ...account, handle, service, status: "active", accessExpiresAt, lastRefreshedAt: refreshedAt, credentials }, refreshed: true };
 }
 
-const openRow = (ctx: AppContext, { credentials, ...row }: LockedAccountRow): RefreshedAccount => ({ ...row, credentials: openCredentials(ctx.box, credentials) });
+const openRow = (ctx: AppContext, { credentials, ...row }: LockedAccountRow): RefreshedAccount => ({ ...row, credentials: openCredentials(ctx.box, credentials, row.id) });
 
 function onHeldClientError(err: Error): void {
   log.warn({ err }, "the connection holding an account lock failed; the database released the lock");

@@ -13,11 +13,11 @@ export async function saveAccountSession(ctx: AppContext, accountId: string, ses
   const db = ctx.database.db;
   const row = await findAccountById(db, accountId);
   if (!row) throw notFound("account");
-  const { appPassword } = openCredentials(ctx.box, row.credentials);
+  const { appPassword } = openCredentials(ctx.box, row.credentials, accountId);
   await updateAccountSession(db, accountId, {
     handle: session.handle,
     service: session.service,
     accessExpiresAt: session.accessExpiresAt,
-    credentials: sealCredentials(ctx.box, { appPassword, accessJwt: session.accessJwt, refreshJwt: session.refreshJwt }),
+    credentials: sealCredentials(ctx.box, { appPassword, accessJwt: session.accessJwt, refreshJwt: session.refreshJwt }, accountId),
   });
 }

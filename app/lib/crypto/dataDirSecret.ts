@@ -14,3 +14,29 @@ export function loadOrCreateDataDirSecret(dataDir: string): string {
   fs.writeFileSync(file, `${secret}\n`, { mode: 0o600, flag: "wx" });
   return secret;
 }
+
+/**
+ * Key rotation in the data dir, in two steps around the database transaction:
+ * `stage` writes the new key to secret.key.next before any row changes (so a crash after
+ * the commit still leaves the key on disk), `promote` keeps the old one as
+ * secret.key.previous and renames the new one into place.
+ */
+export const dataDirSecretRotation = (dataDir: string) => {
+  const file = path.join(dataDir, "secret.key");
+  const next = `${file}.next`;
+  return {
+    stage(secret: string): void {
+      fs.writeFileSync(next, `${secret}\n`, { mode: 0o600 });
+    },
+    promote(): void {
+      if (fs.existsSync(file)) {
+        fs.copyFileSync(file, `${file}.previous`);
+        fs.chmodSync(`${file}.previous`, 0o600);
+      }
+      fs.renameSync(next, file);
+    },
+    abandon(): void {
+      fs.rmSync(next, { force: true });
+    },
+  };
+};

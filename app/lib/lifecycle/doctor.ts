@@ -2,7 +2,9 @@ import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import pg from "pg";
+import { openCredentials } from "../accounts/publicAccount";
 import { createAuthGuards } from "../auth/guards";
+import { createOutbound, type Outbound } from "../net/outbound";
 import type { Config } from "../config";
 import type { AppContext } from "../context";
 import { createSecretBox } from "../crypto/secretBox";
@@ -75,11 +77,13 @@ async function checkQueue(ctx: AppContext): Promise<Check> {
 
 async function checkKey(client: pg.ClientBase, input: DoctorInput): Promise<Check> {
   if (!input.secret) return failed("credentials key", `no credentials key: ${input.secretSource} is missing. Restore it from your backup; without it connected accounts cannot be used.`);
-  const { rows } = await client.query<{ handle: string; credentials: string }>("SELECT handle, credentials FROM social_accounts LIMIT 1");
+  const { rows } = await client.query<{ id: string; handle: string; credentials: string }>(
+    "SELECT id, handle, credentials FROM social_accounts WHERE credentials <> '' LIMIT 1",
+  );
   const row = rows[0];
   if (!row) return pass("credentials key", `present (${input.secretSource}); no connected account yet to try it on.`);
   try {
-    createSecretBox(input.secret).open(row.credentials);
+    openCredentials(createSecretBox(input.secret), row.credentials, row.id);
     return pass("credentials key", `present (${input.secretSource}) and opens the stored credentials of @${row.handle}.`);
   } catch {
     return failed("credentials key", `present (${input.secretSource}), but it does not open the stored credentials of @${row.handle}: this is not the key they were sealed with. Put the original key back (from your backup).`);
@@ -105,7 +109,7 @@ async function checkClock(client: pg.ClientBase, now: () => number): Promise<Che
   return pass("clock", `agrees with the database (${seconds} s apart).`);
 }
 
-async function checkAccounts(client: pg.ClientBase, timeoutMs: number): Promise<Check[]> {
+async function checkAccounts(client: pg.ClientBase, outbound: Outbound, timeoutMs: number): Promise<Check[]> {
   const { rows } = await client.query<{ service: string; handles: string[] }>(
     "SELECT service, array_agg(handle ORDER BY handle) AS handles FROM social_accounts WHERE status <> 'disabled' GROUP BY service ORDER BY service",
   );
@@ -114,7 +118,8 @@ async function checkAccounts(client: pg.ClientBase, timeoutMs: number): Promise<
     rows.map(async ({ service, handles }) => {
       const who = handles.map((h) => `@${h}`).join(", ");
       try {
-        const res = await fetch(new URL("/xrpc/_health", service), { signal: AbortSignal.timeout(timeoutMs) });
+        // Through the guarded outbound layer, as publishing does: a PDS it refuses is reported here too.
+        const res = await outbound.fetch(new URL("/xrpc/_health", service).href, { timeoutMs });
         if (res.ok) return pass(`PDS ${service}`, `reachable (for ${who}).`);
         return failed(`PDS ${service}`, `answers ${res.status} to a health check: posts of ${who} may fail. Check the server's status.`);
       } catch (err) {
@@ -159,6 +164,7 @@ export async function runDoctor(input: DoctorInput): Promise<Check[]> {
     // The doctor seals nothing; the context only needs a box to be whole.
     box: createSecretBox(input.secret ?? randomBytes(32).toString("hex")),
     guards: createAuthGuards(config, database.pool),
+    outbound: createOutbound({ allowlist: config.outbound.allowlist }),
   };
   try {
     if (connected) {
@@ -167,7 +173,7 @@ export async function runDoctor(input: DoctorInput): Promise<Check[]> {
       checks.push(await safe("credentials key", () => checkKey(client, input)));
       checks.push(await safe("worker", () => checkWorker(ctx)));
       checks.push(await safe("clock", () => checkClock(client, input.now ?? Date.now)));
-      checks.push(...(await checkAccounts(client, Math.min(config.atproto.timeoutMs, ANSWER_MS)).catch((err: unknown) => [failed("accounts", message(err))])));
+      checks.push(...(await checkAccounts(client, ctx.outbound, Math.min(config.atproto.timeoutMs, ANSWER_MS)).catch((err: unknown) => [failed("accounts", message(err))])));
     } else {
       checks.push(await safe("queue", () => checkQueue(ctx)));
       checks.push(...notRun(["credentials key", "worker", "clock", "accounts"], "the database is unreachable"));
@@ -177,6 +183,7 @@ export async function runDoctor(input: DoctorInput): Promise<Check[]> {
     // Bounded: a queue that never reached its store can take long to close.
     await withTimeout(Promise.all([getPostQueue(ctx).close(), getTokenRefreshQueue(ctx).close()]), ANSWER_MS).catch(() => undefined);
     await database.close().catch(() => undefined);
+    await ctx.outbound.close().catch(() => undefined);
     await client.end().catch(() => undefined);
   }
   return checks;

@@ -4,6 +4,7 @@ import path from "node:path";
 import { migrate } from "drizzle-orm/node-postgres/migrator";
 import pg from "pg";
 import * as tar from "tar";
+import { openCredentials } from "../accounts/publicAccount";
 import { createSecretBox } from "../crypto/secretBox";
 import { createDatabase } from "../db/client";
 import { migrateDatabase } from "../db/migrate";
@@ -103,12 +104,14 @@ async function keyWarnings(databaseUrl: string, secret: string | undefined): Pro
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
-    const { rows } = await client.query<{ credentials: string }>("SELECT credentials FROM social_accounts LIMIT 1");
+    const { rows } = await client.query<{ id: string; credentials: string }>(
+      "SELECT id, credentials FROM social_accounts WHERE credentials <> '' LIMIT 1",
+    );
     const sealed = rows[0]?.credentials;
     if (!sealed) return [];
     if (!secret) return ["No credentials key is available: set POSTMORE_SECRET to the key the backup was made with."];
     try {
-      createSecretBox(secret).open(sealed);
+      openCredentials(createSecretBox(secret), sealed, rows[0]!.id);
       return [];
     } catch {
       return ["The credentials key does not open the restored accounts: set POSTMORE_SECRET to the key the backup was made with."];

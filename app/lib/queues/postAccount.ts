@@ -23,7 +23,7 @@ export async function freshAccount(ctx: AppContext, claim: ClaimedDelivery): Pro
     did: claim.accountDid,
     handle: claim.accountHandle,
     service: claim.accountService,
-    credentials: openCredentials(ctx.box, claim.accountCredentials),
+    credentials: openCredentials(ctx.box, claim.accountCredentials, claim.accountId),
   };
 }
 

@@ -39,7 +39,7 @@ describe.each(BACKENDS)("admin token refresh and queue endpoints (queue backend 
   let user: { user: { id: string }; token: string };
 
   beforeAll(async () => {
-    t = await createTestContext(kind);
+    t = await createTestContext(kind, { ATPROTO_PLC_URL: pds.plcUrl, ATPROTO_HANDLE_RESOLVER_URL: pds.url });
     admin = await createTestUser(t.ctx, "admin");
     user = await createTestUser(t.ctx, "user");
   });

@@ -123,7 +123,7 @@ describe.each(BACKENDS)("token refresh of one account (queue backend %s)", (kind
   it("a refused refresh token falls back to the stored app password", async () => {
     const { id, acct } = await connect();
     const current = await loadPlatformAccount(t.ctx, id);
-    const broken = sealCredentials(t.ctx.box, { ...current.credentials, refreshJwt: "not-a-token" });
+    const broken = sealCredentials(t.ctx.box, { ...current.credentials, refreshJwt: "not-a-token" }, id);
     await t.ctx.database.pool.query("UPDATE social_accounts SET credentials = $2 WHERE id = $1", [id, broken]);
     await refreshAccountSession(t.ctx, id, { force: true });
     const stored = await loadPlatformAccount(t.ctx, id);
@@ -136,7 +136,7 @@ describe.each(BACKENDS)("token refresh of one account (queue backend %s)", (kind
     const { id, acct } = await connect();
     await pds.revokeAppPassword(acct, acct.appPasswordName);
     const current = await loadPlatformAccount(t.ctx, id);
-    const broken = sealCredentials(t.ctx.box, { ...current.credentials, refreshJwt: "revoked" });
+    const broken = sealCredentials(t.ctx.box, { ...current.credentials, refreshJwt: "revoked" }, id);
     await t.ctx.database.pool.query("UPDATE social_accounts SET credentials = $2 WHERE id = $1", [id, broken]);
     await expect(refreshAccountSession(t.ctx, id, { force: true })).rejects.toBeInstanceOf(ReauthRequiredError);
 

@@ -1,33 +1,42 @@
 import { AtpBaseClient, ComNS } from "@atproto/api";
+import { JSON_MAX_BYTES, type Outbound } from "../../net/outbound";
 
 /**
  * What PostMore calls on a PDS: the com.atproto methods, with a fixed bearer token (or
- * none) and a timeout on every request. No session manager: refreshing is ours to decide
- * (under the account lock), never something a library does behind our back.
+ * none), through the guarded outbound layer (app/lib/net: public addresses only unless
+ * allowlisted, one deadline per call body included, 1 MiB answers at most).
+ * No session manager: refreshing is ours to decide (under the account lock), never
+ * something a library does behind our back.
  */
 export type PdsClient = Pick<AtpBaseClient, "com">;
 
 type XrpcClient = AtpBaseClient;
+
+export interface PdsClientOptions {
+  token?: string;
+  timeoutMs: number;
+  outbound: Outbound;
+}
 
 /**
  * One XRPC client per PDS (and timeout), shared by every account on it. Building an
  * AtpBaseClient compiles every lexicon schema (10–30 ms of CPU here, more than the rest of
  * a publish); doing that per publish or per refresh halved end-to-end throughput against
  * a local PDS. The map is bounded: PDS hosts are few, and an evicted one is rebuilt.
+ * Kept per outbound layer, so a client never outlives the guard it was built with.
  */
-const shared = new Map<string, XrpcClient>();
+const sharedByOutbound = new WeakMap<Outbound, Map<string, XrpcClient>>();
 const MAX_SHARED = 64;
 
-function sharedClient(service: string, timeoutMs: number): XrpcClient {
+function sharedClient(service: string, timeoutMs: number, outbound: Outbound): XrpcClient {
+  let shared = sharedByOutbound.get(outbound);
+  if (!shared) sharedByOutbound.set(outbound, (shared = new Map()));
   const key = `${timeoutMs} ${service}`;
   let client = shared.get(key);
   if (!client) {
-    const timedFetch: typeof fetch = (input, init) => {
-      const timeout = AbortSignal.timeout(timeoutMs);
-      const signal = init?.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
-      return fetch(input, { ...init, signal });
-    };
-    client = new AtpBaseClient({ service, fetch: timedFetch });
+    const guardedFetch: typeof fetch = (input, init) =>
+      outbound.fetch(input instanceof Request ? input.url : input, { ...init, timeoutMs, maxBytes: JSON_MAX_BYTES });
+    client = new AtpBaseClient({ service, fetch: guardedFetch });
     if (shared.size >= MAX_SHARED) shared.delete(shared.keys().next().value!);
     shared.set(key, client);
   }
@@ -38,8 +47,8 @@ function sharedClient(service: string, timeoutMs: number): XrpcClient {
  * A client for one PDS and one token. The token travels as a header of each call on the
  * shared client (the `headers` call option), so nothing token-specific is ever stored on it.
  */
-export function pdsClient(service: string, opts: { token?: string; timeoutMs: number }): PdsClient {
-  const client = sharedClient(service, opts.timeoutMs);
+export function pdsClient(service: string, opts: PdsClientOptions): PdsClient {
+  const client = sharedClient(service, opts.timeoutMs, opts.outbound);
   if (!opts.token) return { com: client.com };
   const authorization = `Bearer ${opts.token}`;
   // The namespaces only ever use their client's call(); this one adds the token to each.

@@ -1,5 +1,6 @@
 import { XRPCError } from "@atproto/api";
 import { AppError } from "../../errors";
+import { findOutboundError } from "../../net/errors";
 import type { PlatformSession } from "../platform";
 import { AccountGoneError } from "../platformErrors";
 import { jwtExpiry } from "./client";
@@ -47,6 +48,12 @@ export function normaliseServiceUrl(service: string): string {
 export function connectError(err: unknown, service: string): AppError {
   if (err instanceof AppError) return err;
   if (err instanceof AccountGoneError) return new AppError("unprocessable", err.message);
+  // The guard's own words (refused address, too large, too slow): never the far side's body.
+  const guard = findOutboundError(err);
+  if (guard) {
+    const code = guard.reason === "refused" || guard.reason === "bad_url" ? "unprocessable" : "upstream_unreachable";
+    return new AppError(code, `could not use the Bluesky server at ${service}: ${guard.message}`);
+  }
   if (!(err instanceof XRPCError)) {
     return new AppError("upstream_unreachable", `could not reach the Bluesky server at ${service}: ${(err as Error)?.message ?? err}`);
   }
@@ -63,5 +70,6 @@ export function connectError(err: unknown, service: string): AppError {
   if (err.status < 100 || err.status >= 500) {
     return new AppError("upstream_unreachable", `the Bluesky server at ${service} did not answer properly (${err.error || err.status})`);
   }
-  return new AppError("unprocessable", `Bluesky refused the login: ${err.message || err.error}`);
+  // The PDS's own short message helps ("Invalid identifier or password"); kept short, never a page of body.
+  return new AppError("unprocessable", `Bluesky refused the login: ${(err.message || err.error).slice(0, 200)}`);
 }

@@ -13,7 +13,7 @@ import { AuthPlatformError, PermanentPlatformError, ReauthRequiredError } from "
 import { pdsClient } from "../bluesky/client";
 import { classifyError } from "../bluesky/errors";
 import { buildFacets } from "../bluesky/facets";
-import { normaliseIdentifier, resolveIdentifier, type IdentitySettings } from "../bluesky/identity";
+import { normaliseIdentifier, resolveIdentifier, verifyIdentity, type IdentitySettings } from "../bluesky/identity";
 import { uploadImages } from "../bluesky/images";
 import { buildPostRecord, findRecord, writeRecordOnce } from "../bluesky/records";
 import { connectError, normaliseServiceUrl, toPlatformSession } from "../bluesky/session";
@@ -34,13 +34,13 @@ export function createBlueSkyService(settings: BlueSkySettings | (() => BlueSkyS
   const get = typeof settings === "function" ? settings : () => settings;
 
   async function createSession(service: string, identifier: string, password: string) {
-    const client = pdsClient(service, { timeoutMs: get().timeoutMs });
+    const client = pdsClient(service, { timeoutMs: get().timeoutMs, outbound: get().outbound });
     const res = await client.com.atproto.server.createSession({ identifier, password });
     return toPlatformSession(res.data, service);
   }
 
   async function refreshSession(account: PlatformAccount): Promise<PlatformSession> {
-    const client = pdsClient(account.service, { token: account.credentials.refreshJwt, timeoutMs: get().timeoutMs });
+    const client = pdsClient(account.service, { token: account.credentials.refreshJwt, timeoutMs: get().timeoutMs, outbound: get().outbound });
     try {
       const res = await client.com.atproto.server.refreshSession();
       return toPlatformSession(res.data, account.service);
@@ -57,6 +57,7 @@ export function createBlueSkyService(settings: BlueSkySettings | (() => BlueSkyS
       const target = service ? normaliseServiceUrl(service) : (await resolveIdentifier(id, get())).service;
       try {
         const session = await createSession(target, id, appPassword);
+        await verifyIdentity(session, get());
         log.info({ did: session.did, service: target }, "connected account");
         return session;
       } catch (err) {
@@ -95,7 +96,7 @@ export function createBlueSkyService(settings: BlueSkySettings | (() => BlueSkyS
     async publish(account, request) {
       checkRequest(request);
       const { segments, langs } = request.content;
-      const client = pdsClient(account.service, { token: account.credentials.accessJwt, timeoutMs: get().timeoutMs });
+      const client = pdsClient(account.service, { token: account.credentials.accessJwt, timeoutMs: get().timeoutMs, outbound: get().outbound });
       // "No such handle" (400) → the mention stays plain text; anything else is a failed call and propagates.
       const lookup = async (handle: string) => {
         try {
@@ -140,7 +141,7 @@ export function createBlueSkyService(settings: BlueSkySettings | (() => BlueSkyS
     },
 
     async findPublished(account, request) {
-      const client = pdsClient(account.service, { token: account.credentials.accessJwt, timeoutMs: get().timeoutMs });
+      const client = pdsClient(account.service, { token: account.credentials.accessJwt, timeoutMs: get().timeoutMs, outbound: get().outbound });
       const found: PublishedRecord[] = [];
       for (const rkey of request.rkeys) {
         const record = await findRecord(client, account.did, rkey);
@@ -167,4 +168,7 @@ function checkRequest(request: PublishRequest): void {
 }
 
 /** The application's instance: settings come from the app context's config when first used. */
-export const blueSkyService: BlueSkyService = createBlueSkyService(() => getAppContext().config.atproto);
+export const blueSkyService: BlueSkyService = createBlueSkyService(() => {
+  const ctx = getAppContext();
+  return { ...ctx.config.atproto, outbound: ctx.outbound };
+});

@@ -34,7 +34,7 @@ let api: ReturnType<typeof postsApi>;
 
 beforeAll(async () => {
   pds = await startTestPds();
-  tc = await createTestContext("postgres", { RATE_LIMIT_MAX_WAIT_MINUTES: "1" });
+  tc = await createTestContext("postgres", { RATE_LIMIT_MAX_WAIT_MINUTES: "1", ATPROTO_PLC_URL: pds.plcUrl, ATPROTO_HANDLE_RESOLVER_URL: pds.url });
   ctx = tc.ctx;
   initPostQueue(ctx, { retryDelayMs: 200 });
   proxy = await startFaultProxy(pds.url);

@@ -47,7 +47,7 @@ describe.each(BACKENDS)("publishing to a real PDS on %s", (kind) => {
   let worker: Worker | undefined;
 
   beforeAll(async () => {
-    tc = await createTestContext(kind);
+    tc = await createTestContext(kind, { ATPROTO_PLC_URL: pds.plcUrl, ATPROTO_HANDLE_RESOLVER_URL: pds.url });
     ctx = tc.ctx;
     if (kind === "redis") {
       redis = await startTestRedis();

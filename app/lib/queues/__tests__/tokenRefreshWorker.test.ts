@@ -61,7 +61,7 @@ describe.each(BACKENDS)("token refresh worker against a real PDS (queue backend 
   };
 
   beforeAll(async () => {
-    t = await createTestContext(kind, { ATPROTO_TIMEOUT_MS: "2000" });
+    t = await createTestContext(kind, { ATPROTO_TIMEOUT_MS: "5000", ATPROTO_PLC_URL: pds.plcUrl, ATPROTO_HANDLE_RESOLVER_URL: pds.url });
     initTokenRefreshQueue(t.ctx, { retryDelayMs: 200 });
     userId = (await createTestUser(t.ctx)).user.id;
   });
@@ -174,7 +174,7 @@ describe.each(BACKENDS)("token refresh worker against a real PDS (queue backend 
     const { id, acct } = await connect();
     await pds.revokeAppPassword(acct, acct.appPasswordName);
     const current = await loadPlatformAccount(t.ctx, id);
-    const broken = sealCredentials(t.ctx.box, { ...current.credentials, refreshJwt: "revoked" });
+    const broken = sealCredentials(t.ctx.box, { ...current.credentials, refreshJwt: "revoked" }, id);
     await t.ctx.database.pool.query("UPDATE social_accounts SET credentials = $2 WHERE id = $1", [id, broken]);
     worker = createTokenRefreshWorker(t.ctx);
     const { jobId } = await refreshAccountTokens(id, t.ctx);

@@ -31,7 +31,7 @@ describe.each(BACKENDS)("a worker killed mid-publish on %s", (kind) => {
   const workers: WorkerProcess[] = [];
 
   beforeAll(async () => {
-    tc = await createTestContext(kind);
+    tc = await createTestContext(kind, { ATPROTO_PLC_URL: pds.plcUrl, ATPROTO_HANDLE_RESOLVER_URL: pds.url });
     initPostQueue(tc.ctx);
     proxy = await startFaultProxy(pds.url);
     const { user, token } = await createTestUser(tc.ctx);

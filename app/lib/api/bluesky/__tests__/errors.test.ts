@@ -8,6 +8,7 @@ import {
   RateLimitedError,
   TransientPlatformError,
 } from "@/app/lib/api/platformErrors";
+import { createOutbound } from "../../../net/outbound";
 import { pdsClient } from "../client";
 import { classifyError, DEFAULT_RATE_LIMIT_WAIT_MS, retryAfterMs } from "../errors";
 
@@ -57,7 +58,7 @@ describe("classifyError", () => {
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
     const { port } = server.address() as net.AddressInfo;
     try {
-      const client = pdsClient(`http://127.0.0.1:${port}`, { timeoutMs: 300 });
+      const client = pdsClient(`http://127.0.0.1:${port}`, { timeoutMs: 300, outbound: createOutbound({ allowlist: `127.0.0.1:${port}` }) });
       const started = Date.now();
       const err = await client.com.atproto.server.describeServer().catch((e) => classifyError(e, "asking the server"));
       expect(err).toBeInstanceOf(TransientPlatformError);

@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RateLimitedError } from "@/app/lib/api/platformErrors";
 import { setLogLevel } from "@/app/lib/logger";
+import { createOutbound } from "@/app/lib/net/outbound";
 import { createBlueSkyService } from "@/app/lib/api/services/blueSkyService";
+import { LOOPBACK_ALLOWLIST } from "@/test/helpers/testContext";
 import { startTestPds, type TestPds } from "@/test/helpers/pds";
 
 describe("blueSkyService on a PDS with rate limits on", () => {
@@ -15,7 +17,7 @@ describe("blueSkyService on a PDS with rate limits on", () => {
   });
 
   it("turns a 429 into RateLimitedError with the wait the PDS asked for", async () => {
-    const bsky = createBlueSkyService({ plcUrl: pds.plcUrl, handleResolverUrl: pds.url, timeoutMs: 10_000 });
+    const bsky = createBlueSkyService({ plcUrl: pds.plcUrl, handleResolverUrl: pds.url, timeoutMs: 10_000, outbound: createOutbound({ allowlist: LOOPBACK_ALLOWLIST }) });
     const dave = await pds.createAccount("dave");
     const session = await bsky.connect({ identifier: dave.handle, appPassword: dave.appPassword, service: pds.url });
     // createSession allows 30 tries per 5 minutes per identifier; spend them.

@@ -9,8 +9,10 @@ import {
   TransientPlatformError,
 } from "@/app/lib/api/platformErrors";
 import { newRecordKeys } from "@/app/lib/api/bluesky/tid";
+import { createOutbound } from "@/app/lib/net/outbound";
 import { createBlueSkyService, type BlueSkyService } from "@/app/lib/api/services/blueSkyService";
 import { freePort } from "@/test/helpers/freePort";
+import { LOOPBACK_ALLOWLIST } from "@/test/helpers/testContext";
 import { startTestPds, type TestAccount, type TestPds } from "@/test/helpers/pds";
 import { tinyPng } from "@/test/helpers/png";
 
@@ -36,7 +38,7 @@ describe("blueSkyService against a real PDS", () => {
   beforeAll(async () => {
     setLogLevel("warn");
     pds = await startTestPds();
-    bsky = createBlueSkyService({ plcUrl: pds.plcUrl, handleResolverUrl: pds.url, timeoutMs: 10_000 });
+    bsky = createBlueSkyService({ plcUrl: pds.plcUrl, handleResolverUrl: pds.url, timeoutMs: 10_000, outbound: createOutbound({ allowlist: LOOPBACK_ALLOWLIST }) });
     [alice, bob] = await Promise.all([pds.createAccount("alice"), pds.createAccount("bob")]);
     account = await connectAs(alice);
   });

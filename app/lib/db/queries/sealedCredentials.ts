@@ -1,0 +1,16 @@
+import { asc, eq } from "drizzle-orm";
+import type { Db } from "../client";
+import { socialAccounts } from "../schema";
+
+/** Every account's sealed credentials, locked until the caller's transaction ends (for re-sealing). */
+export async function lockAllSealedCredentials(db: Db): Promise<Array<{ id: string; credentials: string }>> {
+  return db
+    .select({ id: socialAccounts.id, credentials: socialAccounts.credentials })
+    .from(socialAccounts)
+    .orderBy(asc(socialAccounts.id))
+    .for("update");
+}
+
+export async function setSealedCredentials(db: Db, id: string, credentials: string): Promise<void> {
+  await db.update(socialAccounts).set({ credentials }).where(eq(socialAccounts.id, id));
+}

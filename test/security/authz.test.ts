@@ -4,6 +4,7 @@ import { signIn } from "@/app/lib/auth/sessions";
 import { createUser } from "@/app/lib/auth/users";
 import { call } from "@/test/helpers/http";
 import { createMemoryPlatform, insertMemoryAccount } from "@/test/helpers/memoryPlatform";
+import { tinyPng } from "@/test/helpers/png";
 import { createTestContext, createTestUser, type TestContext } from "@/test/helpers/testContext";
 import { discoverRoutes, loadRoute } from "./routes";
 
@@ -18,6 +19,8 @@ interface Row {
   pattern: string;
   id?: "account" | "post" | "delivery" | "token";
   body?: unknown;
+  /** Path parameters besides the id. */
+  params?: Record<string, string>;
   expect: Record<Caller, number>;
 }
 
@@ -31,6 +34,8 @@ const MATRIX: Row[] = [
   { method: "GET", pattern: "/api/accounts/[id]", id: "account", expect: own },
   { method: "GET", pattern: "/api/posts", expect: anyUser },
   { method: "GET", pattern: "/api/posts/[id]", id: "post", expect: own },
+  { method: "GET", pattern: "/api/posts/export", expect: anyUser },
+  { method: "GET", pattern: "/api/posts/[id]/images/[segment]/[n]", id: "post", params: { segment: "0", n: "0" }, expect: own },
   { method: "PATCH", pattern: "/api/posts/[id]", id: "post", body: { text: "edited by someone" }, expect: own },
   { method: "POST", pattern: "/api/deliveries/[id]/retry", id: "delivery", expect: { anon: 401, A: 409, B: 404, admin: 404 } },
   { method: "GET", pattern: "/api/admin/queues", expect: adminOnly(200) },
@@ -38,6 +43,7 @@ const MATRIX: Row[] = [
   { method: "GET", pattern: "/api/admin/jobs", expect: adminOnly(200) },
   { method: "GET", pattern: "/api/admin/workers", expect: adminOnly(200) },
   { method: "GET", pattern: "/api/admin/activity", expect: adminOnly(200) },
+  { method: "GET", pattern: "/api/admin/backups", expect: adminOnly(200) },
   { method: "POST", pattern: "/api/admin/jobs/retry", body: { queue: "posts", jobId: "no-such-job" }, expect: adminOnly(404) },
   { method: "POST", pattern: "/api/admin/refresh-tokens", body: {}, expect: adminOnly(202) },
   { method: "GET", pattern: "/api/metrics", expect: adminOnly(200) },
@@ -80,7 +86,11 @@ describe("authorization matrix", () => {
     const created = await call(POST!, {
       method: "POST",
       token: tokens.A,
-      body: { text: "A's private post", accountIds: [account.id], scheduledAt: new Date(Date.now() + 86_400_000).toISOString() },
+      body: {
+        text: "A's private post",
+        images: [{ data: tinyPng().toString("base64"), mimeType: "image/png", alt: "a pink square" }],
+        accountIds: [account.id],
+        scheduledAt: new Date(Date.now() + 86_400_000).toISOString() },
     });
     expect(created.status).toBe(201);
     ids.post = created.body.post.id;
@@ -107,13 +117,14 @@ describe("authorization matrix", () => {
       const callers: Caller[] = ["anon", "B", "admin", "A"];
       for (const caller of callers) {
         const id = row.id ? ids[row.id] : undefined;
-        const path = row.pattern.replace("[id]", id ?? "").replace("[...path]", "nothing-here");
+        let path = row.pattern.replace("[id]", id ?? "").replace("[...path]", "nothing-here");
+        for (const [name, value] of Object.entries(row.params ?? {})) path = path.replace(`[${name}]`, value);
         const res = await call(handler, {
           method: row.method,
           path,
           token: tokens[caller],
           body: row.body,
-          params: id ? { id } : row.pattern.includes("[...path]") ? { path: "nothing-here" } : {},
+          params: id ? { id, ...row.params } : row.pattern.includes("[...path]") ? { path: "nothing-here" } : {},
         });
         expect({ caller, status: res.status }).toEqual({ caller, status: row.expect[caller] });
         if (res.status >= 400) expect(res.body?.error?.code, `${caller} error body`).toEqual(expect.any(String));

@@ -4,6 +4,7 @@ import path from "node:path";
 import { describeBackends } from "@/app/lib/config";
 import { leaveSignalsToCaller, resolveDatabase, type RunningDatabase } from "@/app/lib/embedded/embeddedPostgres";
 import { clearRuntime, publishRuntime } from "@/app/lib/embedded/runtime";
+import { startLauncherBackups, type BackupSchedule } from "@/app/lib/lifecycle/backupSchedule";
 import { childEnv, listenBanner } from "./lib/launcher";
 import { configOrExit, secretFor } from "./lib/settings";
 
@@ -53,6 +54,20 @@ function exited(child: ChildProcess): Promise<number | null> {
   });
 }
 
+/**
+ * One scheduled backup in a one-shot child (`dist/cli.mjs backup --scheduled`), so pg and tar
+ * never load into this long-lived process. A data-dir key is not handed over as
+ * POSTMORE_SECRET: the archive then carries secret.key itself.
+ */
+function scheduledBackup(env: NodeJS.ProcessEnv, keyInDataDir: boolean): Promise<void> {
+  const childEnv = { ...env };
+  if (keyInDataDir) delete childEnv.POSTMORE_SECRET;
+  const child = spawn(process.execPath, [...NODE_FLAGS, entry("cli"), "backup", "--scheduled"], { env: childEnv, stdio: "inherit" });
+  return exited(child).then((code) => {
+    if (code !== 0) throw new Error(`scheduled backup failed (exit code ${code})`);
+  });
+}
+
 async function waitForHealth(port: number, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -74,7 +89,7 @@ async function main(): Promise<void> {
   // database first) and stops whatever has been started, in order, whenever one arrives.
   leaveSignalsToCaller();
   const children: ChildProcess[] = [];
-  const started: { db?: RunningDatabase } = {}; // set once the database is up; a signal may come before
+  const started: { db?: RunningDatabase; backups?: BackupSchedule } = {}; // set as they start; a signal may come before
   let stopping = false;
   const stop = async (code: number) => {
     if (stopping) return;
@@ -84,6 +99,7 @@ async function main(): Promise<void> {
     const timer = setTimeout(() => children.forEach((c) => c.kill("SIGKILL")), STOP_GRACE_MS);
     await Promise.all(children.map(exited));
     clearTimeout(timer);
+    await started.backups?.stop(); // a backup under way finishes before its database stops
     await started.db?.stop();
     if (started.db?.embedded) clearRuntime(config.dataDir);
     console.log("PostMore stopped.");
@@ -110,6 +126,7 @@ async function main(): Promise<void> {
   const env = childEnv(process.env, resolved);
   const host = config.hostname ? ["-H", config.hostname] : [];
   children.push(run([nextBin, "start", "-p", String(config.port), ...host], env), run([entry("worker")], env));
+  started.backups = startLauncherBackups(config, running, () => scheduledBackup(env, config.secret === undefined));
   for (const c of children) {
     void exited(c).then((code) => {
       if (!stopping) {

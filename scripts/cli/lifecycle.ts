@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { SECRET_FILE, backupFileName, createBackup } from "@/app/lib/lifecycle/backup";
-import { backupsDir } from "@/app/lib/lifecycle/backupSchedule";
+import { backupIfDue, backupsDir } from "@/app/lib/lifecycle/backupSchedule";
 import { dataDirState } from "@/app/lib/lifecycle/dataDir";
 import { DEFAULT_MIN_FREE_BYTES, formatChecks, runDoctor } from "@/app/lib/lifecycle/doctor";
 import { restoreBackup } from "@/app/lib/lifecycle/restore";
@@ -12,12 +12,18 @@ const mb = (bytes: number) => `${(bytes / 1024 ** 2).toFixed(1)} MB`;
 
 export const backup: CliCommand = {
   name: "backup",
-  usage: "[--out FILE]     (default: <data dir>/backups/postmore-<time>.tar.gz)",
-  options: { out: { type: "string" } },
+  usage: "[--out FILE]     (default: <data dir>/backups/postmore-<time>.tar.gz; --scheduled: the launcher's, only when due)",
+  options: { out: { type: "string" }, scheduled: { type: "boolean" } },
   async run({ config, values }) {
     // A backup reads; it never migrates the database it is copying.
     const { running } = await openDatabase(config, { migrate: false });
     try {
+      if (values.scheduled === true) {
+        const source = { databaseUrl: running.url, dataDir: config.dataDir, secretFromEnv: config.secret !== undefined };
+        const file = await backupIfDue(source, config.backups);
+        console.log(file ? `scheduled backup written: ${file}` : "no scheduled backup due");
+        return 0;
+      }
       const out = stringOption(values, "out") ?? path.join(backupsDir(config.dataDir), backupFileName());
       const { file, bytes, manifest } = await createBackup(
         { databaseUrl: running.url, dataDir: config.dataDir, secretFromEnv: config.secret !== undefined },

@@ -3,7 +3,7 @@ import path from "node:path";
 import type { Config } from "../config";
 import { runningInstanceUrl } from "../embedded/runtime";
 import { logger } from "../logger";
-import { backupFileName, createBackup, type BackupSource } from "./backup";
+import type { BackupSource } from "./backup";
 
 /**
  * Scheduled backups of the embedded install, under <dataDir>/backups. Driven by the age of the
@@ -58,12 +58,19 @@ export function pruneBackups(dir: string, keep: number): string[] {
   return old.map((b) => b.name);
 }
 
+/** Whether the newest scheduled archive is older than the interval (or there is none). Reads the backups dir only. */
+export function backupDue(dataDir: string, settings: BackupScheduleSettings, now = new Date()): boolean {
+  if (settings.intervalHours <= 0) return false;
+  const newest = listBackups(backupsDir(dataDir)).find((b) => b.scheduled);
+  return !newest || now.getTime() - Date.parse(newest.createdAt) >= settings.intervalHours * 3_600_000;
+}
+
 /** Takes a scheduled backup when the newest one is older than the interval. Returns the new file, if any. */
 export async function backupIfDue(source: BackupSource, settings: BackupScheduleSettings, now = new Date()): Promise<string | undefined> {
-  if (settings.intervalHours <= 0) return undefined;
+  if (!backupDue(source.dataDir, settings, now)) return undefined;
   const dir = backupsDir(source.dataDir);
-  const newest = listBackups(dir).find((b) => b.scheduled);
-  if (newest && now.getTime() - Date.parse(newest.createdAt) < settings.intervalHours * 3_600_000) return undefined;
+  // Loaded only when a backup is due: the launcher that checks the schedule stays free of pg and tar.
+  const { backupFileName, createBackup } = await import("./backup");
   const { file, bytes } = await createBackup(source, path.join(dir, backupFileName(now).replace("postmore-", AUTO_PREFIX)));
   const removed = pruneBackups(dir, settings.keep);
   log.info({ file, bytes, removed }, "scheduled backup written");
@@ -74,13 +81,15 @@ export interface BackupSchedule {
   stop(): Promise<void>;
 }
 
-/** For the `npm start` launcher of an embedded install: checks now, then every 15 minutes. */
-export function startBackupSchedule(source: BackupSource, settings: BackupScheduleSettings): BackupSchedule {
+/** Checks now, then every 15 minutes, and runs `takeBackup` whenever a backup is due. */
+export function startBackupSchedule(dataDir: string, settings: BackupScheduleSettings, takeBackup: () => Promise<unknown>): BackupSchedule {
   if (settings.intervalHours <= 0) return { stop: async () => {} };
   let running: Promise<unknown> = Promise.resolve();
   const tick = () => {
     running = running.then(() =>
-      backupIfDue(source, settings).catch((err: unknown) => log.error({ err }, "scheduled backup failed; trying again later")),
+      backupDue(dataDir, settings)
+        ? takeBackup().catch((err: unknown) => log.error({ err }, "scheduled backup failed; trying again later"))
+        : undefined,
     );
   };
   tick();
@@ -117,7 +126,12 @@ export function backupsOverview(config: Config) {
  * that database is the embedded one (an external DATABASE_URL has its own backup tools).
  * Stop it before stopping the database.
  */
-export function startLauncherBackups(config: Config, database: { url: string; embedded: boolean }): BackupSchedule {
+export function startLauncherBackups(
+  config: Config,
+  database: { url: string; embedded: boolean },
+  // The launcher passes a one-shot `cli backup --scheduled` child; the default backs up in this process.
+  takeBackup: () => Promise<unknown> = () => backupIfDue({ databaseUrl: database.url, dataDir: config.dataDir, secretFromEnv: config.secret !== undefined }, config.backups),
+): BackupSchedule {
   if (!database.embedded) return { stop: async () => {} };
-  return startBackupSchedule({ databaseUrl: database.url, dataDir: config.dataDir, secretFromEnv: config.secret !== undefined }, config.backups);
+  return startBackupSchedule(config.dataDir, config.backups, takeBackup);
 }

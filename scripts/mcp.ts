@@ -1,0 +1,39 @@
+import "./lib/logsToStderr";
+import { parseArgs } from "node:util";
+import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
+import { userFromApiToken } from "@/app/lib/auth/apiTokens";
+import { logger } from "@/app/lib/logger";
+import { createMcpServer } from "@/app/lib/mcp/server";
+import { getPostQueue } from "@/app/lib/queues/postQueue";
+import { initApp } from "@/app/lib/startup";
+
+/**
+ * `npm run --silent mcp`: the MCP server on stdin/stdout for one user, named by an API token
+ * (`--token pmt_…` or POSTMORE_API_TOKEN). Same config as the worker (DATABASE_URL, queue settings).
+ */
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { token: { type: "string" } } });
+  const token = values.token ?? process.env.POSTMORE_API_TOKEN;
+  if (!token) {
+    console.error("an API token is required: --token pmt_… or POSTMORE_API_TOKEN (npm run cli -- create-token --email E)");
+    process.exit(2);
+  }
+  const ctx = initApp();
+  const user = await userFromApiToken(ctx.database.db, token);
+  if (!user) {
+    console.error("the API token is unknown or revoked");
+    await ctx.database.close();
+    process.exit(1);
+  }
+  const server = createMcpServer(ctx, user);
+  server.onclose = () => {
+    void Promise.allSettled([getPostQueue(ctx).close(), ctx.database.close()]).then(() => process.exit(0));
+  };
+  await server.connect(new StdioServerTransport());
+  logger("mcp").info({ userId: user.id }, "MCP server on stdio");
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -5,8 +5,9 @@ import { apiRoutes, type ApiRoute, type RouteAuth } from "./routes";
 
 /** JSON Schema (draft 2020-12, what OpenAPI 3.1 uses) of a zod schema, without the `$schema` tag. */
 export function jsonSchema(schema: z.ZodType, io: "input" | "output"): Record<string, unknown> {
-  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: "any" }) as Record<string, unknown>;
-  return rest;
+  const out = z.toJSONSchema(schema, { io, unrepresentable: "any" }) as Record<string, unknown>;
+  delete out.$schema;
+  return out;
 }
 
 const security: Record<RouteAuth, Array<Record<string, string[]>>> = {

@@ -39,12 +39,17 @@ describe("MCP server", () => {
       command: "npm",
       args: ["run", "--silent", "mcp"],
       cwd: root,
-      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", NODE_ENV: "test", ...stack.env, POSTMORE_API_TOKEN: token },
+      // LOG_LEVEL info: the server logs on start, which must go to stderr and leave stdout to JSON-RPC.
+      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", NODE_ENV: "test", ...stack.env, LOG_LEVEL: "info", POSTMORE_API_TOKEN: token },
       stderr: "pipe",
     });
 
+  // What the client could not read (e.g. a log line on stdio's stdout) arrives here.
+  const protocolErrors: string[] = [];
+
   async function connected(transport: Transport): Promise<Client> {
     const client = new Client({ name: "postmore-test", version: "1.0.0" });
+    client.onerror = (err) => protocolErrors.push(err.message);
     await client.connect(transport);
     clients.push(client);
     return client;
@@ -107,6 +112,7 @@ describe("MCP server", () => {
       const laterId = (later.structuredContent!.post as PostOut).id;
       const cancelled = await callTool(client, "cancel_post", { id: laterId });
       expect(cancelled.structuredContent).toMatchObject({ post: { id: laterId, status: "cancelled" } });
+      expect(protocolErrors).toEqual([]);
     }, 180_000);
   }
 

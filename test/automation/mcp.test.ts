@@ -34,13 +34,14 @@ describe("MCP server", () => {
       requestInit: { headers: token ? { authorization: `Bearer ${token}` } : {} },
     });
 
-  const stdioTransport = (token: string) =>
+  /** `npm run --silent mcp`, the token given as `--token` or in POSTMORE_API_TOKEN. */
+  const stdioTransport = (token: string, via: "arg" | "env") =>
     new StdioClientTransport({
       command: "npm",
-      args: ["run", "--silent", "mcp"],
+      args: ["run", "--silent", "mcp", ...(via === "arg" ? ["--", "--token", token] : [])],
       cwd: root,
       // LOG_LEVEL info: the server logs on start, which must go to stderr and leave stdout to JSON-RPC.
-      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", NODE_ENV: "test", ...stack.env, LOG_LEVEL: "info", POSTMORE_API_TOKEN: token },
+      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", NODE_ENV: "test", ...stack.env, LOG_LEVEL: "info", ...(via === "env" ? { POSTMORE_API_TOKEN: token } : {}) },
       stderr: "pipe",
     });
 
@@ -76,7 +77,7 @@ describe("MCP server", () => {
 
   for (const kind of ["http", "stdio"] as const) {
     it(`schedules a post over ${kind} with the same tools and it publishes exactly once on the PDS`, async () => {
-      const client = await connected(kind === "http" ? httpTransport(stack.user.token) : stdioTransport(stack.user.token));
+      const client = await connected(kind === "http" ? httpTransport(stack.user.token) : stdioTransport(stack.user.token, "arg"));
       const { tools } = await client.listTools();
       expect(tools.map((t) => t.name).sort()).toEqual(
         ["cancel_post", "get_post", "list_accounts", "list_posts", "reschedule_post", "schedule_post"],
@@ -150,6 +151,13 @@ describe("MCP server", () => {
       expect(await res.json()).toMatchObject({ error: { code: "unauthenticated" } });
     }
     await expect(new Client({ name: "anon", version: "1" }).connect(httpTransport(null))).rejects.toThrow();
-    await expect(new Client({ name: "anon", version: "1" }).connect(stdioTransport("pmt_not-a-real-token"))).rejects.toThrow();
+    // stdio: a good token in POSTMORE_API_TOKEN is accepted, a bad one ends the process with a message.
+    const good = await connected(stdioTransport(stack.user.token, "env"));
+    expect((await good.listTools()).tools).toHaveLength(6);
+    const bad = stdioTransport("pmt_not-a-real-token", "env");
+    let stderr = "";
+    bad.stderr?.on("data", (b: Buffer) => (stderr += b.toString()));
+    await expect(new Client({ name: "anon", version: "1" }).connect(bad)).rejects.toThrow();
+    await waitFor("the refusal on stderr", async () => stderr.includes("the API token is unknown or revoked"), 30_000);
   }, 60_000);
 });

@@ -1,8 +1,9 @@
-import { readdirSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { apiRoutes } from "@/app/lib/openapi/routes";
 import { tinyPng } from "@/test/helpers/png";
 import { startStack, type Stack } from "./stack";
 
@@ -16,9 +17,10 @@ const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"] as const;
 // The catch-all answers JSON 404 for unknown /api paths; it is not an operation of the API.
 const NOT_OPERATIONS = new Set(["/api/{...path}"]);
 
+type RequestBody = { content: Record<string, { schema: object }> };
 type Doc = {
   openapi: string;
-  paths: Record<string, Record<string, { parameters?: Array<{ name: string; in: string }>; responses: Record<string, { content?: Record<string, { schema?: object }> }> }>>;
+  paths: Record<string, Record<string, { parameters?: Array<{ name: string; in: string }>; requestBody?: RequestBody; responses: Record<string, { content?: Record<string, { schema?: object }> }> }>>;
 };
 
 function routeFiles(dir: string): string[] {
@@ -119,6 +121,24 @@ describe("OpenAPI document", () => {
       expect(res.status).toBe(401);
       const validate = ajv.compile(doc.paths[p]!.get!.responses["401"]!.content!["application/json"]!.schema!);
       expect(validate(await res.json()), `GET ${p}`).toBe(true);
+    }
+  });
+
+  it("the request examples in docs/API.md are valid for the operations they name", () => {
+    const ajv = new Ajv2020({ strict: false, allErrors: true });
+    addFormats.default(ajv);
+    const guide = readFileSync(path.join(root, "docs/API.md"), "utf8");
+    const examples = [...guide.matchAll(/```json (GET|POST|PATCH|DELETE) (\S+)\n([\s\S]*?)```/g)];
+    expect(examples.length).toBeGreaterThanOrEqual(2);
+    for (const [, method, p, text] of examples) {
+      const body: unknown = JSON.parse(text!);
+      const schema = doc.paths[p!]?.[method!.toLowerCase()]?.requestBody?.content["application/json"]?.schema;
+      expect(schema, `${method} ${p} takes a JSON body in the document`).toBeDefined();
+      const validate = ajv.compile(schema!);
+      expect(validate(body) ? [] : validate.errors, `${method} ${p} example vs the document`).toEqual([]);
+      // The zod schema also checks what JSON Schema cannot (time zones, refinements).
+      const zodSchema = apiRoutes.find((r) => r.method === method!.toLowerCase() && r.path === p)!.body!;
+      expect(zodSchema.safeParse(body).error?.issues ?? [], `${method} ${p} example vs the route's schema`).toEqual([]);
     }
   });
 

@@ -17,7 +17,12 @@ export const POST = route(async (req) => {
   const user = /^Bearer\s/i.test(req.headers.get("authorization") ?? "") ? await currentUser(ctx, req) : undefined;
   if (!user) throw new AppError("unauthenticated", "send Authorization: Bearer <api token>");
   const server = createMcpServer(ctx, user);
-  const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
+  const transport = new WebStandardStreamableHTTPServerTransport({
+    sessionIdGenerator: undefined,
+    enableJsonResponse: true,
+    // The REST routes' body limit (readJson), so a tool call cannot carry more than a POST could.
+    maxRequestBodySize: 1_000_000,
+  });
   await server.connect(transport);
   try {
     return await transport.handleRequest(req);

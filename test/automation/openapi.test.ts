@@ -60,10 +60,11 @@ describe("OpenAPI document", () => {
     await stack?.close();
   });
 
+  // The Accept header an MCP client sends (POST /api/mcp requires it); the REST routes ignore it.
   const api = (method: string, p: string, body?: unknown, token: string | null = stack.user.token) =>
     fetch(`${stack.url}${p}`, {
       method,
-      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body === undefined ? {} : { "content-type": "application/json" }) },
+      headers: { accept: "application/json, text/event-stream", ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body === undefined ? {} : { "content-type": "application/json" }) },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
 
@@ -113,6 +114,22 @@ describe("OpenAPI document", () => {
     }
     expect(checked).toEqual(expect.arrayContaining(["/api/posts", "/api/posts/{id}", "/api/accounts/{id}", "/api/admin/queues", "/api/metrics"]));
   }, 120_000);
+
+  it("every documented request body is enforced: what its schema refuses, the route answers 400", async () => {
+    const ajv = new Ajv2020({ strict: false });
+    addFormats.default(ajv);
+    // An object with only an unknown field: every body schema here refuses it (required fields or strictness).
+    const refused = { notAField: 1 };
+    const withBody = Object.entries(doc.paths).flatMap(([p, ops]) =>
+      Object.entries(ops).flatMap(([method, op]) => (op.requestBody ? [{ method, p, schema: op.requestBody.content["application/json"]!.schema }] : [])),
+    );
+    expect(withBody.length).toBeGreaterThanOrEqual(6);
+    for (const { method, p, schema } of withBody) {
+      expect(ajv.validate(schema, refused), `${method} ${p}: the document refuses it`).toBe(false);
+      const res = await api(method.toUpperCase(), p.replace("{id}", postId), refused);
+      expect(res.status, `${method.toUpperCase()} ${p}: the route refuses it`).toBe(400);
+    }
+  });
 
   it("documented 401s are what an anonymous caller gets, in the documented error shape", async () => {
     const ajv = new Ajv2020({ strict: false });

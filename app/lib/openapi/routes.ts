@@ -80,7 +80,11 @@ export const apiRoutes: ApiRoute[] = [
     responses: { 202: post("the post of the delivery") } },
 
   { method: "post", path: "/api/mcp", summary: "MCP server (streamable HTTP, stateless): JSON-RPC messages", auth: "bearer", body: jsonRpcMessage,
-    responses: { 200: { description: "the JSON-RPC answer", other: "application/json" }, 202: { description: "a notification was accepted" } } },
+    responses: {
+      200: { description: "the JSON-RPC answer", other: "application/json" },
+      202: { description: "a notification was accepted" },
+      406: { description: "Accept must list both application/json and text/event-stream (MCP transport rule)" },
+    } },
 
   { method: "post", path: "/api/admin/refresh-tokens", summary: "Queue a token refresh of one or every account", auth: "admin", body: triggerTokenRefreshBody,
     responses: { 202: { description: "queued", json: res.jobQueued } } },

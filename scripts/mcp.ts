@@ -26,9 +26,18 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const server = createMcpServer(ctx, user);
-  server.onclose = () => {
-    void Promise.allSettled([getPostQueue(ctx).close(), ctx.database.close()]).then(() => process.exit(0));
+  let closing = false;
+  const shutdown = () => {
+    if (closing) return;
+    closing = true;
+    void Promise.allSettled([server.close(), getPostQueue(ctx).close(), ctx.database.close()]).then(() => process.exit(0));
   };
+  server.onclose = shutdown;
+  // The SDK's stdio transport does not watch for the end of stdin: the client closing it (or
+  // the signals a client sends next) must end this process, or it lingers holding connections.
+  process.stdin.once("end", shutdown);
+  process.once("SIGTERM", shutdown);
+  process.once("SIGINT", shutdown);
   await server.connect(new StdioServerTransport());
   logger("mcp").info({ userId: user.id }, "MCP server on stdio");
 }

@@ -1,3 +1,4 @@
+import { readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
@@ -59,6 +60,23 @@ describe("MCP server", () => {
   const callTool = async (client: Client, name: string, args: Record<string, unknown> = {}) =>
     (await client.callTool({ name, arguments: args })) as ToolResult;
 
+  /** Live `scripts/mcp.ts` processes started for this suite (found by its database URL in their environment). */
+  function mcpProcesses(): number[] {
+    return readdirSync("/proc")
+      .filter((d) => /^\d+$/.test(d))
+      .filter((pid) => {
+        try {
+          return (
+            readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("scripts/mcp.ts") &&
+            readFileSync(`/proc/${pid}/environ`, "utf8").includes(stack.env.DATABASE_URL!)
+          );
+        } catch {
+          return false; // gone meanwhile, or not ours to read
+        }
+      })
+      .map(Number);
+  }
+
   const postCount = async () => (await stack.t.ctx.database.pool.query("select count(*)::int as n from posts")).rows[0].n as number;
 
   async function publishedOnce(postId: string, text: string) {
@@ -114,6 +132,10 @@ describe("MCP server", () => {
       const cancelled = await callTool(client, "cancel_post", { id: laterId });
       expect(cancelled.structuredContent).toMatchObject({ post: { id: laterId, status: "cancelled" } });
       expect(protocolErrors).toEqual([]);
+
+      // Closing the client ends the server process (it must not linger holding connections).
+      await client.close();
+      if (kind === "stdio") await waitFor("the stdio server to exit", async () => mcpProcesses().length === 0, 30_000, 200);
     }, 180_000);
   }
 

@@ -1,8 +1,8 @@
 import "./lib/logsToStderr";
 import { parseArgs } from "node:util";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
-import { userFromApiToken } from "@/app/lib/auth/apiTokens";
 import { logger } from "@/app/lib/logger";
+import { userForApiToken } from "@/app/lib/mcp/auth";
 import { createMcpServer } from "@/app/lib/mcp/server";
 import { getPostQueue } from "@/app/lib/queues/postQueue";
 import { initApp } from "@/app/lib/startup";
@@ -19,7 +19,7 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const ctx = initApp();
-  const user = await userFromApiToken(ctx.database.db, token);
+  const user = await userForApiToken(ctx, token);
   if (!user) {
     console.error("the API token is unknown or revoked");
     await ctx.database.close();

@@ -1,6 +1,6 @@
 import { connectAccount } from "@/app/lib/accounts/connectAccount";
 import { listAccounts } from "@/app/lib/accounts/listAccounts";
-import { connectAccountBody } from "@/app/lib/accounts/schemas";
+import { connectAccountBody as connectBody } from "@/app/lib/accounts/schemas";
 import { requireUser } from "@/app/lib/auth/authenticate";
 import { getAppContext } from "@/app/lib/context";
 import { json, readJson, route } from "@/app/lib/http/respond";
@@ -16,7 +16,7 @@ export const GET = route(async (req) => {
 export const POST = route(async (req) => {
   const ctx = getAppContext();
   const user = await requireUser(ctx, req);
-  const body = await readJson(req, connectAccountBody);
+  const body = await readJson(req, connectBody);
   const { account, created } = await connectAccount(ctx, user.id, body);
   return json({ account }, created ? 201 : 200);
 });

@@ -1,5 +1,4 @@
 import { z } from "zod";
-import { SESSION_COOKIE } from "../auth/sessions";
 import { errorResponse } from "./responses";
 import { apiRoutes, type ApiRoute, type RouteAuth } from "./routes";
 
@@ -92,7 +91,8 @@ export function openApiDocument(): OpenApiDocument {
     components: {
       securitySchemes: {
         bearerToken: { type: "http", scheme: "bearer", description: "A personal API token: `npm run cli -- create-token --email E`." },
-        sessionCookie: { type: "apiKey", in: "cookie", name: SESSION_COOKIE, description: "Set by POST /api/auth/signin." },
+        // The browser handles this cookie; its exact name is the auth module's business.
+        sessionCookie: { type: "apiKey", in: "cookie", name: "postmore_session", description: "The session cookie set by POST /api/auth/signin." },
       },
     },
   };

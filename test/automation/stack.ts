@@ -40,10 +40,7 @@ export async function startStack(opts: { role: "admin" | "user"; worker: boolean
     LOG_LEVEL: "warn",
   };
   const worker: WorkerProcess | undefined = opts.worker ? startWorkerProcess(env) : undefined;
-  const port = await freePort();
-  const web = startWeb(port, { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: "production", ...env } as NodeJS.ProcessEnv);
-  const url = `http://127.0.0.1:${port}`;
-  await waitForHealth(url, web);
+  const { web, url } = await startWebOnFreePort(env);
   return {
     t,
     pds,
@@ -58,4 +55,23 @@ export async function startStack(opts: { role: "admin" | "user"; worker: boolean
       await t.close();
     },
   };
+}
+
+/**
+ * freePort's port can be taken by another process before `next start` binds it (suites and
+ * other test runs share the machine): on EADDRINUSE, start again on another port.
+ */
+async function startWebOnFreePort(env: Record<string, string>): Promise<{ web: Proc; url: string }> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const web = startWeb(port, { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: "production", ...env } as NodeJS.ProcessEnv);
+    const url = `http://127.0.0.1:${port}`;
+    try {
+      await waitForHealth(url, web);
+      return { web, url };
+    } catch (err) {
+      await web.stop();
+      if (attempt >= 3 || !web.output().includes("EADDRINUSE")) throw err;
+    }
+  }
 }

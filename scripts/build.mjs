@@ -16,7 +16,7 @@ import { fileURLToPath } from "node:url";
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const require = createRequire(import.meta.url);
 
-export const SERVER_ENTRIES = ["start", "worker", "cli", "migrate"];
+export const SERVER_ENTRIES = ["start", "worker", "cli", "migrate", "mcp"];
 
 const PARTS = {
   server: {

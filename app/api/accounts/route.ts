@@ -1,18 +1,11 @@
-import { z } from "zod";
 import { connectAccount } from "@/app/lib/accounts/connectAccount";
 import { listAccounts } from "@/app/lib/accounts/listAccounts";
+import { connectAccountBody as connectBody } from "@/app/lib/accounts/schemas";
 import { requireUser } from "@/app/lib/auth/authenticate";
 import { getAppContext } from "@/app/lib/context";
 import { json, readJson, route } from "@/app/lib/http/respond";
 
 export const dynamic = "force-dynamic";
-
-const connectBody = z.strictObject({
-  platform: z.enum(["bluesky"], { message: 'platform must be "bluesky"' }),
-  identifier: z.string().trim().min(1, "identifier (handle, DID or email) is required").max(512),
-  appPassword: z.string().min(1, "appPassword is required").max(256),
-  service: z.string().trim().min(1).max(2048).optional(),
-});
 
 export const GET = route(async (req) => {
   const ctx = getAppContext();

@@ -1,10 +1,14 @@
 import type { Job, Queue } from "bullmq";
+import { z } from "zod";
 import { queueCall } from "../queues/queueCall";
 import type { AppContext } from "../context";
 import { AppError, notFound } from "../errors";
 import { POST_QUEUE, getPostQueue } from "../queues/postQueue";
 import { TOKEN_REFRESH_QUEUE, getTokenRefreshQueue } from "../queues/tokenRefreshQueue";
 import { retryDelivery } from "./retryDelivery";
+
+/** POST /api/admin/jobs/retry. */
+export const retryFailedJobBody = z.strictObject({ queue: z.string().min(1).max(100), jobId: z.string().min(1).max(200) });
 
 export interface FailedJobView {
   queue: string;

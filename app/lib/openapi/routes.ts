@@ -1,0 +1,105 @@
+import type { z } from "zod";
+import { connectAccountBody } from "../accounts/schemas";
+import { triggerTokenRefreshBody } from "../admin/triggerTokenRefresh";
+import { retryFailedJobBody } from "../dashboard/failedJobs";
+import { createPostBody, listPostsQuery, updatePostBody } from "../posts/schemas";
+import * as res from "./responses";
+import { signInBody, jsonRpcMessage } from "./requestShapes";
+
+/**
+ * Every HTTP route of the API, in one list: the OpenAPI document is generated from it and
+ * test/automation/openapi.test.ts fails when an `app/api/**\/route.ts` and this list disagree.
+ * Request schemas are the very zod schemas the handlers parse with.
+ */
+
+/** none: public; user: API token or session; admin: role admin; metrics: admin or METRICS_TOKEN; bearer: API token only. */
+export type RouteAuth = "none" | "user" | "admin" | "metrics" | "bearer";
+export type Method = "get" | "post" | "patch" | "delete";
+
+export interface RouteResponse {
+  description: string;
+  /** JSON body schema; absent for empty bodies. */
+  json?: z.ZodType;
+  /** Non-JSON bodies: media type → description. */
+  other?: string;
+}
+
+export interface ApiRoute {
+  method: Method;
+  /** OpenAPI path, `{id}` for a path parameter. */
+  path: string;
+  summary: string;
+  auth: RouteAuth;
+  query?: z.ZodObject;
+  body?: z.ZodType;
+  responses: Record<number, RouteResponse>;
+}
+
+const post = (description: string): RouteResponse => ({ description, json: res.onePost });
+
+export const apiRoutes: ApiRoute[] = [
+  { method: "get", path: "/api/health", summary: "Health of the database and the job queue", auth: "none",
+    responses: { 200: { description: "all parts up", json: res.health }, 503: { description: "a part is down", json: res.health } } },
+  { method: "get", path: "/api/openapi.json", summary: "This OpenAPI 3.1 document", auth: "none",
+    responses: { 200: { description: "the document", other: "application/json" } } },
+  { method: "get", path: "/api/me", summary: "The signed-in user", auth: "user",
+    responses: { 200: { description: "the user", json: res.meResponse } } },
+  { method: "post", path: "/api/auth/signin", summary: "Sign in; sets the session cookie", auth: "none", body: signInBody,
+    responses: { 200: { description: "signed in", json: res.meResponse }, 401: { description: "wrong email or password", json: res.errorResponse } } },
+  { method: "post", path: "/api/auth/signout", summary: "Sign out; clears the session cookie", auth: "none",
+    responses: { 200: { description: "signed out", json: res.signedOut } } },
+
+  { method: "get", path: "/api/accounts", summary: "Your connected accounts", auth: "user",
+    responses: { 200: { description: "the accounts", json: res.accountList } } },
+  { method: "post", path: "/api/accounts", summary: "Connect an account with an app password", auth: "user", body: connectAccountBody,
+    responses: {
+      200: { description: "the same account connected again", json: res.oneAccount },
+      201: { description: "a new account", json: res.oneAccount },
+      422: { description: "the platform refused the app password", json: res.errorResponse },
+      502: { description: "the account's server did not answer", json: res.errorResponse },
+    } },
+  { method: "get", path: "/api/accounts/{id}", summary: "One of your accounts", auth: "user",
+    responses: { 200: { description: "the account", json: res.oneAccount } } },
+  { method: "delete", path: "/api/accounts/{id}", summary: "Disconnect an account", auth: "user",
+    responses: { 204: { description: "removed" } } },
+
+  { method: "get", path: "/api/posts", summary: "Your posts, newest scheduled first, a page at a time", auth: "user", query: listPostsQuery,
+    responses: { 200: { description: "a page of posts", json: res.postPage } } },
+  { method: "post", path: "/api/posts", summary: "Schedule a post (or a thread) on one or more accounts", auth: "user", body: createPostBody,
+    responses: { 201: post("the scheduled post"), 422: { description: "scheduled in the past, or content a platform refuses", json: res.errorResponse } } },
+  { method: "get", path: "/api/posts/{id}", summary: "One post with each delivery's attempt history", auth: "user",
+    responses: { 200: post("the post") } },
+  { method: "patch", path: "/api/posts/{id}", summary: "Edit or reschedule a post (the job is moved, never duplicated)", auth: "user", body: updatePostBody,
+    responses: { 200: post("the updated post"), 409: { description: "already publishing or published", json: res.errorResponse },
+      422: { description: "scheduled in the past", json: res.errorResponse } } },
+  { method: "delete", path: "/api/posts/{id}", summary: "Cancel a post", auth: "user",
+    responses: { 200: post("the cancelled post"), 409: { description: "already published", json: res.errorResponse } } },
+  { method: "get", path: "/api/posts/{id}/images/{segment}/{n}", summary: "Bytes of image n of part segment (0 = first post)", auth: "user",
+    responses: { 200: { description: "the image", other: "image/*" } } },
+  { method: "post", path: "/api/deliveries/{id}/retry", summary: "Try a failed delivery again now", auth: "user",
+    responses: { 202: post("the post of the delivery") } },
+
+  { method: "post", path: "/api/mcp", summary: "MCP server (streamable HTTP, stateless): JSON-RPC messages", auth: "bearer", body: jsonRpcMessage,
+    responses: {
+      200: { description: "the JSON-RPC answer", other: "application/json" },
+      202: { description: "a notification was accepted" },
+      406: { description: "Accept must list both application/json and text/event-stream (MCP transport rule)" },
+    } },
+
+  { method: "post", path: "/api/admin/refresh-tokens", summary: "Queue a token refresh of one or every account", auth: "admin", body: triggerTokenRefreshBody,
+    responses: { 202: { description: "queued", json: res.jobQueued } } },
+  { method: "get", path: "/api/admin/queues", summary: "Job counts per queue and the job schedulers", auth: "admin",
+    responses: { 200: { description: "the queues", json: res.queueOverview } } },
+  { method: "get", path: "/api/admin/jobs", summary: "Recent failed jobs", auth: "admin",
+    responses: { 200: { description: "failed jobs", json: res.failedJobs } } },
+  { method: "post", path: "/api/admin/jobs/retry", summary: "Retry a failed job", auth: "admin", body: retryFailedJobBody,
+    responses: { 202: { description: "retried", json: res.jobRetried } } },
+  { method: "get", path: "/api/admin/accounts", summary: "Every user's accounts, those needing re-auth first", auth: "admin",
+    responses: { 200: { description: "the accounts", json: res.adminAccounts } } },
+  { method: "get", path: "/api/admin/workers", summary: "Workers connected per queue", auth: "admin",
+    responses: { 200: { description: "the workers", json: res.workers } } },
+  { method: "get", path: "/api/admin/activity", summary: "Publish attempts per hour, last 12 hours", auth: "admin",
+    responses: { 200: { description: "the activity", json: res.activity } } },
+  { method: "get", path: "/api/metrics", summary: "Prometheus metrics", auth: "metrics",
+    responses: { 200: { description: "Prometheus text format", other: "text/plain" } } },
+];

@@ -186,6 +186,8 @@ export const runPostPipelineBench: Bench = async (args) => {
             figures.push(figure(`ratio pipeline/raw, ${label}`, r, "", target));
             figures.push(figure(`CPU per job raw/pipeline, ${label}`, ratio(raw.cpuUsPerJob, full.cpuUsPerJob), ""));
             runs.push({ ...v, n: size, raw, pipeline: full, ratio: r, loadAverage: machine().loadAverage });
+            // The two lines the post-queue issue asked for: concurrency 5 on PostgreSQL's default settings.
+            if (v.concurrency === 5 && pg === "durable") console.log(`ratio ${v.backend} ${r}`);
             await getPostQueue(bench.ctx).close();
           } finally {
             await bench.close();

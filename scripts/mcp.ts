@@ -1,11 +1,5 @@
 import "./lib/logsToStderr";
 import { parseArgs } from "node:util";
-import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
-import { logger } from "@/app/lib/logger";
-import { userForApiToken } from "@/app/lib/mcp/auth";
-import { createMcpServer } from "@/app/lib/mcp/server";
-import { getPostQueue } from "@/app/lib/queues/postQueue";
-import { initApp } from "@/app/lib/startup";
 
 /**
  * `npm run --silent mcp`: the MCP server on stdin/stdout for one user, named by an API token
@@ -18,6 +12,16 @@ async function main(): Promise<void> {
     console.error("an API token is required: --token pmt_… or POSTMORE_API_TOKEN (npm run cli -- create-token --email E)");
     process.exit(2);
   }
+  // Imported only now: the build splits shared code into chunks, and a static import's chunk
+  // (the logger's among them) runs before this file's first line, so pino would bind stdout.
+  const [{ StdioServerTransport }, { logger }, { userForApiToken }, { createMcpServer }, { getPostQueue }, { initApp }] = await Promise.all([
+    import("@modelcontextprotocol/sdk/server/stdio.js"),
+    import("@/app/lib/logger"),
+    import("@/app/lib/mcp/auth"),
+    import("@/app/lib/mcp/server"),
+    import("@/app/lib/queues/postQueue"),
+    import("@/app/lib/startup"),
+  ]);
   const ctx = initApp();
   const user = await userForApiToken(ctx, token);
   if (!user) {

@@ -20,8 +20,9 @@ export interface Stack {
 }
 
 export async function startStack(opts: { role: "admin" | "user"; worker: boolean }): Promise<Stack> {
-  const t = await createTestContext("redis");
+  // Identities resolve with the local PLC and PDS, reached through the outbound allowlist.
   const pds = await startTestPds();
+  const t = await createTestContext("redis", pds.env);
   const { token } = await createTestUser(t.ctx, opts.role);
   const account = await pds.createAccount("auto");
   const res = await call(connect, {
@@ -38,6 +39,7 @@ export async function startStack(opts: { role: "admin" | "user"; worker: boolean
     REDIS_PORT: String(inject("redisPort")),
     QUEUE_PREFIX: t.prefix,
     LOG_LEVEL: "warn",
+    ...pds.env,
   };
   const worker: WorkerProcess | undefined = opts.worker ? startWorkerProcess(env) : undefined;
   const { web, url } = await startWebOnFreePort(env);

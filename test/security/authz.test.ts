@@ -48,6 +48,7 @@ const MATRIX: Row[] = [
   { method: "POST", pattern: "/api/admin/refresh-tokens", body: {}, expect: adminOnly(202) },
   { method: "GET", pattern: "/api/metrics", expect: adminOnly(200) },
   { method: "GET", pattern: "/api/health", expect: { anon: 200, A: 200, B: 200, admin: 200 } },
+  { method: "GET", pattern: "/api/openapi.json", expect: { anon: 200, A: 200, B: 200, admin: 200 } },
   { method: "POST", pattern: "/api/auth/signout", expect: { anon: 200, A: 200, B: 200, admin: 200 } },
   { method: "POST", pattern: "/api/auth/signout-everywhere", expect: anyUser },
   // A wrong current password: refused for everyone, nothing changes.
@@ -65,7 +66,8 @@ const MATRIX: Row[] = [
   { method: "DELETE", pattern: "/api/tokens/[id]", id: "token", expect: { ...own, A: 204 } },
 ];
 // Exercised by their own suites (they need a PDS or a password): POST /api/accounts, POST /api/posts, POST /api/auth/signin.
-const COVERED_ELSEWHERE = new Set(["POST /api/accounts", "POST /api/posts", "POST /api/auth/signin"]);
+// POST /api/mcp: test/automation/mcp.test.ts ("refuses a request without a valid API token on both transports").
+const COVERED_ELSEWHERE = new Set(["POST /api/accounts", "POST /api/posts", "POST /api/auth/signin", "POST /api/mcp"]);
 
 describe("authorization matrix", () => {
   let t: TestContext;

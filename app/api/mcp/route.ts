@@ -2,6 +2,7 @@ import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/
 import { currentUser } from "@/app/lib/auth/authenticate";
 import { getAppContext } from "@/app/lib/context";
 import { AppError } from "@/app/lib/errors";
+import { MAX_BODY_BYTES } from "@/app/lib/http/body";
 import { route } from "@/app/lib/http/respond";
 import { createMcpServer } from "@/app/lib/mcp/server";
 
@@ -21,7 +22,7 @@ export const POST = route(async (req) => {
     sessionIdGenerator: undefined,
     enableJsonResponse: true,
     // The REST routes' body limit (readJson), so a tool call cannot carry more than a POST could.
-    maxRequestBodySize: 1_000_000,
+    maxRequestBodySize: MAX_BODY_BYTES,
   });
   await server.connect(transport);
   try {

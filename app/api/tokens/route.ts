@@ -1,15 +1,10 @@
-import { z } from "zod";
 import { createUserApiToken, listApiTokens } from "@/app/lib/auth/apiTokens";
 import { requireUser } from "@/app/lib/auth/authenticate";
+import { createApiTokenBody } from "@/app/lib/auth/schemas";
 import { getAppContext } from "@/app/lib/context";
 import { json, readJson, route } from "@/app/lib/http/respond";
 
 export const dynamic = "force-dynamic";
-
-const createBody = z.strictObject({
-  name: z.string().trim().min(1, "name is required").max(100),
-  expiresAt: z.iso.datetime({ offset: true, message: "an ISO 8601 time with offset" }).nullable().optional(),
-});
 
 export const GET = route(async (req) => {
   const ctx = getAppContext();
@@ -21,7 +16,7 @@ export const GET = route(async (req) => {
 export const POST = route(async (req) => {
   const ctx = getAppContext();
   const user = await requireUser(ctx, req);
-  const { name, expiresAt } = await readJson(req, createBody);
+  const { name, expiresAt } = await readJson(req, createApiTokenBody);
   const created = await createUserApiToken(ctx.database.db, user.id, { name, expiresAt: expiresAt ? new Date(expiresAt) : null });
   return json({ token: { ...created.apiToken, token: created.token } }, 201);
 });

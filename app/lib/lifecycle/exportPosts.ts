@@ -1,4 +1,5 @@
 import { asc, eq, sql } from "drizzle-orm";
+import { z } from "zod";
 import type { AppContext } from "../context";
 import { deliveries, posts, socialAccounts } from "../db/schema";
 
@@ -6,6 +7,9 @@ import { deliveries, posts, socialAccounts } from "../db/schema";
  * A user's own posts as a download (JSON or CSV): text, times, time zone, accounts, status and
  * links to what was published. Image bytes stay out (they can be megabytes each).
  */
+
+/** The query of GET /api/posts/export. */
+export const exportPostsQuery = z.object({ format: z.enum(["json", "csv"]).default("json") });
 
 export interface ExportedPost {
   id: string;

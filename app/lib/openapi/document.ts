@@ -38,19 +38,28 @@ function operation(r: ApiRoute) {
   }
   const responses: Record<string, unknown> = {};
   for (const [status, resp] of Object.entries(r.responses)) {
-    const content = resp.json
-      ? { "application/json": { schema: jsonSchema(resp.json, "output") } }
-      : resp.other
-        ? { [resp.other]: {} }
-        : undefined;
-    responses[status] = content ? { description: resp.description, content } : { description: resp.description };
+    const content = {
+      ...(resp.json ? { "application/json": { schema: jsonSchema(resp.json, "output") } } : {}),
+      ...(resp.other ? { [resp.other]: {} } : {}),
+    };
+    responses[status] = Object.keys(content).length ? { description: resp.description, content } : { description: resp.description };
   }
   // The errors every route of its kind can answer (see docs/API.md for the full table).
+  const admin = r.auth === "admin" || r.auth === "metrics";
+  // A session cookie on a state-changing request is honoured only from the app's own origin (CSRF).
+  const cookieWrite = r.method !== "get" && (r.auth === "user" || r.auth === "admin");
   const common: Array<[number, string, boolean]> = [
     [400, "invalid input (code validation_failed or bad_request)", Boolean(r.body ?? r.query)],
     [401, "no or bad credentials (code unauthenticated)", r.auth !== "none"],
-    [403, "not an admin (code forbidden)", r.auth === "admin" || r.auth === "metrics"],
+    [
+      403,
+      [admin && "not an admin", cookieWrite && "a session cookie sent from another site"].filter(Boolean).join(", or ") + " (code forbidden)",
+      admin || cookieWrite,
+    ],
     [404, "no such id, or not yours (code not_found)", r.path.includes("{")],
+    [413, "request body over 1 MiB (code payload_too_large)", Boolean(r.body)],
+    [415, "body not sent as Content-Type: application/json (code unsupported_media_type)", Boolean(r.body)],
+    [429, "API token over its per-minute limit (code too_many_requests, with Retry-After)", r.auth !== "none"],
   ];
   for (const [status, description, applies] of common) {
     if (applies && !responses[status]) responses[status] = { description, content: errorContent };

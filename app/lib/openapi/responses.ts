@@ -42,8 +42,16 @@ const attempt = z.strictObject({
 const delivery = z.strictObject({
   id: z.uuid(),
   accountId: z.uuid(),
+  /** On answers about one post (GET /api/posts/{id}), also for a since disconnected account. */
+  accountHandle: z.string().optional(),
   status: z.enum(deliveryStatuses),
   remoteUri: z.string().nullable(),
+  /** Each thread segment (one for a single post); after a failure, the first not published one failed. */
+  segments: z.array(
+    z.strictObject({ index: z.number().int(), status: z.enum(["pending", "published", "failed"]), uri: z.string().nullable() }),
+  ),
+  /** While the delivery waits for a platform's rate limit: until when. */
+  waitingUntil: nullableTime,
   attempts: z.number().int(),
   lastError: z.string().nullable(),
   publishedAt: nullableTime,
@@ -67,6 +75,8 @@ export const postJson = z.strictObject({
 
 export const onePost = z.strictObject({ post: postJson });
 export const oneAccount = z.strictObject({ account: accountJson });
+/** POST /api/accounts: also how many deliveries that failed for want of a reconnect are publishing again. */
+export const connectedAccount = z.strictObject({ account: accountJson, retriedDeliveries: z.number().int() });
 export const accountList = z.strictObject({ accounts: z.array(accountJson) });
 export const postPage = z.strictObject({ posts: z.array(postJson), nextCursor: z.string().nullable() });
 
@@ -124,6 +134,49 @@ export const activity = z.strictObject({
     z.strictObject({ hour: isoTime, published: z.number().int(), retried: z.number().int(), failed: z.number().int() }),
   ),
 });
+
+export const backups = z.strictObject({
+  backups: z.array(z.strictObject({ name: z.string(), createdAt: isoTime, bytes: z.number().int(), scheduled: z.boolean() })),
+  schedule: z.strictObject({
+    enabled: z.boolean(),
+    embedded: z.boolean(),
+    intervalHours: z.number(),
+    keep: z.number().int(),
+    dir: z.string(),
+  }),
+});
+
+export const postsExport = z.strictObject({
+  exportedAt: isoTime,
+  posts: z.array(
+    z.strictObject({
+      id: z.uuid(),
+      text: z.string(),
+      thread: z.array(z.string()),
+      scheduledAt: isoTime,
+      localTime: z.string(),
+      timeZone: z.string(),
+      status: z.enum(postStatuses),
+      createdAt: isoTime,
+      accounts: z.array(
+        z.strictObject({
+          platform: z.string(),
+          handle: z.string(),
+          status: z.enum(deliveryStatuses),
+          publishedAt: nullableTime,
+          link: z.string().nullable(),
+        }),
+      ),
+    }),
+  ),
+});
+
+const apiToken = z.strictObject({ id: z.uuid(), name: z.string(), createdAt: isoTime, expiresAt: nullableTime, lastUsedAt: nullableTime });
+export const tokenList = z.strictObject({ tokens: z.array(apiToken) });
+/** The token itself is shown this once. */
+export const createdToken = z.strictObject({ token: apiToken.extend({ token: z.string() }) });
+export const passwordChanged = z.strictObject({ passwordChanged: z.literal(true), endedSessions: z.number().int() });
+export const endedSessions = z.strictObject({ endedSessions: z.number().int() });
 
 export const meResponse = z.strictObject({ user: userJson });
 export const signedOut = z.strictObject({ signedOut: z.literal(true) });

@@ -1,10 +1,12 @@
 import type { z } from "zod";
 import { connectAccountBody } from "../accounts/schemas";
 import { triggerTokenRefreshBody } from "../admin/triggerTokenRefresh";
+import { changePasswordBody, createApiTokenBody, signInBody } from "../auth/schemas";
 import { retryFailedJobBody } from "../dashboard/failedJobs";
+import { exportPostsQuery } from "../lifecycle/exportPosts";
 import { createPostBody, listPostsQuery, updatePostBody } from "../posts/schemas";
 import * as res from "./responses";
-import { signInBody, jsonRpcMessage } from "./requestShapes";
+import { jsonRpcMessage } from "./requestShapes";
 
 /**
  * Every HTTP route of the API, in one list: the OpenAPI document is generated from it and
@@ -45,17 +47,37 @@ export const apiRoutes: ApiRoute[] = [
   { method: "get", path: "/api/me", summary: "The signed-in user", auth: "user",
     responses: { 200: { description: "the user", json: res.meResponse } } },
   { method: "post", path: "/api/auth/signin", summary: "Sign in; sets the session cookie", auth: "none", body: signInBody,
-    responses: { 200: { description: "signed in", json: res.meResponse }, 401: { description: "wrong email or password", json: res.errorResponse } } },
+    responses: {
+      200: { description: "signed in", json: res.meResponse },
+      401: { description: "wrong email or password", json: res.errorResponse },
+      403: { description: "sent from another site (login CSRF; code forbidden)", json: res.errorResponse },
+      429: { description: "too many failed sign-ins for this email or address: wait Retry-After seconds", json: res.errorResponse },
+    } },
   { method: "post", path: "/api/auth/signout", summary: "Sign out; clears the session cookie", auth: "none",
-    responses: { 200: { description: "signed out", json: res.signedOut } } },
+    responses: { 200: { description: "signed out", json: res.signedOut }, 403: { description: "sent from another site (code forbidden)", json: res.errorResponse } } },
+  { method: "post", path: "/api/auth/signout-everywhere", summary: "End every browser session of yours, this one too (API tokens stay)", auth: "user",
+    responses: { 200: { description: "signed out everywhere; clears the session cookie", json: res.endedSessions } } },
+  { method: "post", path: "/api/auth/password", summary: "Change your password; your other sessions end", auth: "user", body: changePasswordBody,
+    responses: {
+      200: { description: "changed", json: res.passwordChanged },
+      403: { description: "the current password is wrong, or a session cookie sent from another site (code forbidden)", json: res.errorResponse },
+    } },
+
+  { method: "get", path: "/api/tokens", summary: "Your API tokens (never the tokens themselves)", auth: "user",
+    responses: { 200: { description: "the tokens", json: res.tokenList } } },
+  { method: "post", path: "/api/tokens", summary: "Create an API token; the answer shows it this once", auth: "user", body: createApiTokenBody,
+    responses: { 201: { description: "the new token", json: res.createdToken } } },
+  { method: "delete", path: "/api/tokens/{id}", summary: "Revoke one of your API tokens", auth: "user",
+    responses: { 204: { description: "revoked" } } },
 
   { method: "get", path: "/api/accounts", summary: "Your connected accounts", auth: "user",
     responses: { 200: { description: "the accounts", json: res.accountList } } },
   { method: "post", path: "/api/accounts", summary: "Connect an account with an app password", auth: "user", body: connectAccountBody,
     responses: {
-      200: { description: "the same account connected again", json: res.oneAccount },
-      201: { description: "a new account", json: res.oneAccount },
+      200: { description: "the same account connected again", json: res.connectedAccount },
+      201: { description: "a new account", json: res.connectedAccount },
       422: { description: "the platform refused the app password", json: res.errorResponse },
+      429: { description: "too many account connections this hour: wait Retry-After seconds", json: res.errorResponse },
       502: { description: "the account's server did not answer", json: res.errorResponse },
     } },
   { method: "get", path: "/api/accounts/{id}", summary: "One of your accounts", auth: "user",
@@ -67,6 +89,8 @@ export const apiRoutes: ApiRoute[] = [
     responses: { 200: { description: "a page of posts", json: res.postPage } } },
   { method: "post", path: "/api/posts", summary: "Schedule a post (or a thread) on one or more accounts", auth: "user", body: createPostBody,
     responses: { 201: post("the scheduled post"), 422: { description: "scheduled in the past, or content a platform refuses", json: res.errorResponse } } },
+  { method: "get", path: "/api/posts/export", summary: "Every post of yours as a download: JSON, or CSV with format=csv", auth: "user", query: exportPostsQuery,
+    responses: { 200: { description: "the posts (Content-Disposition: attachment)", json: res.postsExport, other: "text/csv" } } },
   { method: "get", path: "/api/posts/{id}", summary: "One post with each delivery's attempt history", auth: "user",
     responses: { 200: post("the post") } },
   { method: "patch", path: "/api/posts/{id}", summary: "Edit or reschedule a post (the job is moved, never duplicated)", auth: "user", body: updatePostBody,
@@ -84,6 +108,8 @@ export const apiRoutes: ApiRoute[] = [
       200: { description: "the JSON-RPC answer", other: "application/json" },
       202: { description: "a notification was accepted" },
       406: { description: "Accept must list both application/json and text/event-stream (MCP transport rule)" },
+      413: { description: "request body over 1 MiB (a JSON-RPC error)", other: "application/json" },
+      415: { description: "body not sent as Content-Type: application/json (a JSON-RPC error)", other: "application/json" },
     } },
 
   { method: "post", path: "/api/admin/refresh-tokens", summary: "Queue a token refresh of one or every account", auth: "admin", body: triggerTokenRefreshBody,
@@ -98,6 +124,8 @@ export const apiRoutes: ApiRoute[] = [
     responses: { 200: { description: "the accounts", json: res.adminAccounts } } },
   { method: "get", path: "/api/admin/workers", summary: "Workers connected per queue", auth: "admin",
     responses: { 200: { description: "the workers", json: res.workers } } },
+  { method: "get", path: "/api/admin/backups", summary: "Backup archives and the backup schedule", auth: "admin",
+    responses: { 200: { description: "the backups", json: res.backups } } },
   { method: "get", path: "/api/admin/activity", summary: "Publish attempts per hour, last 12 hours", auth: "admin",
     responses: { 200: { description: "the activity", json: res.activity } } },
   { method: "get", path: "/api/metrics", summary: "Prometheus metrics", auth: "metrics",

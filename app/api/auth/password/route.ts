@@ -1,22 +1,16 @@
-import { z } from "zod";
 import { requireUser, sessionTokenOf } from "@/app/lib/auth/authenticate";
+import { changePasswordBody } from "@/app/lib/auth/schemas";
 import { changePassword } from "@/app/lib/auth/sessions";
-import { credentialsSchema } from "@/app/lib/auth/users";
 import { getAppContext } from "@/app/lib/context";
 import { json, readJson, route } from "@/app/lib/http/respond";
 
 export const dynamic = "force-dynamic";
 
-const body = z.strictObject({
-  currentPassword: z.string().min(1).max(1024),
-  newPassword: credentialsSchema.shape.password,
-});
-
 /** Changes the caller's password; every other session of theirs ends (this one stays). */
 export const POST = route(async (req) => {
   const ctx = getAppContext();
   const user = await requireUser(ctx, req);
-  const { currentPassword, newPassword } = await readJson(req, body);
+  const { currentPassword, newPassword } = await readJson(req, changePasswordBody);
   const result = await changePassword(ctx, { userId: user.id, currentPassword, newPassword, keepSessionToken: sessionTokenOf(ctx, req) });
   return json({ passwordChanged: true, ...result });
 });

@@ -1,18 +1,15 @@
-import { z } from "zod";
 import { requireUser } from "@/app/lib/auth/authenticate";
 import { getAppContext } from "@/app/lib/context";
 import { route } from "@/app/lib/http/respond";
-import { exportPosts, postsCsv } from "@/app/lib/lifecycle/exportPosts";
+import { exportPosts, exportPostsQuery, postsCsv } from "@/app/lib/lifecycle/exportPosts";
 
 export const dynamic = "force-dynamic";
-
-const query = z.object({ format: z.enum(["json", "csv"]).default("json") });
 
 /** GET /api/posts/export?format=json|csv: every post of the signed-in user, as a download. */
 export const GET = route(async (req) => {
   const ctx = getAppContext();
   const user = await requireUser(ctx, req);
-  const { format } = query.parse(Object.fromEntries(new URL(req.url).searchParams));
+  const { format } = exportPostsQuery.parse(Object.fromEntries(new URL(req.url).searchParams));
   const list = await exportPosts(ctx, user.id);
   const name = `postmore-posts-${new Date().toISOString().slice(0, 10)}.${format}`;
   const headers = { "content-disposition": `attachment; filename="${name}"`, "cache-control": "no-store" };

@@ -168,8 +168,11 @@ describe("bad input never causes a 5xx or a change", () => {
   function expectSafe(r: { status: number; text: string }, what: string) {
     expect(r.status, `${what} → ${r.status} ${r.text.slice(0, 300)}`).toBeLessThan(500);
     if (r.status >= 400) {
-      const body = JSON.parse(r.text) as { error?: { code?: unknown; message?: unknown } };
-      expect(typeof body.error?.code, what).toBe("string");
+      const body = JSON.parse(r.text) as { jsonrpc?: unknown; error?: { code?: unknown; message?: unknown } };
+      // /api/mcp speaks JSON-RPC: what its transport refuses is a JSON-RPC error (numeric code);
+      // everything else, and its own auth and body checks, answer our error shape.
+      const jsonRpc = what.includes("/api/mcp") && body.jsonrpc === "2.0";
+      expect(typeof body.error?.code, what).toBe(jsonRpc ? "number" : "string");
       expect(typeof body.error?.message, what).toBe("string");
     }
   }

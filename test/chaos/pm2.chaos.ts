@@ -5,10 +5,9 @@ import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { POST as connect } from "@/app/api/accounts/route";
 import { ensureBuild } from "@/e2e/servers";
 import { freePort } from "@/test/helpers/freePort";
-import { call } from "@/test/helpers/http";
+import { connectPdsAccounts } from "@/test/helpers/connectAccounts";
 import { startTestPds, type TestPds } from "@/test/helpers/pds";
 import { waitFor } from "@/test/helpers/postsApi";
 import { getPostQueue } from "@/app/lib/queues/postQueue";
@@ -51,16 +50,7 @@ describe("PM2 with ecosystem.config.cjs", () => {
     pds = await startTestPds();
     t = await createTestContext("redis", { ATPROTO_PLC_URL: pds.plcUrl, ATPROTO_HANDLE_RESOLVER_URL: pds.url });
     token = (await createTestUser(t.ctx, "admin")).token;
-    for (const prefix of ["pma", "pmb"]) {
-      const acct = await pds.createAccount(prefix);
-      const res = await call(connect, {
-        method: "POST",
-        token,
-        body: { platform: "bluesky", identifier: acct.handle, appPassword: acct.appPassword, service: pds.url },
-      });
-      expect(res.status).toBe(201);
-      accounts.push({ id: res.body.account.id, did: acct.did });
-    }
+    accounts.push(...(await connectPdsAccounts(pds, token, ["pma", "pmb"])));
     const port = await freePort();
     url = `http://127.0.0.1:${port}`;
     env = {

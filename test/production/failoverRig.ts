@@ -1,6 +1,5 @@
 import { randomBytes } from "node:crypto";
 import { expect } from "vitest";
-import { POST as connect } from "@/app/api/accounts/route";
 import { GET as health } from "@/app/api/health/route";
 import { POST as createPost } from "@/app/api/posts/route";
 import { loadConfig } from "@/app/lib/config";
@@ -8,6 +7,7 @@ import { createAppContext, setAppContext, type AppContext } from "@/app/lib/cont
 import { getPostQueue, initPostQueue } from "@/app/lib/queues/postQueue";
 import { withTimeout } from "@/app/lib/queues/queueCall";
 import { call } from "@/test/helpers/http";
+import { connectPdsAccounts } from "@/test/helpers/connectAccounts";
 import { startTestPds, type TestPds } from "@/test/helpers/pds";
 import { waitFor } from "@/test/helpers/postsApi";
 import { createTestUser } from "@/test/helpers/testContext";
@@ -55,17 +55,7 @@ export async function startFailoverRig(redisEnv: Record<string, string>): Promis
   };
   try {
     const { token } = await createTestUser(ctx, "admin");
-    const accounts: Array<{ id: string; did: string }> = [];
-    for (const handle of ["foa", "fob"]) {
-      const acct = await pds.createAccount(handle);
-      const res = await call(connect, {
-        method: "POST",
-        token,
-        body: { platform: "bluesky", identifier: acct.handle, appPassword: acct.appPassword, service: pds.url },
-      });
-      expect(res.status).toBe(201);
-      accounts.push({ id: res.body.account.id, did: acct.did });
-    }
+    const accounts = await connectPdsAccounts(pds, token, ["foa", "fob"]);
     worker = startWorkerProcess({ DATABASE_URL: testDb.url, POSTMORE_SECRET: secret, LOG_LEVEL: "info", ...env });
     const published = async () =>
       (await ctx.database.pool.query("select count(*)::int as n from deliveries where status = 'published'")).rows[0].n as number;

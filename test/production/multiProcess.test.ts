@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { POST as connect } from "@/app/api/accounts/route";
 import { startWeb, waitForHealth, type Proc } from "@/e2e/servers";
-import { call } from "@/test/helpers/http";
 import { freePort } from "@/test/helpers/freePort";
+import { connectPdsAccounts } from "@/test/helpers/connectAccounts";
 import { startTestPds, type TestPds } from "@/test/helpers/pds";
 import { waitFor } from "@/test/helpers/postsApi";
 import { createTestContext, createTestUser, LOOPBACK_ALLOWLIST, type TestContext } from "@/test/helpers/testContext";
@@ -34,16 +33,7 @@ describe("3 workers + 2 web processes on Redis", () => {
     t = await createTestContext("redis", { ATPROTO_PLC_URL: pds.plcUrl, ATPROTO_HANDLE_RESOLVER_URL: pds.url });
     watch = await startRefreshWatch(pds.url);
     token = (await createTestUser(t.ctx, "admin")).token;
-    for (const prefix of ["mpa", "mpb"]) {
-      const acct = await pds.createAccount(prefix);
-      const res = await call(connect, {
-        method: "POST",
-        token,
-        body: { platform: "bluesky", identifier: acct.handle, appPassword: acct.appPassword, service: watch.url },
-      });
-      expect(res.status).toBe(201);
-      accounts.push({ id: res.body.account.id, did: acct.did });
-    }
+    accounts.push(...(await connectPdsAccounts(pds, token, ["mpa", "mpb"], watch.url)));
     env = {
       DATABASE_URL: t.databaseUrl,
       POSTMORE_SECRET: t.secret,

@@ -160,6 +160,8 @@ describe("PM2 with ecosystem.config.cjs", () => {
             resolve();
           });
         });
+        // A request the reload leaves unanswered counts as failed instead of hanging the test.
+        req.setTimeout(10_000, () => req.destroy(new Error("no answer within 10 s")));
         req.on("error", (err) => {
           failures.push(err.message);
           resolve();

@@ -23,13 +23,13 @@ async function main(): Promise<void> {
     import("@/app/lib/startup"),
   ]);
   const ctx = initApp();
-  const user = await userForApiToken(ctx, token);
-  if (!user) {
+  const caller = await userForApiToken(ctx, token);
+  if (!caller) {
     console.error("the API token is unknown or revoked");
     await ctx.database.close();
     process.exit(1);
   }
-  const server = createMcpServer(ctx, user);
+  const server = createMcpServer(ctx, caller);
   let closing = false;
   const shutdown = () => {
     if (closing) return;
@@ -43,7 +43,7 @@ async function main(): Promise<void> {
   process.once("SIGTERM", shutdown);
   process.once("SIGINT", shutdown);
   await server.connect(new StdioServerTransport());
-  logger("mcp").info({ userId: user.id }, "MCP server on stdio");
+  logger("mcp").info({ userId: caller.user.id }, "MCP server on stdio");
 }
 
 main().catch((err: unknown) => {

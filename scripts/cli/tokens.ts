@@ -55,11 +55,13 @@ function userCommand(
 
 export const createToken = userCommand(
   "create-token",
-  "--email E [--name N] [--expires 2027-01-31|30d]   (prints the token on its last line)",
-  { name: { type: "string" }, expires: { type: "string" } },
+  "--email E [--name N] [--expires 2027-01-31|30d] [--scope read|write]   (prints the token on its last line)",
+  { name: { type: "string" }, expires: { type: "string" }, scope: { type: "string" } },
   async (database, email, values) => {
     const expires = parseExpiry(stringOption(values, "expires"));
-    const { token } = await createApiToken(database.db, email, stringOption(values, "name") ?? "cli", expires);
+    const scope = stringOption(values, "scope") ?? "write";
+    if (scope !== "read" && scope !== "write") throw new AppError("validation_failed", "--scope must be read or write");
+    const { token } = await createApiToken(database.db, email, stringOption(values, "name") ?? "cli", expires, scope);
     console.log(`API token for ${email} (shown once, keep it safe):`);
     console.log(token);
   },
@@ -69,7 +71,7 @@ export const listTokens = userCommand("list-tokens", "--email E", {}, async (dat
   const tokens = await listApiTokens(database.db, await userIdOf(database, email));
   if (tokens.length === 0) console.log(`no API tokens for ${email}`);
   for (const t of tokens) {
-    console.log(`${t.id}  ${t.name}  created ${t.createdAt}  expires ${t.expiresAt ?? "never"}  last used ${t.lastUsedAt ?? "never"}`);
+    console.log(`${t.id}  ${t.name}  ${t.scope}  created ${t.createdAt}  expires ${t.expiresAt ?? "never"}  last used ${t.lastUsedAt ?? "never"}`);
   }
 });
 

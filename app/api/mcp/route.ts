@@ -1,5 +1,5 @@
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
-import { currentUser } from "@/app/lib/auth/authenticate";
+import { currentCaller } from "@/app/lib/auth/authenticate";
 import { getAppContext } from "@/app/lib/context";
 import { AppError } from "@/app/lib/errors";
 import { MAX_BODY_BYTES } from "@/app/lib/http/body";
@@ -15,9 +15,10 @@ export const dynamic = "force-dynamic";
  */
 export const POST = route(async (req) => {
   const ctx = getAppContext();
-  const user = /^Bearer\s/i.test(req.headers.get("authorization") ?? "") ? await currentUser(ctx, req) : undefined;
-  if (!user) throw new AppError("unauthenticated", "send Authorization: Bearer <api token>");
-  const server = createMcpServer(ctx, user);
+  // Every MCP message is a POST: a read-only token may connect, and each tool checks the scope it needs.
+  const caller = /^Bearer\s/i.test(req.headers.get("authorization") ?? "") ? await currentCaller(ctx, req) : undefined;
+  if (!caller) throw new AppError("unauthenticated", "send Authorization: Bearer <api token>");
+  const server = createMcpServer(ctx, caller);
   const transport = new WebStandardStreamableHTTPServerTransport({
     sessionIdGenerator: undefined,
     enableJsonResponse: true,

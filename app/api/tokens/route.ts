@@ -16,7 +16,7 @@ export const GET = route(async (req) => {
 export const POST = route(async (req) => {
   const ctx = getAppContext();
   const user = await requireUser(ctx, req);
-  const { name, expiresAt } = await readJson(req, createApiTokenBody);
-  const created = await createUserApiToken(ctx.database.db, user.id, { name, expiresAt: expiresAt ? new Date(expiresAt) : null });
+  const { name, expiresAt, scope } = await readJson(req, createApiTokenBody);
+  const created = await createUserApiToken(ctx.database.db, user.id, { name, scope, expiresAt: expiresAt ? new Date(expiresAt) : null });
   return json({ token: { ...created.apiToken, token: created.token } }, 201);
 });

@@ -6,6 +6,7 @@ import {
   revokeApiToken as revokeRow,
   touchApiToken,
   type ApiTokenRow,
+  type ApiTokenScope,
 } from "../db/queries/apiTokens";
 import { findUserByEmail } from "../db/queries/users";
 import { AppError } from "../errors";
@@ -16,6 +17,8 @@ import { toPublicUser, type PublicUser } from "./users";
 export interface PublicApiToken {
   id: string;
   name: string;
+  /** read: GET only; write: every method. */
+  scope: ApiTokenScope;
   createdAt: string;
   expiresAt: string | null;
   lastUsedAt: string | null;
@@ -24,6 +27,7 @@ export interface PublicApiToken {
 export const toPublicApiToken = (t: ApiTokenRow): PublicApiToken => ({
   id: t.id,
   name: t.name,
+  scope: t.scope,
   createdAt: t.createdAt.toISOString(),
   expiresAt: t.expiresAt?.toISOString() ?? null,
   lastUsedAt: t.lastUsedAt?.toISOString() ?? null,
@@ -36,11 +40,11 @@ const TOUCH_EVERY_MS = 60_000;
 export async function createUserApiToken(
   db: Db,
   userId: string,
-  input: { name: string; expiresAt?: Date | null },
+  input: { name: string; expiresAt?: Date | null; scope?: ApiTokenScope },
 ): Promise<{ apiToken: PublicApiToken; token: string }> {
   if (input.expiresAt && input.expiresAt.getTime() <= Date.now()) throw new AppError("unprocessable", "expiresAt must be in the future");
   const { token, hash } = newOpaqueToken("pmt_");
-  const row = await insertApiToken(db, { userId, name: input.name, tokenHash: hash, expiresAt: input.expiresAt ?? null });
+  const row = await insertApiToken(db, { userId, name: input.name, tokenHash: hash, expiresAt: input.expiresAt ?? null, scope: input.scope ?? "write" });
   return { apiToken: toPublicApiToken(row), token };
 }
 
@@ -50,10 +54,11 @@ export async function createApiToken(
   email: string,
   name = "cli",
   expiresAt?: Date | null,
+  scope: ApiTokenScope = "write",
 ): Promise<{ id: string; token: string }> {
   const user = await findUserByEmail(db, email.trim());
   if (!user) throw new AppError("not_found", `no user with email ${email}`);
-  const { apiToken, token } = await createUserApiToken(db, user.id, { name, expiresAt });
+  const { apiToken, token } = await createUserApiToken(db, user.id, { name, expiresAt, scope });
   return { id: apiToken.id, token };
 }
 
@@ -65,10 +70,13 @@ export async function revokeApiToken(db: Db, userId: string, tokenId: string): P
   if (!(await revokeRow(db, userId, tokenId))) throw new AppError("not_found", "API token not found");
 }
 
-export async function userFromApiToken(db: Db, token: string): Promise<{ user: PublicUser; tokenId: string } | undefined> {
+export async function userFromApiToken(
+  db: Db,
+  token: string,
+): Promise<{ user: PublicUser; tokenId: string; scope: ApiTokenScope } | undefined> {
   const now = new Date();
   const found = await findUserByTokenHash(db, hashOpaqueToken(token), now);
   if (!found) return undefined;
   if (!found.lastUsedAt || now.getTime() - found.lastUsedAt.getTime() > TOUCH_EVERY_MS) await touchApiToken(db, found.tokenId, now);
-  return { user: toPublicUser(found.user), tokenId: found.tokenId };
+  return { user: toPublicUser(found.user), tokenId: found.tokenId, scope: found.scope };
 }

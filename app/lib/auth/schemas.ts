@@ -13,4 +13,6 @@ export const changePasswordBody = z.strictObject({
 export const createApiTokenBody = z.strictObject({
   name: z.string().trim().min(1, "name is required").max(100),
   expiresAt: z.iso.datetime({ offset: true, message: "an ISO 8601 time with offset" }).nullable().optional(),
+  /** read: the token may only read (GET); write (default): everything its user may do. */
+  scope: z.enum(["read", "write"]).default("write"),
 });

@@ -6,6 +6,7 @@ import {
   integer,
   jsonb,
   pgTable,
+  primaryKey,
   text,
   timestamp,
   uniqueIndex,
@@ -59,6 +60,8 @@ export const apiTokens = pgTable(
     /** Null: never expires. */
     expiresAt: timestamp("expires_at", { withTimezone: true }),
     revokedAt: timestamp("revoked_at", { withTimezone: true }),
+    /** read: safe methods only (GET); write: everything the user may do. Tokens made before scopes existed are write. */
+    scope: text("scope", { enum: ["read", "write"] }).notNull().default("write"),
   },
   (t) => [uniqueIndex("api_tokens_hash_key").on(t.tokenHash), index("api_tokens_user_idx").on(t.userId)],
 );
@@ -202,6 +205,34 @@ export const deliveryAttempts = pgTable(
     finishedAt: timestamp("finished_at", { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [index("delivery_attempts_delivery_idx").on(t.deliveryId, t.id)],
+);
+
+// --- branch idem: Idempotency-Key (issue 17) ---
+
+/**
+ * One row per (user, Idempotency-Key) seen on a POST: inserted first as a reservation
+ * (`response_status` null) so concurrent requests with the same key find it and wait; filled in
+ * with the first answer, which later requests replay. Rows live 24 h (the purge deletes them).
+ */
+export const idempotencyKeys = pgTable(
+  "idempotency_keys",
+  {
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    key: text("key").notNull(),
+    /** sha256 of method, path and body: the same key with another request is refused. */
+    requestHash: text("request_hash").notNull(),
+    /** Null while the first request runs. */
+    responseStatus: integer("response_status"),
+    /** The first answer's body, sealed (it may hold a secret shown once, e.g. a new API token). */
+    responseBody: text("response_body"),
+    responseType: text("response_type"),
+    /** A reservation whose request died (crashed process) is taken over after this time. */
+    lockedUntil: timestamp("locked_until", { withTimezone: true }).notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.key] }), index("idempotency_keys_created_idx").on(t.createdAt)],
 );
 
 export type User = typeof users.$inferSelect;

@@ -1,8 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { ZodError, type z } from "zod";
+import { getAppContext } from "../context";
 import { AppError, errorStatus, type RetryLaterError } from "../errors";
 import { logger } from "../logger";
 import { readBodyCapped, requireJsonContentType } from "./body";
+import { IDEMPOTENCY_HEADER, withIdempotencyKey } from "./idempotency";
 
 const log = logger("http");
 
@@ -48,8 +50,9 @@ type Handler<P> = (req: Request, params: P) => Promise<Response>;
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
 /**
- * Wraps a route handler: awaits Next's params, turns every thrown error into a JSON error,
- * and tags the exchange with a request id (the caller's `x-request-id` when it is sane).
+ * Wraps a route handler: awaits Next's params, honours an `Idempotency-Key` on POST
+ * (http/idempotency.ts), turns every thrown error into a JSON error, and tags the exchange
+ * with a request id (the caller's `x-request-id` when it is sane).
  */
 export function route<P = Record<string, never>>(handler: Handler<P>) {
   return async (req: Request, ctx: { params: Promise<P> }): Promise<Response> => {
@@ -57,7 +60,11 @@ export function route<P = Record<string, never>>(handler: Handler<P>) {
     const requestId = given && REQUEST_ID.test(given) ? given : randomUUID();
     let res: Response;
     try {
-      res = await handler(req, (await ctx?.params) ?? ({} as P));
+      const params = (await ctx?.params) ?? ({} as P);
+      res =
+        req.method === "POST" && req.headers.has(IDEMPOTENCY_HEADER)
+          ? await withIdempotencyKey(getAppContext(), req, (copy) => handler(copy, params))
+          : await handler(req, params);
     } catch (err) {
       res = errorResponse(err, requestId);
     }

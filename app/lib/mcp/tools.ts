@@ -20,6 +20,8 @@ export interface McpTool {
   description: string;
   /** JSON Schema of the arguments (generated from the same zod schema that parses them). */
   inputSchema: { type: "object"; [key: string]: unknown };
+  /** Changes something: needs a read-write token (as the unsafe REST methods do). */
+  writes: boolean;
   run(ctx: AppContext, user: PublicUser, args: Record<string, unknown>): Promise<unknown>;
 }
 
@@ -38,6 +40,7 @@ const objectSchema = (schema: z.ZodType) => ({ ...jsonSchema(schema, "input"), t
 export const mcpTools: McpTool[] = [
   {
     name: "list_accounts",
+    writes: false,
     description: "Your connected social accounts (id, platform, handle, status). Use the ids as accountIds when scheduling.",
     inputSchema: objectSchema(noArgs),
     run: async (ctx, user, args) => {
@@ -47,18 +50,21 @@ export const mcpTools: McpTool[] = [
   },
   {
     name: "list_posts",
+    writes: false,
     description: "Your posts, newest scheduled first, a page at a time (follow nextCursor). Same filters as GET /api/posts.",
     inputSchema: objectSchema(listPostsQuery),
     run: (ctx, user, args) => listPosts(ctx, user.id, listPostsQuery.parse(args)),
   },
   {
     name: "get_post",
+    writes: false,
     description: "One post with each delivery's status and attempt history.",
     inputSchema: objectSchema(postId),
     run: async (ctx, user, args) => ({ post: await getPost(ctx, user.id, postId.parse(args).id) }),
   },
   {
     name: "schedule_post",
+    writes: true,
     description:
       "Schedule a post (or a thread) on one or more accounts. scheduledAt is ISO 8601 with an offset; omit it (or publishNow: true) to publish now. Same body as POST /api/posts.",
     inputSchema: objectSchema(createPostBody),
@@ -66,6 +72,7 @@ export const mcpTools: McpTool[] = [
   },
   {
     name: "reschedule_post",
+    writes: true,
     description: "Move a scheduled post to a new time and/or change its text (the job is moved, never duplicated). Same body as PATCH /api/posts/{id}.",
     inputSchema: withId(jsonSchema(updatePostBody, "input")),
     run: async (ctx, user, args) => {
@@ -76,6 +83,7 @@ export const mcpTools: McpTool[] = [
   },
   {
     name: "cancel_post",
+    writes: true,
     description: "Cancel a post that has not started publishing.",
     inputSchema: objectSchema(postId),
     run: async (ctx, user, args) => ({ post: await cancelPost(ctx, user.id, postId.parse(args).id) }),

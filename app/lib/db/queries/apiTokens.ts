@@ -3,10 +3,11 @@ import type { Db } from "../client";
 import { apiTokens, users, type User } from "../schema";
 
 export type ApiTokenRow = typeof apiTokens.$inferSelect;
+export type ApiTokenScope = ApiTokenRow["scope"];
 
 export async function insertApiToken(
   db: Db,
-  values: { userId: string; name: string; tokenHash: string; expiresAt?: Date | null },
+  values: { userId: string; name: string; tokenHash: string; expiresAt?: Date | null; scope?: ApiTokenScope },
 ): Promise<ApiTokenRow> {
   const rows = await db.insert(apiTokens).values(values).returning();
   const row = rows[0];
@@ -18,7 +19,7 @@ export async function insertApiToken(
 // statement (Drizzle building it per request cost ~1 ms of CPU, twice the query's own cost).
 const prepareUserByTokenHash = (db: Db) =>
   db
-    .select({ user: users, tokenId: apiTokens.id, lastUsedAt: apiTokens.lastUsedAt })
+    .select({ user: users, tokenId: apiTokens.id, lastUsedAt: apiTokens.lastUsedAt, scope: apiTokens.scope })
     .from(apiTokens)
     .innerJoin(users, eq(users.id, apiTokens.userId))
     .where(
@@ -29,7 +30,7 @@ const prepareUserByTokenHash = (db: Db) =>
       ),
     )
     .limit(1)
-    .prepare("find_user_by_token_hash_v2");
+    .prepare("find_user_by_token_hash_v3");
 const userByTokenHash = new WeakMap<Db, ReturnType<typeof prepareUserByTokenHash>>();
 
 /** The user of a live token (not revoked, not expired), with the token's id and last use. */
@@ -37,7 +38,7 @@ export async function findUserByTokenHash(
   db: Db,
   tokenHash: string,
   now = new Date(),
-): Promise<{ user: User; tokenId: string; lastUsedAt: Date | null } | undefined> {
+): Promise<{ user: User; tokenId: string; lastUsedAt: Date | null; scope: ApiTokenScope } | undefined> {
   let query = userByTokenHash.get(db);
   if (!query) userByTokenHash.set(db, (query = prepareUserByTokenHash(db)));
   const rows = await query.execute({ tokenHash, now });

@@ -14,6 +14,7 @@ import { discoverRoutes, loadRoute } from "./routes";
  * Nobody but A reaches A's things (admins included: admin powers live under /api/admin).
  */
 type Caller = "anon" | "A" | "B" | "admin";
+/** R: a read-only token of A (branch idem, issue 17): A's answer on GET, 403 insufficient_scope on every other method. */
 interface Row {
   method: string;
   pattern: string;
@@ -22,6 +23,8 @@ interface Row {
   /** Path parameters besides the id. */
   params?: Record<string, string>;
   expect: Record<Caller, number>;
+  /** R's status when it is not the rule above (routes that authenticate nobody). */
+  read?: number;
 }
 
 const own = { anon: 401, A: 200, B: 404, admin: 404 };
@@ -49,7 +52,7 @@ const MATRIX: Row[] = [
   { method: "GET", pattern: "/api/metrics", expect: adminOnly(200) },
   { method: "GET", pattern: "/api/health", expect: { anon: 200, A: 200, B: 200, admin: 200 } },
   { method: "GET", pattern: "/api/openapi.json", expect: { anon: 200, A: 200, B: 200, admin: 200 } },
-  { method: "POST", pattern: "/api/auth/signout", expect: { anon: 200, A: 200, B: 200, admin: 200 } },
+  { method: "POST", pattern: "/api/auth/signout", expect: { anon: 200, A: 200, B: 200, admin: 200 }, read: 200 },
   { method: "POST", pattern: "/api/auth/signout-everywhere", expect: anyUser },
   // A wrong current password: refused for everyone, nothing changes.
   { method: "POST", pattern: "/api/auth/password", body: { currentPassword: "not it", newPassword: "a long new password" }, expect: { anon: 401, A: 403, B: 403, admin: 403 } },
@@ -59,6 +62,7 @@ const MATRIX: Row[] = [
     method,
     pattern: "/api/[...path]",
     expect: { anon: 404, A: 404, B: 404, admin: 404 },
+    read: 404,
   })),
   // Destructive rows last: B and admin first (must fail), then A.
   { method: "DELETE", pattern: "/api/posts/[id]", id: "post", expect: own },
@@ -71,8 +75,9 @@ const COVERED_ELSEWHERE = new Set(["POST /api/accounts", "POST /api/posts", "POS
 
 describe("authorization matrix", () => {
   let t: TestContext;
-  const tokens: Partial<Record<Caller, string>> = {};
+  const tokens: Partial<Record<Caller | "R", string>> = {};
   const ids = { account: "", post: "", delivery: "", token: "" };
+  let userA = "";
   let restorePlatform: () => void;
 
   beforeAll(async () => {
@@ -80,6 +85,9 @@ describe("authorization matrix", () => {
     restorePlatform = createMemoryPlatform().register();
     const a = await createTestUser(t.ctx, "user");
     tokens.A = a.token;
+    userA = a.user.id;
+    const { createUserApiToken: issue } = await import("@/app/lib/auth/apiTokens");
+    tokens.R = (await issue(t.ctx.database.db, a.user.id, { name: "A's read-only", scope: "read" })).token;
     tokens.B = (await createTestUser(t.ctx, "user")).token;
     tokens.admin = (await createTestUser(t.ctx, "admin")).token;
     const account = await insertMemoryAccount(t.ctx, a.user.id);
@@ -116,7 +124,9 @@ describe("authorization matrix", () => {
   for (const row of MATRIX) {
     it(`${row.method} ${row.pattern}`, async () => {
       const handler = (await loadRoute(row.pattern))[row.method]!;
-      const callers: Caller[] = ["anon", "B", "admin", "A"];
+      // R before A: on destructive rows the read-only token must fail before A's request succeeds.
+      const callers: Array<Caller | "R"> = ["anon", "B", "admin", "R", "A"];
+      const readExpect = row.read ?? (row.method === "GET" ? row.expect.A : 403);
       for (const caller of callers) {
         const id = row.id ? ids[row.id] : undefined;
         let path = row.pattern.replace("[id]", id ?? "").replace("[...path]", "nothing-here");
@@ -128,11 +138,51 @@ describe("authorization matrix", () => {
           body: row.body,
           params: id ? { id, ...row.params } : row.pattern.includes("[...path]") ? { path: "nothing-here" } : {},
         });
-        expect({ caller, status: res.status }).toEqual({ caller, status: row.expect[caller] });
+        expect({ caller, status: res.status }).toEqual({ caller, status: caller === "R" ? readExpect : row.expect[caller] });
         if (res.status >= 400) expect(res.body?.error?.code, `${caller} error body`).toEqual(expect.any(String));
+        if (caller === "R" && row.method !== "GET" && row.read === undefined) expect(res.body.error.code).toBe("insufficient_scope");
       }
     });
   }
+
+  // Branch idem: the routes the matrix leaves to other suites, with A's read-only token.
+  it("refuses a read-only token on POST /api/posts, POST /api/accounts and the MCP tools that change things", async () => {
+    const count = async () => (await t.ctx.database.pool.query("select count(*)::int as n from posts")).rows[0].n as number;
+    const before = await count();
+    const posts = (await loadRoute("/api/posts")).POST!;
+    // The matrix's last rows disconnected A's account: a fresh one.
+    const account = await insertMemoryAccount(t.ctx, userA);
+    const body = { text: "read-only tries to write", accountIds: [account.id], scheduledAt: new Date(Date.now() + 86_400_000).toISOString() };
+    const created = await call(posts, { method: "POST", token: tokens.R, body });
+    expect({ status: created.status, code: created.body.error?.code }).toEqual({ status: 403, code: "insufficient_scope" });
+    const accounts = (await loadRoute("/api/accounts")).POST!;
+    const connected = await call(accounts, { method: "POST", token: tokens.R, body: { platform: "bluesky", identifier: "x.test", appPassword: "abcd-efgh-ijkl-mnop" } });
+    expect({ status: connected.status, code: connected.body.error?.code }).toEqual({ status: 403, code: "insufficient_scope" });
+
+    const mcp = (await loadRoute("/api/mcp")).POST!;
+    const tool = async (token: string, name: string, args: Record<string, unknown>) => {
+      const res = await call(mcp, {
+        method: "POST",
+        token,
+        headers: { accept: "application/json, text/event-stream" },
+        body: { jsonrpc: "2.0", id: 1, method: "tools/call", params: { name, arguments: args } },
+      });
+      expect(res.status).toBe(200);
+      return res.body.result as { isError?: boolean; structuredContent: { error?: { code: string } } };
+    };
+    const read = await tool(tokens.R!, "list_posts", {});
+    expect(read.isError).toBeFalsy();
+    expect(JSON.stringify(read.structuredContent)).toContain(ids.post);
+    const write = await tool(tokens.R!, "schedule_post", { text: body.text, accountIds: body.accountIds, scheduledAt: body.scheduledAt });
+    expect({ isError: write.isError, code: write.structuredContent.error?.code }).toEqual({ isError: true, code: "insufficient_scope" });
+    const cancel = await tool(tokens.R!, "cancel_post", { id: ids.post });
+    expect(cancel.structuredContent.error?.code).toBe("insufficient_scope");
+    expect(await count()).toBe(before);
+    // The same call with A's read-write token is allowed (so the refusal above is the scope's doing).
+    const allowed = await tool(tokens.A!, "schedule_post", { text: body.text, accountIds: body.accountIds, scheduledAt: body.scheduledAt });
+    expect(allowed.isError).toBeFalsy();
+    expect(await count()).toBe(before + 1);
+  });
 
   it("never shows A's account or post in B's or the admin's lists", async () => {
     const accounts = (await loadRoute("/api/accounts")).GET!;

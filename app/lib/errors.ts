@@ -16,6 +16,7 @@ export const errorStatus = {
   unprocessable: 422,
   scheduled_in_past: 422,
   idempotency_key_reused: 422,
+  import_invalid: 422,
   invalid_credentials: 422,
   too_many_requests: 429,
   upstream_unreachable: 502,

@@ -7,6 +7,7 @@ import { Problems } from "../../components/StatusBadge";
 interface ApiToken {
   id: string;
   name: string;
+  scope: "read" | "write";
   createdAt: string;
   expiresAt: string | null;
   lastUsedAt: string | null;
@@ -14,7 +15,7 @@ interface ApiToken {
 
 const when = (iso: string | null, none: string) => (iso ? new Date(iso).toLocaleString() : none);
 
-/** Personal API tokens: create (shown once), list with last use, revoke. */
+/** Personal API tokens: create (shown once, read-only or read-write), list with scope and last use, revoke. */
 export function ApiTokensPanel() {
   const [tokens, setTokens] = useState<ApiToken[]>([]);
   const [problems, setProblems] = useState<string[]>([]);
@@ -36,7 +37,7 @@ export function ApiTokensPanel() {
     const expiresAt = days > 0 ? new Date(Date.now() + days * 86_400_000).toISOString() : null;
     const res = await api<{ token: ApiToken & { token: string } }>("/api/tokens", {
       method: "POST",
-      body: { name: String(data.get("name") ?? "").trim(), expiresAt },
+      body: { name: String(data.get("name") ?? "").trim(), expiresAt, scope: data.get("scope") === "read" ? "read" : "write" },
     });
     if (!res.ok) return setProblems(problemList(res.error));
     setProblems([]);
@@ -62,6 +63,11 @@ export function ApiTokensPanel() {
           Expires after <span className="hint">days; empty = never</span>
         </label>
         <input id="token-days" name="days" type="number" min={1} max={3650} inputMode="numeric" />
+        <label htmlFor="token-scope">Access</label>
+        <select id="token-scope" name="scope" defaultValue="write">
+          <option value="write">Read and write</option>
+          <option value="read">Read only (GET requests; no scheduling, editing or deleting)</option>
+        </select>
         <Problems items={problems} />
         <div className="btn-row">
           <button type="submit">Create token</button>
@@ -75,7 +81,7 @@ export function ApiTokensPanel() {
       <ul aria-label="API tokens">
         {tokens.map((t) => (
           <li key={t.id}>
-            <strong>{t.name}</strong>{" "}
+            <strong>{t.name}</strong> <span className="badge">{t.scope === "read" ? "read only" : "read and write"}</span>{" "}
             <span className="muted">
               created {when(t.createdAt, "")}, expires {when(t.expiresAt, "never")}, last used {when(t.lastUsedAt, "never")}
             </span>{" "}

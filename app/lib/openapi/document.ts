@@ -36,6 +36,16 @@ function operation(r: ApiRoute) {
       parameters.push({ name, in: "query", required: q.required?.includes(name) ?? false, schema });
     }
   }
+  // Branch idem: every POST honours Idempotency-Key (http/idempotency.ts).
+  if (r.method === "post") {
+    parameters.push({
+      name: "Idempotency-Key",
+      in: "header",
+      required: false,
+      description: "Sending the same key with the same request within 24 h answers the first (2xx) response again and changes nothing; keys are per user. The replay carries `Idempotent-Replayed: true`.",
+      schema: { type: "string", minLength: 1, maxLength: 255, pattern: "^[\\x21-\\x7e]+$" },
+    });
+  }
   const responses: Record<string, unknown> = {};
   for (const [status, resp] of Object.entries(r.responses)) {
     const content = {
@@ -53,12 +63,16 @@ function operation(r: ApiRoute) {
     [401, "no or bad credentials (code unauthenticated)", r.auth !== "none"],
     [
       403,
-      [admin && "not an admin", cookieWrite && "a session cookie sent from another site"].filter(Boolean).join(", or ") + " (code forbidden)",
+      [admin && "not an admin", cookieWrite && "a session cookie sent from another site"].filter(Boolean).join(", or ") +
+        " (code forbidden)" +
+        (cookieWrite ? ", or a read-only API token (code insufficient_scope)" : ""),
       admin || cookieWrite,
     ],
     [404, "no such id, or not yours (code not_found)", r.path.includes("{")],
     [413, "request body over 1 MiB (code payload_too_large)", Boolean(r.body)],
     [415, "body not sent as Content-Type: application/json (code unsupported_media_type)", Boolean(r.body)],
+    [409, "a request with the same Idempotency-Key is still running (code conflict): retry with the same key", r.method === "post" && r.auth !== "none"],
+    [422, "the Idempotency-Key was used with a different request in the last 24 h (code idempotency_key_reused)", r.method === "post" && r.auth !== "none"],
     [429, "API token over its per-minute limit (code too_many_requests, with Retry-After)", r.auth !== "none"],
   ];
   for (const [status, description, applies] of common) {

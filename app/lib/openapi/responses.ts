@@ -171,7 +171,7 @@ export const postsExport = z.strictObject({
   ),
 });
 
-const apiToken = z.strictObject({ id: z.uuid(), name: z.string(), createdAt: isoTime, expiresAt: nullableTime, lastUsedAt: nullableTime });
+const apiToken = z.strictObject({ id: z.uuid(), name: z.string(), scope: z.enum(["read", "write"]), createdAt: isoTime, expiresAt: nullableTime, lastUsedAt: nullableTime });
 export const tokenList = z.strictObject({ tokens: z.array(apiToken) });
 /** The token itself is shown this once. */
 export const createdToken = z.strictObject({ token: apiToken.extend({ token: z.string() }) });

@@ -1,6 +1,6 @@
 import { newRecordKeys } from "../api/bluesky/tid";
 import type { AppContext } from "../context";
-import { findOwnedAccounts, insertPostWithDeliveries, type PostContentJson } from "../db/queries/posts";
+import { findOwnedAccounts, insertPostWithDeliveries, type NewPost, type PostContentJson } from "../db/queries/posts";
 import { AppError } from "../errors";
 import { segmentsOf } from "./segments";
 import { enqueueDeliveries } from "./enqueueDeliveries";
@@ -19,6 +19,14 @@ import { validateContent } from "./validateContent";
  * job. Answering 503 would invite a client retry that creates the post twice.
  */
 export async function createPost(ctx: AppContext, userId: string, body: CreatePostBody): Promise<PostJson> {
+  const prepared = await preparePost(ctx, userId, body);
+  const stored = await insertPostWithDeliveries(ctx.database.db, prepared);
+  await enqueueDeliveries(ctx, stored.deliveries.map((d) => ({ deliveryId: d.id, scheduledAt: prepared.dueAt })));
+  return postJson(stored);
+}
+
+/** Every check of a new post (accounts, time, content), and the rows to store; stores nothing. */
+export async function preparePost(ctx: AppContext, userId: string, body: CreatePostBody): Promise<NewPost> {
   const scheduledAt = requestedTime(body) ?? new Date();
   const content: PostContentJson = {
     ...(body.langs?.length ? { langs: body.langs } : {}),
@@ -45,7 +53,7 @@ export async function createPost(ctx: AppContext, userId: string, body: CreatePo
 
   // A time up to five minutes past means "publish now" (not "missed"): the deliveries are due now.
   const dueAt = new Date(Math.max(scheduledAt.getTime(), Date.now()));
-  const stored = await insertPostWithDeliveries(ctx.database.db, {
+  return {
     userId,
     text: body.text,
     content,
@@ -55,7 +63,5 @@ export async function createPost(ctx: AppContext, userId: string, body: CreatePo
     // The record says when it was really posted.
     recordCreatedAt: dueAt,
     deliveries: body.accountIds.map((accountId) => ({ accountId, rkeys: newRecordKeys(segments.segments.length) })),
-  });
-  await enqueueDeliveries(ctx, stored.deliveries.map((d) => ({ deliveryId: d.id, scheduledAt: dueAt })));
-  return postJson(stored);
+  };
 }

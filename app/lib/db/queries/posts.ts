@@ -78,7 +78,27 @@ const INSERT_POST_WITH_DELIVERIES = `
  * once per connection. (Drizzle cannot name raw SQL; node-postgres, its `$client`, can.)
  */
 export async function insertPostWithDeliveries(db: Db, input: NewPost): Promise<PostWithDeliveries> {
-  const client = (db as Db & { $client: Pool }).$client;
+  return insertOn((db as Db & { $client: Pool }).$client, input);
+}
+
+/** Several posts in one transaction (a bulk import): all of them are stored, or none. */
+export async function insertPostsWithDeliveries(db: Db, inputs: NewPost[]): Promise<PostWithDeliveries[]> {
+  const client = await (db as Db & { $client: Pool }).$client.connect();
+  try {
+    await client.query("BEGIN");
+    const out: PostWithDeliveries[] = [];
+    for (const input of inputs) out.push(await insertOn(client, input));
+    await client.query("COMMIT");
+    return out;
+  } catch (err) {
+    await client.query("ROLLBACK").catch(() => {});
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+async function insertOn(client: Pick<Pool, "query">, input: NewPost): Promise<PostWithDeliveries> {
   const { rows } = await client.query<{ post: Record<string, unknown>; deliveries: Array<Record<string, unknown>> }>({
     name: "insert_post_with_deliveries",
     text: INSERT_POST_WITH_DELIVERIES,

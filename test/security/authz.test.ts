@@ -58,6 +58,8 @@ const MATRIX: Row[] = [
   { method: "POST", pattern: "/api/auth/password", body: { currentPassword: "not it", newPassword: "a long new password" }, expect: { anon: 401, A: 403, B: 403, admin: 403 } },
   { method: "GET", pattern: "/api/tokens", expect: anyUser },
   { method: "POST", pattern: "/api/tokens", body: { name: "matrix" }, expect: { anon: 401, A: 201, B: 201, admin: 201 } },
+  // Branch idem: bulk import (an empty file: refused for everyone, nothing stored).
+  { method: "POST", pattern: "/api/posts/import", body: [], expect: { anon: 401, A: 422, B: 422, admin: 422 } },
   ...["GET", "POST", "PUT", "PATCH", "DELETE"].map((method) => ({
     method,
     pattern: "/api/[...path]",

@@ -121,6 +121,22 @@ describe("bad input never causes a 5xx or a change", () => {
       required: ["currentPassword", "newPassword"],
       wrong: { currentPassword: fc.oneof(fc.constant(""), fc.integer(), fc.constant(null)), newPassword: fc.oneof(fc.constant("short"), fc.integer(), fc.constant("x".repeat(2000))) },
     },
+    // Branch idem: bulk import (JSON form; the CSV form gets the raw bodies).
+    {
+      method: "POST",
+      pattern: "/api/posts/import",
+      template: { posts: [{ text: "imported", scheduledAt: "2030-01-01 09:00", timeZone: "Europe/Berlin", accounts: [accountId] }] },
+      required: ["posts"],
+      wrong: {
+        posts: fc.oneof(
+          weirdValue,
+          fc.constant([]),
+          fc.constant([{ text: "x", scheduledAt: "2001-01-01T00:00:00Z", accounts: [accountId] }]),
+          fc.constant([{ text: "x", scheduledAt: "2030-01-01 09:00", accounts: [accountId] }]),
+          fc.array(fc.record({ text: weirdValue, scheduledAt: badDate, accounts: fc.oneof(weirdValue, fc.constant("nobody.test")) }), { minLength: 1, maxLength: 3 }),
+        ),
+      },
+    },
     { method: "POST", pattern: "/api/admin/refresh-tokens", template: { accountId: "00000000-0000-4000-8000-000000000000" }, wrong: { accountId: notUuid } },
     {
       method: "POST",

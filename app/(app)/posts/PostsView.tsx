@@ -5,6 +5,7 @@ import { useMemo, useState } from "react";
 import { Loading } from "../../components/StatusBadge";
 import { usePosts, type PostsFilter } from "../../components/usePosts";
 import { ExportPosts } from "./ExportPosts";
+import { ImportPosts } from "./ImportPosts";
 import { PostCard } from "./PostCard";
 
 const PAGE_SIZE = 50;
@@ -101,6 +102,7 @@ export function PostsView() {
           </button>
         </div>
       )}
+      <ImportPosts />
     </>
   );
 }

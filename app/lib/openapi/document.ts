@@ -84,7 +84,17 @@ function operation(r: ApiRoute) {
     description: authNote[r.auth],
     security: security[r.auth],
     ...(parameters.length ? { parameters } : {}),
-    ...(r.body ? { requestBody: { required: true, content: { "application/json": { schema: jsonSchema(r.body, "input") } } } } : {}),
+    ...(r.body
+      ? {
+          requestBody: {
+            required: true,
+            content: {
+              "application/json": { schema: jsonSchema(r.body, "input") },
+              ...Object.fromEntries(Object.entries(r.bodyOther ?? {}).map(([type, description]) => [type, { schema: { type: "string", description } }])),
+            },
+          },
+        }
+      : {}),
     responses,
   };
 }

@@ -182,3 +182,6 @@ export const meResponse = z.strictObject({ user: userJson });
 export const signedOut = z.strictObject({ signedOut: z.literal(true) });
 export const jobQueued = z.strictObject({ jobId: z.string() });
 export const jobRetried = z.strictObject({ retried: z.string() });
+
+// Branch idem (issue 17): bulk import.
+export const importedPosts = z.strictObject({ imported: z.number().int(), posts: z.array(onePost.shape.post) });

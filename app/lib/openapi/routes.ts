@@ -4,6 +4,7 @@ import { triggerTokenRefreshBody } from "../admin/triggerTokenRefresh";
 import { changePasswordBody, createApiTokenBody, signInBody } from "../auth/schemas";
 import { retryFailedJobBody } from "../dashboard/failedJobs";
 import { exportPostsQuery } from "../lifecycle/exportPosts";
+import { importFileDocumented } from "../posts/importPosts";
 import { createPostBody, listPostsQuery, updatePostBody } from "../posts/schemas";
 import * as res from "./responses";
 import { jsonRpcMessage } from "./requestShapes";
@@ -34,6 +35,8 @@ export interface ApiRoute {
   auth: RouteAuth;
   query?: z.ZodObject;
   body?: z.ZodType;
+  /** Other media types the body may come as (besides JSON), with a description. */
+  bodyOther?: Record<string, string>;
   responses: Record<number, RouteResponse>;
 }
 
@@ -120,6 +123,14 @@ export const apiRoutes: ApiRoute[] = [
     responses: { 200: { description: "failed jobs", json: res.failedJobs } } },
   { method: "post", path: "/api/admin/jobs/retry", summary: "Retry a failed job", auth: "admin", body: retryFailedJobBody,
     responses: { 202: { description: "retried", json: res.jobRetried } } },
+  // Branch idem (issue 17): bulk import.
+  { method: "post", path: "/api/posts/import", summary: "Import a CSV or JSON file of posts: all rows valid, or nothing stored", auth: "user",
+    body: importFileDocumented,
+    bodyOther: { "text/csv": "A header line naming the columns text, scheduledAt, timeZone, accounts; one post per line (docs/API.md)." },
+    responses: {
+      201: { description: "every row scheduled", json: res.importedPosts },
+      422: { description: "some rows are invalid (code import_invalid, details.rows: [{row, line?, message}]); nothing stored", json: res.errorResponse },
+    } },
   { method: "get", path: "/api/admin/accounts", summary: "Every user's accounts, those needing re-auth first", auth: "admin",
     responses: { 200: { description: "the accounts", json: res.adminAccounts } } },
   { method: "get", path: "/api/admin/workers", summary: "Workers connected per queue", auth: "admin",

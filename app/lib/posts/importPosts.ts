@@ -26,8 +26,10 @@ export const importRow = z.strictObject({
   timeZone: z.string().trim().refine(isTimeZone, "an IANA time zone such as Europe/Berlin").optional(),
   accounts: z.union([z.string(), z.array(z.string())]),
 });
-/** The JSON form: an array of rows, or `{"posts": [rows]}`. */
+/** The JSON form: an array of rows, or `{"posts": [rows]}`. Rows are checked one by one later (for row-level errors). */
 export const importFile = z.union([z.array(z.unknown()), z.strictObject({ posts: z.array(z.unknown()) })]);
+/** The same with its rows spelled out: what the OpenAPI document shows. */
+export const importFileDocumented = z.union([z.array(importRow), z.strictObject({ posts: z.array(importRow) })]);
 
 export interface ImportRowError {
   /** 1-based: the first post of the file is row 1 (in a CSV, the line after the header). */

@@ -58,6 +58,20 @@ describe("settings page in a real browser", () => {
     await list.getByText("from the browser").waitFor({ state: "detached" });
     expect((await fetch(`${web.url}/api/me`, { headers: { authorization: `Bearer ${shown}` } })).status).toBe(401);
 
+    // Branch idem: a read-only token, chosen in the form, listed with its scope, refused on writes.
+    await page.getByLabel("Name").fill("read only script");
+    await page.getByLabel("Access").selectOption("read");
+    await page.getByRole("button", { name: "Create token" }).click();
+    await list.getByText("read only script").waitFor();
+    const readToken = await page.getByTestId("new-token").textContent();
+    expect(readToken).not.toBe(shown);
+    await list.locator("li", { hasText: "read only script" }).getByText("read only", { exact: true }).waitFor();
+    const auth = { authorization: `Bearer ${readToken}` };
+    expect((await fetch(`${web.url}/api/me`, { headers: auth })).status).toBe(200);
+    const write = await fetch(`${web.url}/api/tokens`, { method: "POST", headers: { ...auth, "content-type": "application/json" }, body: '{"name":"escalate"}' });
+    expect(write.status).toBe(403);
+    expect(((await write.json()) as { error: { code: string } }).error.code).toBe("insufficient_scope");
+
     await page.getByLabel("Current password").fill(password);
     await page.getByLabel("New password").fill("a new long password");
     await page.getByRole("button", { name: "Change password" }).click();

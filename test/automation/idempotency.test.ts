@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { purgeExpiredAuth } from "@/app/lib/auth/purge";
 import { idempotencyKeys } from "@/app/lib/db/schema";
 import { requestHash } from "@/app/lib/http/idempotency";
 import { call } from "@/test/helpers/http";
@@ -131,6 +132,23 @@ describe("Idempotency-Key", () => {
     // Stored sealed: the token is not readable in the table.
     const raw = await t.ctx.database.pool.query("select response_body from idempotency_keys where key = 'token-1'");
     expect(raw.rows[0].response_body).not.toContain(first.body.token.token);
+  });
+
+  it("forgets a key after 24 h: it may then name a new request, and the hourly purge deletes old keys", async () => {
+    const when = later();
+    const first = await createPost(a, "yesterday", "old request", when);
+    expect(first.status).toBe(201);
+    await t.ctx.database.pool.query("update idempotency_keys set created_at = now() - interval '25 hours' where key = 'yesterday'");
+    const fresh = await createPost(a, "yesterday", "a new request", when);
+    expect(fresh.status).toBe(201);
+    expect(fresh.body.post.id).not.toBe(first.body.post.id);
+
+    await t.ctx.database.pool.query("update idempotency_keys set created_at = now() - interval '25 hours' where key = 'yesterday'");
+    const purged = await purgeExpiredAuth(t.ctx);
+    expect(purged.idempotencyKeys).toBeGreaterThanOrEqual(1);
+    const left = await t.ctx.database.pool.query("select key from idempotency_keys where created_at < now() - interval '24 hours'");
+    expect(left.rows).toEqual([]);
+    expect((await t.ctx.database.pool.query("select count(*)::int as n from idempotency_keys")).rows[0].n).toBeGreaterThan(0);
   });
 
   it("refuses a malformed key with 400 and creates nothing", async () => {

@@ -18,8 +18,8 @@ import { createTestContext, createTestUser, type TestContext } from "@/test/help
  * devDependencies, its own PM2_HOME) on this Node against the test PostgreSQL, Redis and the
  * local PDS. Two cluster-mode webs and two workers come up healthy; a worker SIGKILLed while it
  * publishes is restarted by PM2 and every post lands once; `pm2 reload` of the web under
- * steady load fails no request. In `npm run test:chaos` (1.5–2.5 minutes: the killed worker's
- * jobs wait out BullMQ's 30 s lock before another worker takes them).
+ * steady load fails no request. In `npm run test:chaos` (1.5–2.5 minutes: each new web warms up
+ * before it listens, and the killed worker's jobs wait out their lock before another worker takes them).
  */
 const root = path.resolve(import.meta.dirname, "../..");
 const pm2Bin = path.join(root, "node_modules/pm2/bin/pm2");

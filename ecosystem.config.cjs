@@ -17,14 +17,19 @@ module.exports = {
     {
       name: "postmore-web",
       cwd: __dirname,
-      script: path.join(__dirname, "node_modules/next/dist/bin/next"),
-      args: `start -p ${process.env.PORT ?? "3000"}${process.env.HOSTNAME ? ` -H ${process.env.HOSTNAME}` : ""}`,
+      // dist/web.mjs serves the Next.js build (.next/) and reads PORT and HOSTNAME itself. Unlike
+      // `next start` it binds the port only once the app answers its health check, so PM2's
+      // 'listening' means ready: `pm2 reload` stops an old instance only when its successor serves.
+      script: path.join(__dirname, "dist/web.mjs"),
       // Cluster mode: the instances share one port, and `pm2 reload` replaces them one at a time,
       // so some instance always accepts connections (one fork-mode web refused them while it restarted).
       instances: count("POSTMORE_WEB_INSTANCES", 2),
       exec_mode: "cluster",
       env,
-      // Next.js stops accepting, finishes in-flight requests, then exits on PM2's SIGINT.
+      // How long `pm2 reload` waits for the new instance to listen before stopping the old one
+      // anyway (PM2's default is 3 s); the web warms up for at most 60 s first.
+      listen_timeout: 90000,
+      // On PM2's SIGINT the web stops accepting, finishes in-flight requests, then exits.
       kill_timeout: 30000,
     },
     {

@@ -1,7 +1,7 @@
 /* global process, console */
 // `npm run build`: the production build, in two parts, each with a build stamp (a hash of
 // the sources it was built from) so `npm start` can tell when the code changed since:
-//   server: scripts/{start,worker,cli,migrate}.ts compiled by esbuild into dist/*.mjs
+//   server: scripts/{start,worker,cli,migrate,mcp,web}.ts compiled by esbuild into dist/*.mjs
 //           (our code bundled, node_modules left external), a second or two;
 //   web:    `next build` into .next/, a minute or two.
 // `node scripts/build.mjs --if-stale [server|web]` builds only the parts whose sources changed.
@@ -16,7 +16,7 @@ import { fileURLToPath } from "node:url";
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const require = createRequire(import.meta.url);
 
-export const SERVER_ENTRIES = ["start", "worker", "cli", "migrate", "mcp"];
+export const SERVER_ENTRIES = ["start", "worker", "cli", "migrate", "mcp", "web"];
 
 const PARTS = {
   server: {

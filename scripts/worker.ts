@@ -3,9 +3,11 @@ import { logger } from "@/app/lib/logger";
 import { closeOnSignals, startWorkers } from "@/app/lib/queues/worker";
 import { getPostQueue } from "@/app/lib/queues/postQueue";
 import { initApp } from "@/app/lib/startup";
+import { configOrExit } from "./lib/settings";
 
 /** `npm run worker`: the queue workers, as their own process (never inside Next.js). */
 async function main() {
+  configOrExit(); // a bad setting is one message listing every problem, not a stack trace
   const ctx = initApp();
   const log = logger("worker-main");
   log.info({ queueBackend: ctx.queues.kind }, `worker starting — ${describeBackends(ctx.config)}`);

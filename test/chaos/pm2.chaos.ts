@@ -18,13 +18,16 @@ import { createTestContext, createTestUser, type TestContext } from "@/test/help
  * devDependencies, its own PM2_HOME) on this Node against the test PostgreSQL, Redis and the
  * local PDS. Two cluster-mode webs and two workers come up healthy; a worker SIGKILLed while it
  * publishes is restarted by PM2 and every post lands once; `pm2 reload` of the web under
- * steady load fails no request. In `npm run test:chaos` (1.5–2.5 minutes: the killed worker's
- * jobs wait out BullMQ's 30 s lock before another worker takes them).
+ * steady load fails no request. In `npm run test:chaos` (1.5–2.5 minutes: each new web warms up
+ * before it listens, and the killed worker's jobs wait out their lock before another worker takes them).
  */
 const root = path.resolve(import.meta.dirname, "../..");
 const pm2Bin = path.join(root, "node_modules/pm2/bin/pm2");
 const pm2Home = fs.mkdtempSync(path.join(os.tmpdir(), "postmore-pm2-"));
 const POSTS_PER_ACCOUNT = 25;
+// `pm2 reload` returns once every web has been replaced, and each new web listens only when it
+// answers its health check (half a minute per web on this loaded 2-core machine).
+const PM2_COMMAND_TIMEOUT_MS = 300_000;
 const run = promisify(execFile);
 
 interface Pm2Process {
@@ -41,7 +44,7 @@ describe("PM2 with ecosystem.config.cjs", () => {
   let token = "";
   const accounts: Array<{ id: string; did: string }> = [];
 
-  const pm2 = async (...args: string[]) => (await run(process.execPath, [pm2Bin, ...args], { cwd: root, env, timeout: 120_000 })).stdout;
+  const pm2 = async (...args: string[]) => (await run(process.execPath, [pm2Bin, ...args], { cwd: root, env, timeout: PM2_COMMAND_TIMEOUT_MS })).stdout;
   const list = async () => JSON.parse(await pm2("jlist")) as Pm2Process[];
   const online = async (name: string) => (await list()).filter((p) => p.name === name && p.pm2_env.status === "online" && p.pid > 0);
 
@@ -182,5 +185,5 @@ describe("PM2 with ecosystem.config.cjs", () => {
     const after = (await online("postmore-web")).map((p) => p.pid);
     expect(after).toHaveLength(2);
     expect(after.filter((pid) => before.includes(pid))).toEqual([]); // both webs are new processes
-  }, 180_000);
+  }, 420_000);
 });

@@ -7,10 +7,11 @@ import * as testRoute from "@/app/api/webhooks/[id]/test/route";
 import { markAccountNeedsReauth } from "@/app/lib/accounts/markAccountNeedsReauth";
 import type { AppContext } from "@/app/lib/context";
 import { updateAccountSession } from "@/app/lib/db/queries/accounts";
-import { socialAccounts, webhooks } from "@/app/lib/db/schema";
+import { socialAccounts, webhookDeliveries, webhooks } from "@/app/lib/db/schema";
 import { getPostQueue } from "@/app/lib/queues/postQueue";
 import { startWorkers, type RunningWorkers } from "@/app/lib/queues/worker";
-import { getWebhookQueue } from "@/app/lib/webhooks/queue";
+import { addWebhookJobs, getWebhookQueue } from "@/app/lib/webhooks/queue";
+import { relayWebhookOutbox } from "@/app/lib/webhooks/relay";
 import { verifyWebhookSignature } from "@/app/lib/webhooks/signature";
 import { call } from "@/test/helpers/http";
 import { waitFor } from "@/test/helpers/postsApi";
@@ -194,3 +195,67 @@ describe("webhook URLs to private addresses", () => {
     expect(ftp.status).toBe(400);
   });
 });
+
+describe("the webhook outbox across a crash", () => {
+  let tc: TestContext;
+  let ctx: AppContext;
+  let running: RunningWorkers | undefined;
+  let token: string;
+  let userId: string;
+  beforeAll(async () => {
+    tc = await createTestContext("redis", FAST);
+    ctx = tc.ctx;
+    ({ token, user: { id: userId } } = await createTestUser(ctx));
+  });
+  afterAll(async () => {
+    await running?.close(5_000);
+    await getWebhookQueue(ctx).close();
+    await getPostQueue(ctx).close();
+    await tc?.close();
+  });
+
+  it("records an event only if its change commits, and sends one recorded while no worker ran exactly once when one starts", async () => {
+    const receiver = await startReceiver(200);
+    try {
+      const { id } = (await call(collection.POST, { method: "POST", token, body: { url: receiver.url, events: ["account.needs_reconnect"] } })).body.webhook;
+      const db = ctx.database.db;
+      const [account] = await db
+        .insert(socialAccounts)
+        .values({ userId, platform: "bluesky", did: "did:plc:crash", handle: "crash.test", service: "http://127.0.0.1:9", credentials: "" })
+        .returning();
+      // A change that rolls back leaves no event behind.
+      await expect(
+        db.transaction(async (tx) => {
+          await tx.update(socialAccounts).set({ status: "needs_reauth" }).where(eq(socialAccounts.id, account!.id));
+          throw new Error("rolled back");
+        }),
+      ).rejects.toThrow("rolled back");
+      expect(await db.select().from(webhookDeliveries)).toHaveLength(0);
+
+      // The change commits while no worker runs (as if the process died right after it): the event waits in the outbox.
+      await markAccountNeedsReauth(ctx, account!.id, "refused");
+      const [waiting] = await db.select().from(webhookDeliveries);
+      expect(waiting).toMatchObject({ webhookId: id, status: "pending", enqueuedAt: null });
+
+      // Two relays at once (two worker processes starting) and a stray duplicate job: still one request.
+      await Promise.all([relayWebhookOutbox(ctx), relayWebhookOutbox(ctx), addWebhookJobs(ctx, [waiting!.id])]);
+      running = await startWorkers(ctx);
+      await waitFor("the held-over event to be delivered", async () => {
+        const [row] = await db.select().from(webhookDeliveries).where(eq(webhookDeliveries.id, waiting!.id));
+        return row?.status === "delivered" || undefined;
+      });
+      await relayWebhookOutbox(ctx);
+      await addWebhookJobs(ctx, [waiting!.id]);
+      // Those late duplicates run and find the delivery settled.
+      await waitFor("the queue to drain", async () => {
+        const counts = await getWebhookQueue(ctx).getJobCounts("waiting", "active", "delayed", "prioritized");
+        return Object.values(counts).every((n) => n === 0) || undefined;
+      });
+      expect(receiver.requests.filter((r) => r.headers["postmore-event"] === "account.needs_reconnect")).toHaveLength(1);
+      expect(receiver.requests[0]!.headers["postmore-delivery"]).toBe(waiting!.id);
+    } finally {
+      await receiver.close();
+    }
+  });
+});
+

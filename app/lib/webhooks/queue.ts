@@ -6,7 +6,7 @@ import { logger } from "../logger";
 import { findOutboundError } from "../net/errors";
 import { isFinalAttempt } from "../queues/jobErrors";
 import { eventBody, TEST_EVENT } from "./events";
-import { signWebhookBody } from "./signature";
+import { signWebhookBody, webhookSecretContext } from "./signature";
 
 export const WEBHOOK_QUEUE = "webhooks";
 const DELIVER_JOB = "deliver";
@@ -77,12 +77,12 @@ export async function processWebhookJob(ctx: AppContext, data: WebhookJobData, j
   }
   const attempt = d.attempts + 1;
   const body = eventBody(ctx.config, d.event);
-  const secret = ctx.box.open(d.sealedSecret, d.webhookId);
   const started = Date.now();
   let statusCode: number | null = null;
   let error: string | null = null;
-  let refused = false;
+  let permanent = false;
   try {
+    const secret = openSecret(ctx, d.sealedSecret, d.webhookId);
     const res = await ctx.outbound.fetch(d.url, {
       method: "POST",
       headers: {
@@ -102,13 +102,19 @@ export async function processWebhookJob(ctx: AppContext, data: WebhookJobData, j
     await res.arrayBuffer().catch(() => undefined);
     if (statusCode < 200 || statusCode > 299) error = `HTTP ${statusCode}`;
   } catch (err) {
-    const guard = findOutboundError(err);
-    refused = guard?.reason === "refused" || guard?.reason === "bad_url";
-    // Only our own words or the error class reach the log users see, never what the far side said.
-    error = guard ? guard.message : `could not reach the endpoint (${err instanceof Error ? err.message : String(err)})`;
+    if (err instanceof UnreadableSecret) {
+      permanent = true;
+      error = err.message;
+    } else {
+      const guard = findOutboundError(err);
+      // Retrying cannot make a private address public or a bad URL good.
+      permanent = guard?.reason === "refused" || guard?.reason === "bad_url";
+      // Only our own words or the error class reach the log users see, never what the far side said.
+      error = guard ? guard.message : `could not reach the endpoint (${networkReason(err)})`;
+    }
   }
   const delivered = error === null;
-  const outcome = delivered ? "delivered" : refused || !job || isFinalAttempt(job) ? "failed" : "retry";
+  const outcome = delivered ? "delivered" : permanent || !job || isFinalAttempt(job) ? "failed" : "retry";
   const paused = await recordWebhookAttempt(db, {
     deliveryId,
     webhookId: d.webhookId,
@@ -126,6 +132,25 @@ export async function processWebhookJob(ctx: AppContext, data: WebhookJobData, j
   log.info({ ...ids, statusCode, outcome }, `webhook delivery failed: ${error}`);
   if (outcome === "failed") throw new UnrecoverableError(error ?? "failed");
   throw new Error(error ?? "failed");
+}
+
+class UnreadableSecret extends Error {}
+
+/** undici's "fetch failed" hides the reason (ECONNREFUSED, ENOTFOUND…) in its cause. */
+function networkReason(err: unknown): string {
+  const cause = (err as { cause?: { code?: unknown; message?: unknown } } | undefined)?.cause;
+  if (typeof cause?.code === "string") return cause.code;
+  if (typeof cause?.message === "string") return cause.message;
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** A secret that does not open (sealed under another POSTMORE_SECRET) fails the delivery at once, saying why. */
+function openSecret(ctx: AppContext, sealed: string, webhookId: string): string {
+  try {
+    return ctx.box.open(sealed, webhookSecretContext(webhookId));
+  } catch {
+    throw new UnreadableSecret("the signing secret cannot be decrypted with the current POSTMORE_SECRET: delete and add the webhook again");
+  }
 }
 
 export function createWebhookWorker(ctx: AppContext): Worker<WebhookJobData> {

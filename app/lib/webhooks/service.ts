@@ -18,7 +18,7 @@ import { queueCall } from "../queues/queueCall";
 import { TEST_EVENT, type WebhookEventType } from "./events";
 import { addWebhookJobs } from "./queue";
 import type { CreateWebhookBody, PublicWebhook } from "./schemas";
-import { newWebhookSecret } from "./signature";
+import { newWebhookSecret, webhookSecretContext } from "./signature";
 import { randomUUID } from "node:crypto";
 
 const log = logger("webhooks");
@@ -53,7 +53,7 @@ export async function createWebhook(ctx: AppContext, userId: string, input: Crea
     userId,
     url: url.toString(),
     events: [...new Set(input.events)],
-    secret: ctx.box.seal(secret, id),
+    secret: ctx.box.seal(secret, webhookSecretContext(id)),
   });
   log.info({ webhookId: id, userId }, "webhook created");
   return { ...toPublicWebhook(row), secret };

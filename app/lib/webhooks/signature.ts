@@ -10,6 +10,9 @@ export const SIGNATURE_HEADER = "PostMore-Signature";
 /** How old a signature a receiver should accept (docs/API.md: 5 minutes). */
 export const DEFAULT_TOLERANCE_SECONDS = 300;
 
+/** The AES-GCM associated data of a webhook's sealed secret: it opens only in its own row. */
+export const webhookSecretContext = (webhookId: string) => `webhooks.secret:${webhookId}`;
+
 export const newWebhookSecret = (): string => `whsec_${randomBytes(32).toString("base64url")}`;
 
 const hmac = (secret: string, t: number, body: string) => createHmac("sha256", secret).update(`${t}.${body}`, "utf8").digest("hex");

@@ -244,3 +244,12 @@ export async function deleteEventsBefore(db: Db, before: Date): Promise<number> 
   const rows = await db.delete(webhookEvents).where(sql`${webhookEvents.createdAt} < ${before.toISOString()}`).returning({ id: webhookEvents.id });
   return rows.length;
 }
+
+/** Every webhook's sealed secret, locked until the caller's transaction ends (rotate-secret). */
+export async function lockAllWebhookSecrets(db: Db): Promise<Array<{ id: string; secret: string }>> {
+  return db.select({ id: webhooks.id, secret: webhooks.secret }).from(webhooks).orderBy(asc(webhooks.id)).for("update");
+}
+
+export async function setWebhookSecret(db: Db, id: string, secret: string): Promise<void> {
+  await db.update(webhooks).set({ secret }).where(eq(webhooks.id, id));
+}

@@ -8,6 +8,7 @@ import { startWorkers, type RunningWorkers } from "@/app/lib/queues/worker";
 import { getWebhookQueue } from "@/app/lib/webhooks/queue";
 import { verifyWebhookSignature } from "@/app/lib/webhooks/signature";
 import { call } from "@/test/helpers/http";
+import { startFaultProxy, type FaultProxy } from "@/test/helpers/faultProxy";
 import { startTestPds, type TestAccount, type TestPds } from "@/test/helpers/pds";
 import { postsApi, waitFor } from "@/test/helpers/postsApi";
 import { createTestContext, createTestUser, type TestContext } from "@/test/helpers/testContext";
@@ -28,12 +29,14 @@ describe("webhook events from publishing on a real PDS", () => {
   let aliceId: string;
   let userId: string;
   let secret: string;
+  let proxy: FaultProxy;
 
   beforeAll(async () => {
     pds = await startTestPds();
     receiver = await startReceiver(200);
-    // The PDS's allowlist, plus the receiver's address and port (nothing else on loopback).
-    const allowlist = `${pds.env.OUTBOUND_ALLOWLIST},${new URL(receiver.url).host}`;
+    proxy = await startFaultProxy(pds.url);
+    // The PDS's allowlist, plus the receiver's and the fault proxy's address and port (nothing else on loopback).
+    const allowlist = `${pds.env.OUTBOUND_ALLOWLIST},${new URL(receiver.url).host},${new URL(proxy.url).host}`;
     const env = { ...pds.env, OUTBOUND_ALLOWLIST: allowlist, WEBHOOK_RELAY_INTERVAL_MS: "100", PUBLIC_URL: "https://postmore.example" };
     tc = await createTestContext("postgres", env);
     ctx = tc.ctx;
@@ -53,6 +56,7 @@ describe("webhook events from publishing on a real PDS", () => {
     await getWebhookQueue(ctx).close();
     await getPostQueue(ctx).close();
     await receiver?.close();
+    await proxy?.close();
     await tc?.close();
     await pds?.close();
   });
@@ -120,5 +124,21 @@ describe("webhook events from publishing on a real PDS", () => {
     expect(back.data.account).toMatchObject({ id: aliceId, status: "active" });
     // Reconnecting retries what failed for want of it: that post is published now, and says so.
     await received("post.published", (d) => (d.post as { id: string }).id === post.id);
+  });
+
+  it("sends post.partially_published when a thread stops part way", async () => {
+    const bob = await pds.createAccount("bob");
+    const bobId = (await connectAccount(ctx, userId, { platform: "bluesky", identifier: bob.handle, appPassword: bob.appPassword, service: proxy.url })).account.id;
+    // The first segment goes through; every later write is refused (a permanent 400).
+    proxy.inject("putRecord", { kind: "pass" }, 1);
+    proxy.inject("putRecord", { kind: "status", status: 400, body: { error: "InvalidRequest", message: "refused by the test" } }, 1000);
+    const created = await api.create({ text: "part one", accountIds: [bobId], thread: [{ text: "part two" }] });
+    const post = await settled(created.body.post.id);
+    proxy.clear();
+    expect(post.deliveries[0].status).toBe("partially_published");
+    const event = await received("post.partially_published", (d) => (d.post as { id: string }).id === post.id);
+    expect(event.data.delivery).toMatchObject({ id: post.deliveries[0].id, status: "partially_published", remoteUri: post.deliveries[0].remoteUri });
+    expect(event.data.account).toEqual({ id: bobId, platform: "bluesky", handle: bob.handle });
+    expect(event.data.links.remote).toBe(`https://bsky.app/profile/${bob.did}/post/${post.deliveries[0].remoteUri.split("/").pop()}`);
   });
 });

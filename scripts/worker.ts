@@ -4,6 +4,7 @@ import { closeOnSignals, startWorkers } from "@/app/lib/queues/worker";
 import { getPostQueue } from "@/app/lib/queues/postQueue";
 import { initApp } from "@/app/lib/startup";
 import { configOrExit } from "./lib/settings";
+import { getWebhookQueue } from "@/app/lib/webhooks/queue";
 
 /** `npm run worker`: the queue workers, as their own process (never inside Next.js). */
 async function main() {
@@ -14,6 +15,7 @@ async function main() {
   const running = await startWorkers(ctx);
   closeOnSignals(running, async () => {
     await getPostQueue(ctx).close();
+    await getWebhookQueue(ctx).close();
     await ctx.database.close();
     process.exit(0);
   });

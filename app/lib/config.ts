@@ -130,6 +130,13 @@ const envSchema = z.object({
   ACCOUNT_CONNECT_LIMIT_PER_HOUR: positiveInt(30),
   API_RATE_LIMIT_PER_MINUTE: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).default(60_000)),
   PASSWORD_HASH_CONCURRENCY: positiveInt(2),
+  // Webhooks (branch webhooks; docs/API.md "Webhooks")
+  WEBHOOK_ATTEMPTS: positiveInt(8),
+  WEBHOOK_RETRY_DELAY_MS: positiveInt(660_000),
+  WEBHOOK_TIMEOUT_MS: positiveInt(10_000),
+  WEBHOOK_PAUSE_AFTER_FAILED_EVENTS: positiveInt(3),
+  WEBHOOK_RELAY_INTERVAL_MS: positiveInt(2_000),
+  WEBHOOK_CONCURRENCY: positiveInt(5),
 });
 
 export type QueueBackendKind = "redis" | "postgres";
@@ -214,6 +221,19 @@ export interface Config {
     /** OUTBOUND_ALLOWLIST entries: destinations exempt from the public-address rule (LAN PDS, tests). */
     allowlist: string[];
   };
+  webhooks: {
+    /** Tries per event and endpoint (the first included). */
+    attempts: number;
+    /** First retry delay; it doubles each time (the default 11 min makes 8 attempts span ~23 h). */
+    retryDelayMs: number;
+    /** Deadline of one delivery request. */
+    timeoutMs: number;
+    /** Events in a row that used up every attempt before an endpoint is paused. */
+    pauseAfterFailedEvents: number;
+    /** How often the worker's relay looks for outbox rows not yet on the queue. */
+    relayIntervalMs: number;
+    concurrency: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -290,6 +310,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     atproto: { plcUrl: e.ATPROTO_PLC_URL, handleResolverUrl: e.ATPROTO_HANDLE_RESOLVER_URL, timeoutMs: e.ATPROTO_TIMEOUT_MS },
     outbound: { allowlist: parseAllowlist(e.OUTBOUND_ALLOWLIST).entries.slice() },
+    webhooks: {
+      attempts: e.WEBHOOK_ATTEMPTS,
+      retryDelayMs: e.WEBHOOK_RETRY_DELAY_MS,
+      timeoutMs: e.WEBHOOK_TIMEOUT_MS,
+      pauseAfterFailedEvents: e.WEBHOOK_PAUSE_AFTER_FAILED_EVENTS,
+      relayIntervalMs: e.WEBHOOK_RELAY_INTERVAL_MS,
+      concurrency: e.WEBHOOK_CONCURRENCY,
+    },
   };
 }
 

@@ -39,6 +39,7 @@ describe("OpenAPI document", () => {
   let stack: Stack;
   let doc: Doc;
   let postId = "";
+  let webhookId = "";
 
   beforeAll(async () => {
     stack = await startStack({ role: "admin", worker: false });
@@ -54,6 +55,10 @@ describe("OpenAPI document", () => {
     });
     expect(created.status).toBe(201);
     postId = ((await created.json()) as { post: { id: string } }).post.id;
+    // A webhook (nothing is ever sent to it: no event happens here), so its log route has something to show.
+    const webhook = await api("POST", "/api/webhooks", { url: "https://example.com/hook", events: ["post.published"] });
+    expect(webhook.status).toBe(201);
+    webhookId = ((await webhook.json()) as { webhook: { id: string } }).webhook.id;
   }, 240_000);
 
   afterAll(async () => {
@@ -94,8 +99,10 @@ describe("OpenAPI document", () => {
     for (const [p, ops] of Object.entries(doc.paths)) {
       const op = ops.get;
       if (!op) continue;
-      // {id} is an account on the accounts routes, a post elsewhere.
-      const concrete = p.replace(/\{(\w+)\}/g, (_, name: string) => (name === "id" && p.startsWith("/api/accounts") ? stack.user.accountId : values[name]!));
+      // {id} is an account on the accounts routes, a webhook on the webhooks routes, a post elsewhere.
+      const idFor = (name: string) =>
+        name !== "id" ? values[name]! : p.startsWith("/api/accounts") ? stack.user.accountId : p.startsWith("/api/webhooks") ? webhookId : postId;
+      const concrete = p.replace(/\{(\w+)\}/g, (_, name: string) => idFor(name));
       const res = await api("GET", concrete);
       expect(res.status, `GET ${concrete}`).toBe(200);
       const documented = op.responses[String(res.status)];

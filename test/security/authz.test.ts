@@ -18,7 +18,7 @@ type Caller = "anon" | "A" | "B" | "admin";
 interface Row {
   method: string;
   pattern: string;
-  id?: "account" | "post" | "delivery" | "token";
+  id?: "account" | "post" | "delivery" | "token" | "webhook";
   body?: unknown;
   /** Path parameters besides the id. */
   params?: Record<string, string>;
@@ -66,10 +66,17 @@ const MATRIX: Row[] = [
     expect: { anon: 404, A: 404, B: 404, admin: 404 },
     read: 404,
   })),
+  // branch webhooks: A owns the webhook addressed by :id (its URL is on the test allowlist).
+  { method: "GET", pattern: "/api/webhooks", expect: anyUser },
+  { method: "POST", pattern: "/api/webhooks", body: { url: "http://127.0.0.1:9/hook", events: ["post.failed"] }, expect: { anon: 401, A: 201, B: 201, admin: 201 } },
+  { method: "GET", pattern: "/api/webhooks/[id]/deliveries", id: "webhook", expect: own },
+  { method: "POST", pattern: "/api/webhooks/[id]/test", id: "webhook", expect: { anon: 401, A: 202, B: 404, admin: 404 } },
+  { method: "POST", pattern: "/api/webhooks/[id]/resume", id: "webhook", expect: own },
   // Destructive rows last: B and admin first (must fail), then A.
   { method: "DELETE", pattern: "/api/posts/[id]", id: "post", expect: own },
   { method: "DELETE", pattern: "/api/accounts/[id]", id: "account", expect: { ...own, A: 204 } },
   { method: "DELETE", pattern: "/api/tokens/[id]", id: "token", expect: { ...own, A: 204 } },
+  { method: "DELETE", pattern: "/api/webhooks/[id]", id: "webhook", expect: { ...own, A: 204 } },
 ];
 // Exercised by their own suites (they need a PDS or a password): POST /api/accounts, POST /api/posts, POST /api/auth/signin.
 // POST /api/mcp: test/automation/mcp.test.ts ("refuses a request without a valid API token on both transports").
@@ -78,7 +85,7 @@ const COVERED_ELSEWHERE = new Set(["POST /api/accounts", "POST /api/posts", "POS
 describe("authorization matrix", () => {
   let t: TestContext;
   const tokens: Partial<Record<Caller | "R", string>> = {};
-  const ids = { account: "", post: "", delivery: "", token: "" };
+  const ids = { account: "", post: "", delivery: "", token: "", webhook: "" };
   let userA = "";
   let restorePlatform: () => void;
 
@@ -109,6 +116,8 @@ describe("authorization matrix", () => {
     ids.delivery = created.body.post.deliveries[0].id;
     const { createUserApiToken } = await import("@/app/lib/auth/apiTokens");
     ids.token = (await createUserApiToken(t.ctx.database.db, a.user.id, { name: "A's spare" })).apiToken.id;
+    const { createWebhook } = await import("@/app/lib/webhooks/service");
+    ids.webhook = (await createWebhook(t.ctx, a.user.id, { url: "http://127.0.0.1:9/hook", events: ["post.published"] })).id;
   });
   afterAll(async () => {
     restorePlatform();

@@ -145,10 +145,22 @@ describe("bad input never causes a 5xx or a change", () => {
       required: ["queue", "jobId"],
       wrong: { queue: weirdValue, jobId: weirdValue },
     },
+    // branch webhooks: a valid template would create an endpoint; every mutation must not (the body is strict).
+    {
+      method: "POST",
+      pattern: "/api/webhooks",
+      template: { url: "https://example.com/hook", events: ["post.published", "post.failed"] },
+      required: ["url", "events"],
+      wrong: {
+        url: fc.oneof(payloads, fc.constantFrom("ftp://example.com/h", "http://10.0.0.1/h", "http://169.254.169.254/", "https://u:p@example.com/"), fc.integer()),
+        events: fc.oneof(fc.constant([]), fc.constant(["post.deleted"]), weirdValue),
+      },
+    },
   ];
 
   async function snapshot(): Promise<Record<string, string>> {
-    const tables = ["users", "sessions", "api_tokens", "social_accounts", "posts", "deliveries", "delivery_attempts"];
+    const tables = ["users", "sessions", "api_tokens", "social_accounts", "posts", "deliveries", "delivery_attempts",
+      "webhooks", "webhook_events", "webhook_deliveries", "webhook_attempts"];
     const out: Record<string, string> = {};
     for (const table of tables) {
       const r = await t.ctx.database.pool.query(

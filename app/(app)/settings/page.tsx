@@ -1,5 +1,6 @@
 import { ApiTokensPanel } from "./ApiTokensPanel";
 import { PasswordPanel } from "./PasswordPanel";
+import { WebhooksPanel } from "./WebhooksPanel";
 
 export const metadata = { title: "Settings" };
 
@@ -9,6 +10,7 @@ export default function SettingsPage() {
       <h1>Settings</h1>
       <PasswordPanel />
       <ApiTokensPanel />
+      <WebhooksPanel />
     </>
   );
 }

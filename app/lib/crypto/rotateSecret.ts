@@ -1,6 +1,8 @@
 import { credentialsContext } from "../accounts/publicAccount";
 import type { Db } from "../db/client";
 import { lockAllSealedCredentials, setSealedCredentials } from "../db/queries/sealedCredentials";
+import { lockAllWebhookSecrets, setWebhookSecret } from "../db/queries/webhooks";
+import { webhookSecretContext } from "../webhooks/signature";
 import type { SecretBox } from "./secretBox";
 
 /**
@@ -9,7 +11,11 @@ import type { SecretBox } from "./secretBox";
  * as v2, bound to their row. A value that does not open with the old key stops everything
  * (rolled back), naming the row: rotating must never destroy what it cannot read.
  */
-export async function resealAllCredentials(db: Db, from: SecretBox, to: SecretBox): Promise<{ rows: number; upgraded: number }> {
+export async function resealAllCredentials(
+  db: Db,
+  from: SecretBox,
+  to: SecretBox,
+): Promise<{ rows: number; upgraded: number; webhooks: number }> {
   return db.transaction(async (tx) => {
     const q = tx as unknown as Db;
     const rows = await lockAllSealedCredentials(q);
@@ -24,6 +30,17 @@ export async function resealAllCredentials(db: Db, from: SecretBox, to: SecretBo
       if (credentials.startsWith("v1.")) upgraded++;
       await setSealedCredentials(q, id, to.seal(plain, credentialsContext(id)));
     }
-    return { rows: rows.length, upgraded };
+    // Webhook signing secrets (branch webhooks), in the same transaction.
+    const hooks = await lockAllWebhookSecrets(q);
+    for (const { id, secret } of hooks) {
+      let plain: string;
+      try {
+        plain = from.open(secret, webhookSecretContext(id));
+      } catch {
+        throw new Error(`the secret of webhook ${id} does not open with the current key: nothing was changed`);
+      }
+      await setWebhookSecret(q, id, to.seal(plain, webhookSecretContext(id)));
+    }
+    return { rows: rows.length, upgraded, webhooks: hooks.length };
   });
 }

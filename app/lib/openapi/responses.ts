@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { accountStatuses, deliveryStatuses, postStatuses } from "../db/schema";
+import { accountStatuses, deliveryStatuses, postStatuses, webhookEventTypes } from "../db/schema";
 
 /**
  * Response shapes of the API as zod schemas, for the OpenAPI document only (handlers build
@@ -185,3 +185,43 @@ export const jobRetried = z.strictObject({ retried: z.string() });
 
 // Branch idem (issue 17): bulk import.
 export const importedPosts = z.strictObject({ imported: z.number().int(), posts: z.array(onePost.shape.post) });
+// ---- branch webhooks ----
+const webhookJson = z.strictObject({
+  id: z.uuid(),
+  url: z.string(),
+  events: z.array(z.enum(webhookEventTypes)),
+  /** paused: persistent failure stopped deliveries until POST /api/webhooks/{id}/resume. */
+  status: z.enum(["active", "paused"]),
+  pausedAt: nullableTime,
+  pausedReason: z.string().nullable(),
+  /** Events in a row that failed every attempt (reset by any 2xx). */
+  consecutiveFailures: z.number().int(),
+  createdAt: isoTime,
+});
+export const webhookList = z.strictObject({ webhooks: z.array(webhookJson) });
+export const oneWebhook = z.strictObject({ webhook: webhookJson });
+/** The signing secret is in this answer only. */
+export const createdWebhook = z.strictObject({ webhook: webhookJson.extend({ secret: z.string() }) });
+export const testEventQueued = z.strictObject({
+  delivery: z.strictObject({ id: z.uuid(), eventId: z.uuid(), status: z.literal("pending") }),
+});
+export const webhookDeliveryLog = z.strictObject({
+  deliveries: z.array(
+    z.strictObject({
+      /** The PostMore-Delivery header: the same on every try. */
+      id: z.uuid(),
+      eventId: z.uuid(),
+      type: z.string(),
+      /** held: waiting for the endpoint to be resumed. */
+      status: z.enum(["pending", "delivered", "failed", "held"]),
+      attempts: z.number().int(),
+      lastStatusCode: z.number().int().nullable(),
+      lastError: z.string().nullable(),
+      createdAt: isoTime,
+      deliveredAt: nullableTime,
+      log: z.array(
+        z.strictObject({ attempt: z.number().int(), statusCode: z.number().int().nullable(), error: z.string().nullable(), durationMs: z.number().int(), at: isoTime }),
+      ),
+    }),
+  ),
+});

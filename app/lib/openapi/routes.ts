@@ -6,6 +6,7 @@ import { retryFailedJobBody } from "../dashboard/failedJobs";
 import { exportPostsQuery } from "../lifecycle/exportPosts";
 import { importFileDocumented } from "../posts/importPosts";
 import { createPostBody, listPostsQuery, updatePostBody } from "../posts/schemas";
+import { createWebhookBody } from "../webhooks/schemas";
 import * as res from "./responses";
 import { jsonRpcMessage } from "./requestShapes";
 
@@ -105,6 +106,23 @@ export const apiRoutes: ApiRoute[] = [
     responses: { 200: { description: "the image", other: "image/*" } } },
   { method: "post", path: "/api/deliveries/{id}/retry", summary: "Try a failed delivery again now", auth: "user",
     responses: { 202: post("the post of the delivery") } },
+
+  // branch webhooks (docs/API.md "Webhooks")
+  { method: "get", path: "/api/webhooks", summary: "Your webhook endpoints (never their secrets)", auth: "user",
+    responses: { 200: { description: "the webhooks", json: res.webhookList } } },
+  { method: "post", path: "/api/webhooks", summary: "Add a webhook endpoint; the answer shows its signing secret this once", auth: "user", body: createWebhookBody,
+    responses: {
+      201: { description: "the new webhook with its secret", json: res.createdWebhook },
+      422: { description: "the URL points at a private, loopback or link-local address (not in OUTBOUND_ALLOWLIST), or too many webhooks", json: res.errorResponse },
+    } },
+  { method: "delete", path: "/api/webhooks/{id}", summary: "Delete a webhook endpoint and its delivery log", auth: "user",
+    responses: { 204: { description: "deleted" } } },
+  { method: "post", path: "/api/webhooks/{id}/test", summary: "Send a webhook.test event to this endpoint (also while paused)", auth: "user",
+    responses: { 202: { description: "queued; follow it in the delivery log", json: res.testEventQueued } } },
+  { method: "post", path: "/api/webhooks/{id}/resume", summary: "Resume a paused endpoint; events held while paused are sent", auth: "user",
+    responses: { 200: { description: "the webhook, active again", json: res.oneWebhook } } },
+  { method: "get", path: "/api/webhooks/{id}/deliveries", summary: "The endpoint's 50 newest deliveries, each with every try", auth: "user",
+    responses: { 200: { description: "the delivery log", json: res.webhookDeliveryLog } } },
 
   { method: "post", path: "/api/mcp", summary: "MCP server (streamable HTTP, stateless): JSON-RPC messages", auth: "bearer", body: jsonRpcMessage,
     responses: {

@@ -4,6 +4,8 @@ import { logger } from "../logger";
 import { POST_QUEUE, processPostJob, type PostJobData } from "./postQueue";
 import { startReconciler, type Reconciler } from "./reconciler";
 import { TOKEN_REFRESH_QUEUE, tokenRefreshProcessor, type TokenRefreshJobData } from "./tokenRefreshQueue";
+import { createWebhookWorker } from "../webhooks/queue";
+import { startWebhookRelay, type WebhookRelay } from "../webhooks/relay";
 
 const log = logger("worker");
 
@@ -46,6 +48,8 @@ export function createTokenRefreshWorker(ctx: AppContext = getAppContext()): Wor
 export interface RunningWorkers {
   workers: Worker[];
   reconciler: Reconciler;
+  /** Puts the webhook outbox on the "webhooks" queue. */
+  webhookRelay: WebhookRelay;
   /** Stops taking jobs, lets in-flight ones finish (bounded by SHUTDOWN_GRACE_MS), closes. */
   close(graceMs?: number): Promise<void>;
 }
@@ -54,14 +58,17 @@ export async function startWorkers(ctx: AppContext = getAppContext()): Promise<R
   const workers: Worker[] = [];
   workers.push(createPostWorker(ctx) as Worker);
   workers.push(createTokenRefreshWorker(ctx) as Worker);
+  workers.push(createWebhookWorker(ctx) as Worker);
   await Promise.all(workers.map((w) => w.waitUntilReady()));
   const reconciler = startReconciler(ctx);
+  const webhookRelay = startWebhookRelay(ctx);
   log.info({ workers: workers.map((w) => w.name), concurrency: ctx.config.concurrency }, "workers started");
 
   let closing: Promise<void> | undefined;
   const close = (graceMs = SHUTDOWN_GRACE_MS) =>
     (closing ??= (async () => {
       await reconciler.stop();
+      await webhookRelay.stop();
       const graceful = Promise.all(workers.map((w) => w.close())).then(() => "closed" as const);
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<"timeout">((resolve) => {
@@ -75,7 +82,7 @@ export async function startWorkers(ctx: AppContext = getAppContext()): Promise<R
       }
       log.info("workers closed");
     })());
-  return { workers, reconciler, close };
+  return { workers, reconciler, webhookRelay, close };
 }
 
 /** SIGTERM/SIGINT: finish in-flight jobs (bounded), then run `onClosed` (closing connections, exiting). */

@@ -7,6 +7,8 @@ import { credentialsContext } from "@/app/lib/accounts/publicAccount";
 import { createSecretBox } from "@/app/lib/crypto/secretBox";
 import { insertMemoryAccount } from "@/test/helpers/memoryPlatform";
 import { createTestContext, createTestUser, type TestContext } from "@/test/helpers/testContext";
+import { createWebhook } from "@/app/lib/webhooks/service";
+import { webhookSecretContext } from "@/app/lib/webhooks/signature";
 import { sealV1 } from "./legacySeal";
 
 const root = path.resolve(import.meta.dirname, "../../../..");
@@ -26,6 +28,7 @@ function runCli(args: string[], env: Record<string, string>): Promise<{ code: nu
 describe("credentials sealed per row, and rotate-secret", () => {
   let t: TestContext;
   let ids: string[] = [];
+  let webhook: { id: string; secret: string };
   const sealedOf = async (id: string) =>
     (await t.ctx.database.pool.query("select credentials from social_accounts where id = $1", [id])).rows[0].credentials as string;
 
@@ -34,6 +37,7 @@ describe("credentials sealed per row, and rotate-secret", () => {
     const { user } = await createTestUser(t.ctx);
     const { user: other } = await createTestUser(t.ctx);
     ids = [(await insertMemoryAccount(t.ctx, user.id)).id, (await insertMemoryAccount(t.ctx, user.id)).id, (await insertMemoryAccount(t.ctx, other.id)).id];
+    webhook = await createWebhook(t.ctx, user.id, { url: "https://example.com/hook", events: ["post.failed"] });
   });
   afterAll(async () => {
     await t?.close();
@@ -74,5 +78,9 @@ describe("credentials sealed per row, and rotate-secret", () => {
       expect(() => oldBox.open(sealed, credentialsContext(id))).toThrow();
       expect(JSON.parse(newBox.open(sealed, credentialsContext(id))).appPassword).toBe(id === b ? "legacy-pass" : "app-pass");
     }
+    // Webhook signing secrets move too (signatures keep verifying after a rotation).
+    const hook = (await t.ctx.database.pool.query("select secret from webhooks where id = $1", [webhook.id])).rows[0].secret as string;
+    expect(() => oldBox.open(hook, webhookSecretContext(webhook.id))).toThrow();
+    expect(newBox.open(hook, webhookSecretContext(webhook.id))).toBe(webhook.secret);
   });
 });

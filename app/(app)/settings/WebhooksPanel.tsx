@@ -1,0 +1,184 @@
+"use client";
+
+import { useCallback, useEffect, useState, type FormEvent } from "react";
+import { api, problemList } from "../../components/api";
+import { Problems } from "../../components/StatusBadge";
+
+const EVENTS = ["post.published", "post.failed", "post.partially_published", "account.needs_reconnect", "account.reconnected"] as const;
+
+interface Webhook {
+  id: string;
+  url: string;
+  events: string[];
+  status: "active" | "paused";
+  pausedAt: string | null;
+  pausedReason: string | null;
+  consecutiveFailures: number;
+  createdAt: string;
+}
+
+interface LoggedDelivery {
+  id: string;
+  type: string;
+  status: string;
+  attempts: number;
+  createdAt: string;
+  log: Array<{ attempt: number; statusCode: number | null; error: string | null; durationMs: number; at: string }>;
+}
+
+const when = (iso: string) => new Date(iso).toLocaleString();
+
+/** Webhooks: add (secret shown once), list with paused state, resume, send a test event, delivery log, delete. */
+export function WebhooksPanel() {
+  const [webhooks, setWebhooks] = useState<Webhook[]>([]);
+  const [problems, setProblems] = useState<string[]>([]);
+  const [fresh, setFresh] = useState<string>();
+  const [open, setOpen] = useState<string>();
+
+  const load = useCallback(async () => {
+    const res = await api<{ webhooks: Webhook[] }>("/api/webhooks");
+    if (res.ok) setWebhooks(res.data.webhooks);
+  }, []);
+  useEffect(() => {
+    void load();
+  }, [load]);
+
+  async function create(e: FormEvent<HTMLFormElement>) {
+    e.preventDefault();
+    const form = e.currentTarget;
+    const data = new FormData(form);
+    const events = data.getAll("events").map(String);
+    const res = await api<{ webhook: Webhook & { secret: string } }>("/api/webhooks", {
+      method: "POST",
+      body: { url: String(data.get("url") ?? "").trim(), events },
+    });
+    if (!res.ok) return setProblems(problemList(res.error));
+    setProblems([]);
+    form.reset();
+    setFresh(res.data.webhook.secret);
+    await load();
+  }
+
+  async function act(path: string, method: "POST" | "DELETE") {
+    const res = await api(path, { method });
+    if (!res.ok) return setProblems(problemList(res.error));
+    setProblems([]);
+    await load();
+  }
+
+  return (
+    <section className="card" aria-labelledby="webhooks-title">
+      <h2 id="webhooks-title">Webhooks</h2>
+      <p className="muted">
+        PostMore POSTs signed JSON events to these URLs (see the API guide for verifying <code>PostMore-Signature</code>). Failed
+        deliveries are retried for about a day; an endpoint that keeps failing is paused.
+      </p>
+      <form onSubmit={create} aria-label="Add webhook">
+        <label htmlFor="webhook-url">URL</label>
+        <input id="webhook-url" name="url" type="url" required maxLength={2000} placeholder="https://example.com/postmore-hook" />
+        <fieldset>
+          <legend>Events</legend>
+          {EVENTS.map((ev) => (
+            <label key={ev}>
+              <input type="checkbox" name="events" value={ev} defaultChecked={ev.startsWith("post.")} /> <code>{ev}</code>
+            </label>
+          ))}
+        </fieldset>
+        <Problems items={problems} />
+        <div className="btn-row">
+          <button type="submit">Add webhook</button>
+        </div>
+      </form>
+      {fresh && (
+        <p role="status">
+          Signing secret (copy it now, it is not shown again): <code data-testid="new-webhook-secret">{fresh}</code>
+        </p>
+      )}
+      <ul aria-label="Webhooks">
+        {webhooks.map((w) => (
+          <li key={w.id}>
+            <strong>{w.url}</strong> <span className="muted">{w.events.join(", ")}</span>{" "}
+            {w.status === "paused" ? (
+              <span className="badge badge-danger" title={w.pausedReason ?? undefined}>
+                paused {w.pausedAt ? `since ${when(w.pausedAt)}` : ""}
+              </span>
+            ) : (
+              <span className="badge badge-ok">active</span>
+            )}
+            {w.status === "paused" && <p className="muted">Paused: {w.pausedReason}. Fix the endpoint, send a test event, then resume.</p>}
+            <div className="btn-row">
+              <button type="button" className="btn-secondary" onClick={() => void act(`/api/webhooks/${w.id}/test`, "POST")}>
+                Send test event
+              </button>
+              {w.status === "paused" && (
+                <button type="button" onClick={() => void act(`/api/webhooks/${w.id}/resume`, "POST")}>
+                  Resume
+                </button>
+              )}
+              <button type="button" className="btn-secondary" aria-expanded={open === w.id} onClick={() => setOpen(open === w.id ? undefined : w.id)}>
+                {open === w.id ? "Hide log" : "Delivery log"}
+              </button>
+              <button type="button" className="btn-secondary" onClick={() => void act(`/api/webhooks/${w.id}`, "DELETE")}>
+                Delete
+              </button>
+            </div>
+            {open === w.id && <DeliveryLog webhookId={w.id} />}
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
+
+/** The endpoint's newest deliveries, each try with its response code and time; refreshed every few seconds while open. */
+function DeliveryLog({ webhookId }: { webhookId: string }) {
+  const [entries, setEntries] = useState<LoggedDelivery[]>();
+  useEffect(() => {
+    let live = true;
+    const load = async () => {
+      const res = await api<{ deliveries: LoggedDelivery[] }>(`/api/webhooks/${webhookId}/deliveries`);
+      if (live && res.ok) setEntries(res.data.deliveries);
+    };
+    void load();
+    const timer = setInterval(() => void load(), 5000);
+    return () => {
+      live = false;
+      clearInterval(timer);
+    };
+  }, [webhookId]);
+  if (!entries) return <p className="muted">Loading…</p>;
+  if (entries.length === 0) return <p className="muted">No deliveries yet.</p>;
+  return (
+    <table aria-label="Delivery log">
+      <thead>
+        <tr>
+          <th>Event</th>
+          <th>Status</th>
+          <th>Tries (response, time)</th>
+        </tr>
+      </thead>
+      <tbody>
+        {entries.map((d) => (
+          <tr key={d.id}>
+            <td>
+              <code>{d.type}</code>
+              <br />
+              <span className="muted">{when(d.createdAt)}</span>
+            </td>
+            <td>{d.status}</td>
+            <td>
+              {d.log.length === 0
+                ? "not tried yet"
+                : d.log.map((t) => (
+                    <div key={t.attempt}>
+                      #{t.attempt}: {t.statusCode ?? "no answer"}
+                      {t.error && t.statusCode === null ? ` (${t.error})` : ""} at {when(t.at)}, {t.durationMs} ms
+                    </div>
+                  ))}
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}

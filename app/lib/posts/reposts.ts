@@ -33,7 +33,9 @@ export type CreateRepostBody = z.infer<typeof createRepostBody>;
 export const listRepostsQuery = z.object({ limit: z.coerce.number().int().min(1).max(100).default(20) });
 
 export function repostJson(post: PostJson, content: PostContentJson) {
-  const { text: _text, ...rest } = post;
+  // A repost has no text of its own: what it shows is its subject.
+  const rest: Omit<PostJson, "text"> & { text?: string } = { ...post };
+  delete rest.text;
   return { ...rest, subject: content.rich?.repost?.subject ?? "" };
 }
 export type RepostJson = ReturnType<typeof repostJson>;

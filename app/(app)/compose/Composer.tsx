@@ -64,7 +64,8 @@ export function Composer() {
     e.preventDefault();
     if (!draft) return;
     setShowAltErrors(true);
-    const { body, problems: local } = buildCreateBody(draft);
+    // Untouched options are the defaults (the last languages chosen): they are sent too.
+    const { body, problems: local } = buildCreateBody({ ...draft, rich: draft.rich ?? defaultRich() });
     setProblems(local);
     if (!body) return;
     setBusy(true);
@@ -75,7 +76,7 @@ export function Composer() {
       return;
     }
     setCreated(res.data.post);
-    rememberLangs(draft.rich?.langs ?? []);
+    rememberLangs((draft.rich ?? defaultRich()).langs);
     clearDraft();
     update((d) => ({ ...defaultDraft(), accountIds: d.accountIds, timeZone: d.timeZone }));
     setShowAltErrors(false);

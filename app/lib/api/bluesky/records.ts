@@ -90,7 +90,8 @@ export function isSameRecord(found: WrittenRecord, ours: WrittenRecord): boolean
 }
 
 export function differentRecord(rkey: string, uri: string): PermanentPlatformError {
-  return new PermanentPlatformError(`the record key ${rkey} already holds a different record on Bluesky (${uri}); PostMore does not overwrite it`);
+  const what = uri.includes(`/${POST_COLLECTION}/`) ? "post" : "record";
+  return new PermanentPlatformError(`the record key ${rkey} already holds a different ${what} on Bluesky (${uri}); PostMore does not overwrite it`);
 }
 
 /** The record (a post unless `collection` says otherwise) under `rkey`, or undefined when there is none (RecordNotFound). Other failures propagate. */

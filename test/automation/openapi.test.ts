@@ -39,6 +39,7 @@ describe("OpenAPI document", () => {
   let stack: Stack;
   let doc: Doc;
   let postId = "";
+  let repostId = "";
 
   beforeAll(async () => {
     stack = await startStack({ role: "admin", worker: false });
@@ -54,6 +55,14 @@ describe("OpenAPI document", () => {
     });
     expect(created.status).toBe(201);
     postId = ((await created.json()) as { post: { id: string } }).post.id;
+    // bskyrich: a repost an hour ahead, for /api/reposts/{id}.
+    const repost = await api("POST", "/api/reposts", {
+      accountIds: [stack.user.accountId],
+      subject: "at://did:plc:aaaaaaaaaaaaaaaaaaaaaaaa/app.bsky.feed.post/3jzfcijpj2z2a",
+      scheduledAt: new Date(Date.now() + 3600_000).toISOString(),
+    });
+    expect(repost.status).toBe(201);
+    repostId = ((await repost.json()) as { repost: { id: string } }).repost.id;
   }, 240_000);
 
   afterAll(async () => {
@@ -95,7 +104,8 @@ describe("OpenAPI document", () => {
       const op = ops.get;
       if (!op) continue;
       // {id} is an account on the accounts routes, a post elsewhere.
-      const concrete = p.replace(/\{(\w+)\}/g, (_, name: string) => (name === "id" && p.startsWith("/api/accounts") ? stack.user.accountId : values[name]!));
+      const idFor = (name: string) => (p.startsWith("/api/accounts") ? stack.user.accountId : p.startsWith("/api/reposts") ? repostId : values[name]!);
+      const concrete = p.replace(/\{(\w+)\}/g, (_, name: string) => (name === "id" ? idFor(name) : values[name]!));
       const res = await api("GET", concrete);
       expect(res.status, `GET ${concrete}`).toBe(200);
       const documented = op.responses[String(res.status)];

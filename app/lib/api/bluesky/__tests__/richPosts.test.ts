@@ -45,6 +45,13 @@ async function startSite(): Promise<{ url: string; close(): Promise<void> }> {
         <meta property="og:title" content="Spring &amp; the garden">
         <meta property="og:description" content="Ten things to plant in March.">
         <meta property="og:image" content="/thumb.png"></head><body><p>hello</p></body></html>`);
+    } else if (req.url === "/big-article") {
+      res.writeHead(200, { "content-type": "text/html" });
+      res.end(`<html><head><meta property="og:title" content="Huge picture"><meta property="og:image" content="/big.png"></head></html>`);
+    } else if (req.url === "/big.png") {
+      // Over Bluesky's 1 MB thumbnail limit.
+      res.writeHead(200, { "content-type": "image/png" });
+      res.end(Buffer.concat([THUMB, Buffer.alloc(1_000_001)]));
     } else if (req.url === "/thumb.png") {
       res.writeHead(200, { "content-type": "image/png", "content-length": String(THUMB.length) });
       res.end(THUMB);
@@ -117,6 +124,11 @@ describe("rich Bluesky posts on the PDS", () => {
     expect(embed.external).toMatchObject({ uri: `${site.url}/article`, title: "Spring & the garden", description: "Ten things to plant in March." });
     const thumb = embed.external.thumb as { mimeType: string; size: number };
     expect(thumb).toMatchObject({ mimeType: "image/png", size: THUMB.length });
+
+    // A thumbnail over 1 MB is left out; the card stays.
+    const big = await api.create({ text: `${site.url}/big-article`, accountIds: [id] });
+    const bigRecord = await pds.getRecord(did, rkeyOf((await publishedPost(big.body.post.id)).deliveries[0].remoteUri));
+    expect(bigRecord!.value.embed).toEqual({ $type: "app.bsky.embed.external", external: { uri: `${site.url}/big-article`, title: "Huge picture", description: "" } });
   });
 
   it("publishes the plain link when the page cannot be fetched (error answer, or a private address not allowlisted), and no card with linkCard false", async () => {

@@ -40,6 +40,7 @@ describe("OpenAPI document", () => {
   let doc: Doc;
   let postId = "";
   let webhookId = "";
+  let repostId = "";
 
   beforeAll(async () => {
     stack = await startStack({ role: "admin", worker: false });
@@ -59,6 +60,14 @@ describe("OpenAPI document", () => {
     const webhook = await api("POST", "/api/webhooks", { url: "https://example.com/hook", events: ["post.published"] });
     expect(webhook.status).toBe(201);
     webhookId = ((await webhook.json()) as { webhook: { id: string } }).webhook.id;
+    // bskyrich: a repost an hour ahead, for /api/reposts/{id}.
+    const repost = await api("POST", "/api/reposts", {
+      accountIds: [stack.user.accountId],
+      subject: "at://did:plc:aaaaaaaaaaaaaaaaaaaaaaaa/app.bsky.feed.post/3jzfcijpj2z2a",
+      scheduledAt: new Date(Date.now() + 3600_000).toISOString(),
+    });
+    expect(repost.status).toBe(201);
+    repostId = ((await repost.json()) as { repost: { id: string } }).repost.id;
   }, 240_000);
 
   afterAll(async () => {
@@ -99,9 +108,17 @@ describe("OpenAPI document", () => {
     for (const [p, ops] of Object.entries(doc.paths)) {
       const op = ops.get;
       if (!op) continue;
-      // {id} is an account on the accounts routes, a webhook on the webhooks routes, a post elsewhere.
+      // {id} is an account on the accounts routes, a webhook on the webhooks routes, a repost on the reposts routes, a post elsewhere.
       const idFor = (name: string) =>
-        name !== "id" ? values[name]! : p.startsWith("/api/accounts") ? stack.user.accountId : p.startsWith("/api/webhooks") ? webhookId : postId;
+        name !== "id"
+          ? values[name]!
+          : p.startsWith("/api/accounts")
+            ? stack.user.accountId
+            : p.startsWith("/api/webhooks")
+              ? webhookId
+              : p.startsWith("/api/reposts")
+                ? repostId
+                : postId;
       const concrete = p.replace(/\{(\w+)\}/g, (_, name: string) => idFor(name));
       const res = await api("GET", concrete);
       expect(res.status, `GET ${concrete}`).toBe(200);

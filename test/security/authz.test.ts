@@ -18,7 +18,7 @@ type Caller = "anon" | "A" | "B" | "admin";
 interface Row {
   method: string;
   pattern: string;
-  id?: "account" | "post" | "delivery" | "token" | "webhook";
+  id?: "account" | "post" | "delivery" | "token" | "webhook" | "repost";
   body?: unknown;
   /** Path parameters besides the id. */
   params?: Record<string, string>;
@@ -60,6 +60,10 @@ const MATRIX: Row[] = [
   { method: "POST", pattern: "/api/tokens", body: { name: "matrix" }, expect: { anon: 401, A: 201, B: 201, admin: 201 } },
   // Branch idem: bulk import (an empty file: refused for everyone, nothing stored).
   { method: "POST", pattern: "/api/posts/import", body: [], expect: { anon: 401, A: 422, B: 422, admin: 422 } },
+  // bskyrich: scheduled reposts (B and admin name A's account: unknown to them).
+  { method: "GET", pattern: "/api/reposts", expect: anyUser },
+  { method: "GET", pattern: "/api/reposts/[id]", id: "repost", expect: own },
+  { method: "POST", pattern: "/api/reposts", body: { accountIds: ["{account}"], subject: "at://did:plc:aaaaaaaaaaaaaaaaaaaaaaaa/app.bsky.feed.post/3jzfcijpj2z2a", scheduledAt: "2031-01-01T00:00:00Z" }, expect: { anon: 401, A: 201, B: 400, admin: 400 } },
   ...["GET", "POST", "PUT", "PATCH", "DELETE"].map((method) => ({
     method,
     pattern: "/api/[...path]",
@@ -74,6 +78,7 @@ const MATRIX: Row[] = [
   { method: "POST", pattern: "/api/webhooks/[id]/resume", id: "webhook", expect: own },
   // Destructive rows last: B and admin first (must fail), then A.
   { method: "DELETE", pattern: "/api/posts/[id]", id: "post", expect: own },
+  { method: "DELETE", pattern: "/api/reposts/[id]", id: "repost", expect: own },
   { method: "DELETE", pattern: "/api/accounts/[id]", id: "account", expect: { ...own, A: 204 } },
   { method: "DELETE", pattern: "/api/tokens/[id]", id: "token", expect: { ...own, A: 204 } },
   { method: "DELETE", pattern: "/api/webhooks/[id]", id: "webhook", expect: { ...own, A: 204 } },
@@ -85,7 +90,7 @@ const COVERED_ELSEWHERE = new Set(["POST /api/accounts", "POST /api/posts", "POS
 describe("authorization matrix", () => {
   let t: TestContext;
   const tokens: Partial<Record<Caller | "R", string>> = {};
-  const ids = { account: "", post: "", delivery: "", token: "", webhook: "" };
+  const ids = { account: "", post: "", delivery: "", token: "", webhook: "", repost: "" };
   let userA = "";
   let restorePlatform: () => void;
 
@@ -114,6 +119,13 @@ describe("authorization matrix", () => {
     expect(created.status).toBe(201);
     ids.post = created.body.post.id;
     ids.delivery = created.body.post.deliveries[0].id;
+    const repost = await call((await loadRoute("/api/reposts")).POST!, {
+      method: "POST",
+      token: tokens.A,
+      body: { accountIds: [account.id], subject: "at://did:plc:aaaaaaaaaaaaaaaaaaaaaaaa/app.bsky.feed.post/3jzfcijpj2z2a", scheduledAt: new Date(Date.now() + 86_400_000).toISOString() },
+    });
+    expect(repost.status).toBe(201);
+    ids.repost = repost.body.repost.id;
     const { createUserApiToken } = await import("@/app/lib/auth/apiTokens");
     ids.token = (await createUserApiToken(t.ctx.database.db, a.user.id, { name: "A's spare" })).apiToken.id;
     const { createWebhook } = await import("@/app/lib/webhooks/service");
@@ -146,7 +158,7 @@ describe("authorization matrix", () => {
           method: row.method,
           path,
           token: tokens[caller],
-          body: row.body,
+          body: row.body === undefined ? undefined : JSON.parse(JSON.stringify(row.body).replaceAll("{account}", ids.account)),
           params: id ? { id, ...row.params } : row.pattern.includes("[...path]") ? { path: "nothing-here" } : {},
         });
         expect({ caller, status: res.status }).toEqual({ caller, status: caller === "R" ? readExpect : row.expect[caller] });

@@ -91,7 +91,21 @@ describe("bad input never causes a 5xx or a change", () => {
         timeZone: fc.oneof(payloads, fc.integer()),
         images: fc.oneof(weirdValue, fc.constant([{ data: "!!", mimeType: "text/html", alt: "" }])),
         thread: fc.oneof(weirdValue, fc.constant([{ text: "" }])),
+        // bskyrich: rich options.
+        linkCard: fc.oneof(fc.constant("yes"), fc.integer(), fc.constant(null), fc.constant([true])),
+        quote: fc.oneof(fc.integer(), fc.constant(null), fc.constant(""), fc.constant("https://bsky.app/profile/x/post/"), fc.constant("at://did:plc:x/app.bsky.feed.like/1")),
+        labels: fc.oneof(fc.integer(), fc.constant("porn"), fc.constant(["spam"]), fc.constant(["porn", "porn"])),
+        replyControl: fc.oneof(fc.integer(), fc.constant("some"), fc.constant(null), fc.constant({ allow: [] }), fc.constant({ allow: ["everyone"] })),
+        disableQuotes: fc.oneof(fc.constant("true"), fc.integer(), fc.constant(null)),
       },
+    },
+    // bskyrich: scheduled reposts.
+    {
+      method: "POST",
+      pattern: "/api/reposts",
+      template: { accountIds: [accountId], subject: "at://did:plc:aaaaaaaaaaaaaaaaaaaaaaaa/app.bsky.feed.post/3jzfcijpj2z2a", scheduledAt: "2030-01-01T09:00:00+01:00" },
+      required: ["accountIds", "subject"],
+      wrong: { accountIds: fc.oneof(fc.constant([]), fc.array(notUuid, { minLength: 1, maxLength: 3 }), weirdValue), subject: fc.oneof(fc.integer(), fc.constant(null), fc.constant("https://example.com/x"), payloads), scheduledAt: badDate },
     },
     {
       method: "PATCH",

@@ -9,6 +9,9 @@ import type { Account, Post } from "../../components/types";
 import { WhenPicker } from "../../components/WhenPicker";
 import { buildCreateBody } from "./buildRequest";
 import { clearDraft, emptyDraft, emptySegment, useDraft, type Draft } from "./draft";
+import { BlueskyOptions } from "./BlueskyOptions";
+import { PostPreview } from "./PostPreview";
+import { defaultRich, rememberLangs } from "./richOptions";
 import { SegmentEditor } from "./SegmentEditor";
 
 /** The API names a thread's parts "post N of the thread" (or "the post" when there is one): show each under its part. */
@@ -61,7 +64,8 @@ export function Composer() {
     e.preventDefault();
     if (!draft) return;
     setShowAltErrors(true);
-    const { body, problems: local } = buildCreateBody(draft);
+    // Untouched options are the defaults (the last languages chosen): they are sent too.
+    const { body, problems: local } = buildCreateBody({ ...draft, rich: draft.rich ?? defaultRich() });
     setProblems(local);
     if (!body) return;
     setBusy(true);
@@ -72,12 +76,16 @@ export function Composer() {
       return;
     }
     setCreated(res.data.post);
+    rememberLangs((draft.rich ?? defaultRich()).langs);
     clearDraft();
     update((d) => ({ ...defaultDraft(), accountIds: d.accountIds, timeZone: d.timeZone }));
     setShowAltErrors(false);
   }
 
   const active = (accounts ?? []).filter((a) => a.status === "active");
+  // Drafts from before the Bluesky options start with the user's last languages.
+  const rich = draft.rich ?? defaultRich();
+  const previewHandle = active.find((a) => draft.accountIds.includes(a.id))?.handle ?? "you";
   const inactive = (accounts ?? []).filter((a) => a.status !== "active");
 
   return (
@@ -123,6 +131,7 @@ export function Composer() {
               <span className="tag">hashtag</span>
             </div>
           </div>
+          <PostPreview segments={draft.segments} rich={rich} handle={previewHandle} />
         </div>
         <div className="card sticky-side">
           <fieldset>
@@ -164,6 +173,7 @@ export function Composer() {
               <WhenPicker idPrefix="when" value={{ date: draft.date, time: draft.time, timeZone: draft.timeZone }} onChange={(v) => update((d) => ({ ...d, ...v }))} />
             )}
           </fieldset>
+          <BlueskyOptions value={rich} onChange={(r) => update((d) => ({ ...d, rich: r }))} />
           <Problems title="The post cannot go out yet:" items={problems} />
           <div className="btn-row">
             <button type="submit" disabled={busy} style={{ flex: 1 }}>

@@ -1,5 +1,6 @@
 import { instantFromInputs, isoInZone } from "../../components/time";
 import type { Draft, DraftImage } from "./draft";
+import { quoteTarget, richFields } from "./richOptions";
 
 const images = (list: DraftImage[]) => (list.length > 0 ? { images: list.map((i) => ({ data: i.data, mimeType: i.mimeType, alt: i.alt })) } : {});
 
@@ -13,6 +14,7 @@ export function buildCreateBody(d: Draft): { body?: Record<string, unknown>; pro
     if (!instant) problems.push("Choose a date and a time, or pick “Post now”.");
     else scheduledAt = isoInZone(instant, d.timeZone);
   }
+  if (d.rich && d.rich.quote.trim() !== "" && !quoteTarget(d.rich.quote)) problems.push("The quoted post must be a Bluesky post link (https://bsky.app/profile/…/post/…).");
   const [first, ...rest] = d.segments;
   const body = {
     text: first?.text ?? "",
@@ -20,6 +22,7 @@ export function buildCreateBody(d: Draft): { body?: Record<string, unknown>; pro
     timeZone: d.timeZone,
     ...(scheduledAt ? { scheduledAt } : { publishNow: true }),
     ...images(first?.images ?? []),
+    ...richFields(d.rich),
     ...(rest.length > 0 ? { thread: rest.map((s) => ({ text: s.text, ...images(s.images) })) } : {}),
   };
   // The server takes request bodies up to 1 MB; base64 images are the only way to get near it.

@@ -1,6 +1,7 @@
 "use client";
 
 import { useCallback, useEffect, useRef, useState } from "react";
+import type { DraftRich } from "./richOptions";
 
 /** The composer's state, kept in localStorage so a reload (or a crash) loses nothing. */
 
@@ -26,6 +27,8 @@ export interface Draft {
   date: string;
   time: string;
   timeZone: string;
+  /** Bluesky options (languages, card, quote, labels, gates); absent in drafts saved before them. */
+  rich?: DraftRich;
 }
 
 const KEY = "postmore.composer.draft.v1";

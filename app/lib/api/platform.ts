@@ -3,6 +3,8 @@
  * the post and token-refresh queues only ever talk to a PlatformService.
  */
 
+import type { RichContent } from "./rich";
+
 export type PlatformName = "bluesky";
 
 /** What a successful login or refresh gives back. Secrets: accessJwt, refreshJwt. */
@@ -48,6 +50,8 @@ export interface PostSegment {
 export interface PostContent {
   segments: PostSegment[];
   langs?: string[];
+  /** Link cards, quotes, labels, gates, reposts (see rich.ts); absent for a plain post. */
+  rich?: RichContent;
 }
 
 export interface PublishRequest {

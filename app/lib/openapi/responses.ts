@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { accountStatuses, deliveryStatuses, postStatuses, webhookEventTypes } from "../db/schema";
+import { REPLY_ALLOW, SELF_LABELS } from "../api/rich";
 
 /**
  * Response shapes of the API as zod schemas, for the OpenAPI document only (handlers build
@@ -59,6 +60,15 @@ const delivery = z.strictObject({
   history: z.array(attempt).optional(),
 });
 
+// bskyrich: the rich options a post (and each thread segment) was scheduled with (contract v1.3).
+const richSegment = {
+  linkCard: z.boolean().optional(),
+  quote: z.string().optional(),
+  labels: z.array(z.enum(SELF_LABELS)).optional(),
+  disableQuotes: z.boolean().optional(),
+};
+const replyControl = z.union([z.enum(["everyone", "nobody"]), z.strictObject({ allow: z.array(z.enum(REPLY_ALLOW)) })]);
+
 export const postJson = z.strictObject({
   id: z.uuid(),
   text: z.string(),
@@ -67,13 +77,19 @@ export const postJson = z.strictObject({
   status: z.enum(postStatuses),
   langs: z.array(z.string()).optional(),
   images: z.array(imageMeta).optional(),
-  thread: z.array(z.strictObject({ text: z.string(), images: z.array(imageMeta).optional() })).optional(),
+  ...richSegment,
+  replyControl: replyControl.optional(),
+  thread: z.array(z.strictObject({ text: z.string(), images: z.array(imageMeta).optional(), ...richSegment })).optional(),
   createdAt: isoTime,
   updatedAt: isoTime,
   deliveries: z.array(delivery),
 });
 
 export const onePost = z.strictObject({ post: postJson });
+// bskyrich: scheduled reposts.
+export const repostJson = postJson.omit({ text: true }).extend({ subject: z.string() });
+export const oneRepost = z.strictObject({ repost: repostJson });
+export const repostList = z.strictObject({ reposts: z.array(repostJson) });
 export const oneAccount = z.strictObject({ account: accountJson });
 /** POST /api/accounts: also how many deliveries that failed for want of a reconnect are publishing again. */
 export const connectedAccount = z.strictObject({ account: accountJson, retriedDeliveries: z.number().int() });

@@ -5,6 +5,7 @@ import { changePasswordBody, createApiTokenBody, signInBody } from "../auth/sche
 import { retryFailedJobBody } from "../dashboard/failedJobs";
 import { exportPostsQuery } from "../lifecycle/exportPosts";
 import { importFileDocumented } from "../posts/importPosts";
+import { createRepostBody, listRepostsQuery } from "../posts/reposts";
 import { createPostBody, listPostsQuery, updatePostBody } from "../posts/schemas";
 import { createWebhookBody } from "../webhooks/schemas";
 import * as res from "./responses";
@@ -104,6 +105,15 @@ export const apiRoutes: ApiRoute[] = [
     responses: { 200: post("the cancelled post"), 409: { description: "already published", json: res.errorResponse } } },
   { method: "get", path: "/api/posts/{id}/images/{segment}/{n}", summary: "Bytes of image n of part segment (0 = first post)", auth: "user",
     responses: { 200: { description: "the image", other: "image/*" } } },
+  // bskyrich: scheduled reposts (contract v1.3).
+  { method: "get", path: "/api/reposts", summary: "Your scheduled reposts, newest scheduled first", auth: "user", query: listRepostsQuery,
+    responses: { 200: { description: "the reposts", json: res.repostList } } },
+  { method: "post", path: "/api/reposts", summary: "Schedule a repost of a Bluesky post on one or more accounts", auth: "user", body: createRepostBody,
+    responses: { 201: { description: "the scheduled repost", json: res.oneRepost }, 422: { description: "scheduled in the past, or an account that cannot repost", json: res.errorResponse } } },
+  { method: "get", path: "/api/reposts/{id}", summary: "One repost with each delivery's attempt history", auth: "user",
+    responses: { 200: { description: "the repost", json: res.oneRepost } } },
+  { method: "delete", path: "/api/reposts/{id}", summary: "Cancel a repost", auth: "user",
+    responses: { 200: { description: "the cancelled repost", json: res.oneRepost }, 409: { description: "already published", json: res.errorResponse } } },
   { method: "post", path: "/api/deliveries/{id}/retry", summary: "Try a failed delivery again now", auth: "user",
     responses: { 202: post("the post of the delivery") } },
 

@@ -6,6 +6,7 @@ import { segmentsOf } from "./segments";
 import { enqueueDeliveries } from "./enqueueDeliveries";
 import { postJson, type PostJson } from "./postJson";
 import type { CreatePostBody } from "./schemas";
+import { richContentOf } from "./rich";
 import { requestedTime } from "./scheduledAt";
 import { validateContent } from "./validateContent";
 
@@ -28,10 +29,12 @@ export async function createPost(ctx: AppContext, userId: string, body: CreatePo
 /** Every check of a new post (accounts, time, content), and the rows to store; stores nothing. */
 export async function preparePost(ctx: AppContext, userId: string, body: CreatePostBody): Promise<NewPost> {
   const scheduledAt = requestedTime(body) ?? new Date();
+  const rich = richContentOf(body);
   const content: PostContentJson = {
     ...(body.langs?.length ? { langs: body.langs } : {}),
     ...(body.images?.length ? { images: body.images } : {}),
-    ...(body.thread?.length ? { thread: body.thread } : {}),
+    ...(body.thread?.length ? { thread: body.thread.map((s) => ({ text: s.text, ...(s.images ? { images: s.images } : {}) })) } : {}),
+    ...(rich ? { rich } : {}),
   };
   const accounts = await findOwnedAccounts(ctx.database.db, userId, body.accountIds);
   const known = new Set(accounts.map((a) => a.id));

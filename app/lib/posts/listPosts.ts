@@ -29,6 +29,7 @@ export async function listPosts(ctx: AppContext, userId: string, q: ListPostsQue
     accountId: q.accountId,
     from: q.from ? new Date(q.from) : undefined,
     to: q.to ? new Date(q.to) : undefined,
+    kind: "post",
   });
   const last = page[page.length - 1];
   return {

@@ -1,6 +1,7 @@
 import type { PostWithDeliveries } from "../db/queries/posts";
 import type { PostContentJson } from "../db/queries/posts";
 import type { Delivery, DeliveryAttempt } from "../db/schema";
+import { richJson } from "./rich";
 
 type SegmentStatus = "pending" | "published" | "failed";
 
@@ -31,6 +32,7 @@ function waitingUntilJson(d: Delivery): string | null {
 export function postJson(p: PostWithDeliveries, history?: DeliveryAttempt[], handles?: Map<string, string>) {
   const content = (p.post.content ?? {}) as PostContentJson;
   const imageMeta = (imgs?: PostContentJson["images"]) => imgs?.map((i) => ({ mimeType: i.mimeType, alt: i.alt }));
+  const rich = richJson(content.rich);
   return {
     id: p.post.id,
     text: p.post.text,
@@ -39,8 +41,9 @@ export function postJson(p: PostWithDeliveries, history?: DeliveryAttempt[], han
     status: p.post.status,
     ...(content.langs?.length ? { langs: content.langs } : {}),
     ...(content.images?.length ? { images: imageMeta(content.images) } : {}),
+    ...rich.post,
     ...(content.thread?.length
-      ? { thread: content.thread.map((s) => ({ text: s.text, ...(s.images?.length ? { images: imageMeta(s.images) } : {}) })) }
+      ? { thread: content.thread.map((s, i) => ({ text: s.text, ...(s.images?.length ? { images: imageMeta(s.images) } : {}), ...rich.thread[i] })) }
       : {}),
     createdAt: p.post.createdAt.toISOString(),
     updatedAt: p.post.updatedAt.toISOString(),

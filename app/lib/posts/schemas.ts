@@ -1,6 +1,8 @@
 import { z } from "zod";
 import { isTimeZone } from "../timeZone";
 import { postStatuses } from "../db/schema";
+import { parsePostRef } from "../api/bluesky/postLink";
+import { REPLY_ALLOW, SELF_LABELS } from "../api/rich";
 
 /** Request shapes for the posts API. Content rules a platform owns (graphemes, bytes, image sizes) come from its validate(). */
 
@@ -16,6 +18,26 @@ const images = z.array(image).max(4, "at most 4 images per post");
 // ISO 8601 with an explicit offset (or Z): a time without one is ambiguous, so it is refused.
 const instant = z.iso.datetime({ offset: true, message: "an ISO 8601 date-time with offset, e.g. 2026-03-01T09:30:00+01:00" });
 
+// Rich post options (contract v1.3), accepted on the post and on each thread segment.
+export const postLink = z
+  .string()
+  .max(1000)
+  .refine((s) => parsePostRef(s) !== undefined, "an at:// URI or https://bsky.app/profile/…/post/… URL of a post");
+const richSegmentFields = {
+  linkCard: z.boolean().optional(),
+  quote: postLink.optional(),
+  labels: z
+    .array(z.enum(SELF_LABELS))
+    .max(SELF_LABELS.length)
+    .refine((l) => new Set(l).size === l.length, "a label is listed twice")
+    .optional(),
+  disableQuotes: z.boolean().optional(),
+};
+const replyControl = z.union([
+  z.enum(["everyone", "nobody"]),
+  z.strictObject({ allow: z.array(z.enum(REPLY_ALLOW)).min(1, "allow at least one group, or use \"nobody\"").max(REPLY_ALLOW.length) }),
+]);
+
 export const createPostBody = z.strictObject({
   text: z.string(),
   accountIds: z
@@ -28,7 +50,9 @@ export const createPostBody = z.strictObject({
   timeZone: z.string().refine(isTimeZone, "an IANA time zone such as Europe/Berlin").optional(),
   langs: z.array(z.string().regex(/^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{1,8})*$/, "a language tag such as en or pt-BR")).max(3).optional(),
   images: images.optional(),
-  thread: z.array(z.strictObject({ text: z.string(), images: images.optional() })).max(24, "at most 25 posts in a thread").optional(),
+  thread: z.array(z.strictObject({ text: z.string(), images: images.optional(), ...richSegmentFields })).max(24, "at most 25 posts in a thread").optional(),
+  ...richSegmentFields,
+  replyControl: replyControl.optional(),
 });
 export type CreatePostBody = z.infer<typeof createPostBody>;
 

@@ -1,7 +1,9 @@
-import { XRPCError, type $Typed, type AppBskyEmbedImages, type AppBskyFeedPost } from "@atproto/api";
+import { XRPCError, type AppBskyFeedPost } from "@atproto/api";
 import type { PdsClient } from "./client";
 import { PermanentPlatformError } from "../platformErrors";
 import type { PublishedRecord } from "../platform";
+import type { SelfLabel } from "../rich";
+import type { PostEmbed } from "./embeds";
 import type { Facet } from "./facets";
 
 export const POST_COLLECTION = "app.bsky.feed.post";
@@ -11,7 +13,8 @@ export interface PostRecordInput {
   createdAt: string;
   langs?: string[];
   facets?: Facet[];
-  embed?: $Typed<AppBskyEmbedImages.Main>;
+  embed?: PostEmbed;
+  labels?: SelfLabel[];
   reply?: { root: PublishedRecord; parent: PublishedRecord };
 }
 
@@ -21,6 +24,9 @@ export function buildPostRecord(input: PostRecordInput): AppBskyFeedPost.Record 
   if (input.langs && input.langs.length > 0) record.langs = input.langs;
   if (input.facets && input.facets.length > 0) record.facets = input.facets;
   if (input.embed) record.embed = input.embed;
+  if (input.labels && input.labels.length > 0) {
+    record.labels = { $type: "com.atproto.label.defs#selfLabels", values: input.labels.map((val) => ({ val })) };
+  }
   if (input.reply) {
     record.reply = {
       root: { uri: input.reply.root.uri, cid: input.reply.root.cid },
@@ -48,12 +54,13 @@ export async function writeRecordOnce(
   client: PdsClient,
   did: string,
   rkey: string,
-  record: AppBskyFeedPost.Record,
+  record: AppBskyFeedPost.Record | WrittenRecord,
+  collection: string = POST_COLLECTION,
 ): Promise<WriteOutcome> {
   try {
     const res = await client.com.atproto.repo.putRecord({
       repo: did,
-      collection: POST_COLLECTION,
+      collection,
       rkey,
       record: record as unknown as Record<string, unknown>,
       swapRecord: null,
@@ -62,21 +69,41 @@ export async function writeRecordOnce(
   } catch (err) {
     if (!(err instanceof XRPCError) || err.error !== "InvalidSwap") throw err;
   }
-  const existing = await client.com.atproto.repo.getRecord({ repo: did, collection: POST_COLLECTION, rkey });
-  const value = existing.data.value as Partial<AppBskyFeedPost.Record>;
-  if (value.text === record.text && value.createdAt === record.createdAt && existing.data.cid) {
+  const existing = await client.com.atproto.repo.getRecord({ repo: did, collection, rkey });
+  if (isSameRecord(existing.data.value as unknown as WrittenRecord, record) && existing.data.cid) {
     return { uri: existing.data.uri, cid: existing.data.cid, existed: true };
   }
-  throw new PermanentPlatformError(
-    `the record key ${rkey} already holds a different post on Bluesky (${existing.data.uri}); PostMore does not overwrite it`,
-  );
+  throw differentRecord(rkey, existing.data.uri);
 }
 
-/** The post record under `rkey`, or undefined when there is none (RecordNotFound). Other failures propagate. */
-export async function findRecord(client: PdsClient, did: string, rkey: string): Promise<PublishedRecord | undefined> {
+/** What identifies a record PostMore wrote: its fixed createdAt, and its text (posts) or subject (reposts, gates). */
+export interface WrittenRecord {
+  $type?: string;
+  createdAt: string;
+  text?: string;
+  subject?: { uri: string };
+  post?: string;
+}
+
+export function isSameRecord(found: WrittenRecord, ours: WrittenRecord): boolean {
+  return found.createdAt === ours.createdAt && found.text === ours.text && found.subject?.uri === ours.subject?.uri && found.post === ours.post;
+}
+
+export function differentRecord(rkey: string, uri: string): PermanentPlatformError {
+  const what = uri.includes(`/${POST_COLLECTION}/`) ? "post" : "record";
+  return new PermanentPlatformError(`the record key ${rkey} already holds a different ${what} on Bluesky (${uri}); PostMore does not overwrite it`);
+}
+
+/** The record (a post unless `collection` says otherwise) under `rkey`, or undefined when there is none (RecordNotFound). Other failures propagate. */
+export async function findRecord(
+  client: PdsClient,
+  did: string,
+  rkey: string,
+  collection: string = POST_COLLECTION,
+): Promise<(PublishedRecord & { value: WrittenRecord }) | undefined> {
   try {
-    const res = await client.com.atproto.repo.getRecord({ repo: did, collection: POST_COLLECTION, rkey });
-    return res.data.cid ? { uri: res.data.uri, cid: res.data.cid } : undefined;
+    const res = await client.com.atproto.repo.getRecord({ repo: did, collection, rkey });
+    return res.data.cid ? { uri: res.data.uri, cid: res.data.cid, value: res.data.value as unknown as WrittenRecord } : undefined;
   } catch (err) {
     if (err instanceof XRPCError && (err.error === "RecordNotFound" || err.status === 404)) return undefined;
     throw err;

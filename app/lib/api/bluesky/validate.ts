@@ -1,4 +1,6 @@
 import type { ImageInput, PostContent } from "../platform";
+import { SELF_LABELS } from "../rich";
+import { parsePostRef } from "./postLink";
 
 /** Bluesky's limits (app.bsky.feed.post and app.bsky.embed.images lexicons, PDS blob limit). */
 export const LIMITS = {
@@ -49,6 +51,11 @@ function imageProblems(image: ImageInput, where: string): string[] {
 /** Everything a person must fix before the post can go out; empty when it can. */
 export function validatePostContent(content: PostContent): string[] {
   const problems: string[] = [];
+  const rich = content.rich;
+  if (rich?.repost) {
+    if (!parsePostRef(rich.repost.subject)) problems.push(`${JSON.stringify(rich.repost.subject)} is not a Bluesky post link (at://… or https://bsky.app/profile/…/post/…)`);
+    return problems;
+  }
   const segments = content.segments ?? [];
   if (segments.length === 0) problems.push("the post has no text");
   if (segments.length > LIMITS.segments) {
@@ -58,9 +65,16 @@ export function validatePostContent(content: PostContent): string[] {
     const where = segments.length > 1 ? `post ${i + 1} of the thread` : "the post";
     const text = segment.text ?? "";
     const images = segment.images ?? [];
+    const segmentRich = rich?.segments?.[i];
     const graphemes = graphemeLength(text);
-    // Bluesky accepts an image post without text; a post with neither is empty.
-    if (graphemes === 0 && images.length === 0) problems.push(`${where}: text is empty`);
+    // Bluesky accepts an image or quote post without text; a post with none of them is empty.
+    if (graphemes === 0 && images.length === 0 && !segmentRich?.quote) problems.push(`${where}: text is empty`);
+    if (segmentRich?.quote !== undefined && !parsePostRef(segmentRich.quote)) {
+      problems.push(`${where}: ${JSON.stringify(segmentRich.quote)} is not a Bluesky post link to quote (at://… or https://bsky.app/profile/…/post/…)`);
+    }
+    for (const label of segmentRich?.labels ?? []) {
+      if (!(SELF_LABELS as readonly string[]).includes(label)) problems.push(`${where}: ${JSON.stringify(label)} is not a self-label (${SELF_LABELS.join(", ")})`);
+    }
     if (graphemes > LIMITS.graphemes) {
       problems.push(`${where}: ${graphemes} characters is over Bluesky's limit of ${LIMITS.graphemes}`);
     }

@@ -14,8 +14,10 @@ import { pdsClient } from "../bluesky/client";
 import { classifyError } from "../bluesky/errors";
 import { buildFacets } from "../bluesky/facets";
 import { normaliseIdentifier, resolveIdentifier, verifyIdentity, type IdentitySettings } from "../bluesky/identity";
-import { uploadImages } from "../bluesky/images";
-import { buildPostRecord, findRecord, writeRecordOnce } from "../bluesky/records";
+import { buildEmbed } from "../bluesky/embeds";
+import { buildGates, writePostWithGates } from "../bluesky/gates";
+import { buildPostRecord, findRecord, POST_COLLECTION } from "../bluesky/records";
+import { publishRepost, REPOST_COLLECTION } from "../bluesky/reposts";
 import { connectError, normaliseServiceUrl, toPlatformSession } from "../bluesky/session";
 import { isRecordKey } from "../bluesky/tid";
 import { validatePostContent } from "../bluesky/validate";
@@ -95,8 +97,18 @@ export function createBlueSkyService(settings: BlueSkySettings | (() => BlueSkyS
 
     async publish(account, request) {
       checkRequest(request);
-      const { segments, langs } = request.content;
+      const { segments, langs, rich } = request.content;
       const client = pdsClient(account.service, { token: account.credentials.accessJwt, timeoutMs: get().timeoutMs, outbound: get().outbound });
+      if (rich?.repost) {
+        try {
+          const written = await publishRepost(client, get(), account.did, request.rkeys[0] as string, rich.repost.subject, request.createdAt.toISOString());
+          const root = { uri: written.uri, cid: written.cid };
+          log.info({ accountId: account.id, uri: root.uri, alreadyPublished: written.existed }, "reposted");
+          return { root, records: [root], alreadyPublished: written.existed };
+        } catch (err) {
+          throw classifyError(err, "reposting the post");
+        }
+      }
       // "No such handle" (400) → the mention stays plain text; anything else is a failed call and propagates.
       const lookup = async (handle: string) => {
         try {
@@ -117,16 +129,25 @@ export function createBlueSkyService(settings: BlueSkySettings | (() => BlueSkyS
         try {
           const root = records[0];
           const parent = records[i - 1];
+          const richSegment = rich?.segments?.[i];
+          const facets = await buildFacets(segment.text, lookup);
+          // Fixed per segment: a retry must produce the same record. +i ms keeps a thread in order.
+          const createdAt = new Date(request.createdAt.getTime() + i).toISOString();
           const record = buildPostRecord({
             text: segment.text,
-            // Fixed per segment: a retry must produce the same record. +i ms keeps a thread in order.
-            createdAt: new Date(request.createdAt.getTime() + i).toISOString(),
+            createdAt,
             langs,
-            facets: await buildFacets(segment.text, lookup),
-            embed: await uploadImages(client, segment.images),
+            facets,
+            embed: await buildEmbed(client, get(), { images: segment.images, facets, rich: richSegment }),
+            labels: richSegment?.labels,
             reply: root && parent ? { root, parent } : undefined,
           });
-          const written = await writeRecordOnce(client, account.did, rkey, record);
+          // Reply control gates the whole thread, so it sits on its first post.
+          const gates = buildGates(`at://${account.did}/${POST_COLLECTION}/${rkey}`, createdAt, {
+            replyControl: i === 0 ? rich?.replyControl : undefined,
+            disableQuotes: richSegment?.disableQuotes,
+          });
+          const written = await writePostWithGates(client, account.did, rkey, record, gates);
           records.push({ uri: written.uri, cid: written.cid });
           allExisted &&= written.existed;
         } catch (err) {
@@ -143,10 +164,11 @@ export function createBlueSkyService(settings: BlueSkySettings | (() => BlueSkyS
     async findPublished(account, request) {
       const client = pdsClient(account.service, { token: account.credentials.accessJwt, timeoutMs: get().timeoutMs, outbound: get().outbound });
       const found: PublishedRecord[] = [];
+      const collection = request.content.rich?.repost ? REPOST_COLLECTION : POST_COLLECTION;
       for (const rkey of request.rkeys) {
-        const record = await findRecord(client, account.did, rkey);
+        const record = await findRecord(client, account.did, rkey, collection);
         if (!record) break;
-        found.push(record);
+        found.push({ uri: record.uri, cid: record.cid });
       }
       return found;
     },

@@ -1,6 +1,7 @@
 import { and, asc, desc, eq, exists, getTableColumns, gte, inArray, lt, or, sql, type Column } from "drizzle-orm";
 import type { Pool } from "pg";
 import type { Db } from "../client";
+import type { RichContent } from "../../api/rich";
 import { deliveries, deliveryAttempts, posts, socialAccounts, type Delivery, type DeliveryAttempt, type Post } from "../schema";
 
 /** What `posts.content` holds beyond the first segment's text (images are base64, as sent). */
@@ -8,6 +9,8 @@ export interface PostContentJson {
   langs?: string[];
   images?: Array<{ data: string; mimeType: string; alt: string }>;
   thread?: Array<{ text: string; images?: Array<{ data: string; mimeType: string; alt: string }> }>;
+  /** Link cards, quotes, labels, gates; a repost's subject (contract v1.3). */
+  rich?: RichContent;
 }
 
 export type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
@@ -162,7 +165,12 @@ export interface ListFilter {
   /** scheduledAt in [from, to). */
   from?: Date;
   to?: Date;
+  /** Scheduled reposts (contract v1.3) are posts whose content names a repost subject; lists show one kind. */
+  kind?: "post" | "repost";
 }
+
+/** True for a scheduled repost's row. */
+export const isRepostRow = sql<boolean>`coalesce(${posts.content} -> 'rich' ? 'repost', false)`;
 
 // The content a list needs: texts and image metadata, without the base64 bytes (up to 4 images
 // per segment, 25 segments) that a poll every few seconds would otherwise drag out of the
@@ -185,6 +193,7 @@ export async function listUserPosts(db: Q, userId: string, f: ListFilter): Promi
   }
   if (f.from) conditions.push(gte(posts.scheduledAt, f.from));
   if (f.to) conditions.push(lt(posts.scheduledAt, f.to));
+  if (f.kind) conditions.push(f.kind === "repost" ? isRepostRow : sql`NOT ${isRepostRow}`);
   if (f.after) {
     const c = or(lt(posts.scheduledAt, f.after.scheduledAt), and(eq(posts.scheduledAt, f.after.scheduledAt), lt(posts.id, f.after.id)));
     if (c) conditions.push(c);

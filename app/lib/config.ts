@@ -130,6 +130,9 @@ const envSchema = z.object({
   ACCOUNT_CONNECT_LIMIT_PER_HOUR: positiveInt(30),
   API_RATE_LIMIT_PER_MINUTE: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).default(60_000)),
   PASSWORD_HASH_CONCURRENCY: positiveInt(2),
+  // branch media: POST /api/media's cap. 1,000,000 bytes is Bluesky's image blob limit (the
+  // strictest platform); a Mastodon-only install may raise it (Mastodon takes 16 MB images).
+  MEDIA_MAX_BYTES: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1_000_000)),
 });
 
 export type QueueBackendKind = "redis" | "postgres";
@@ -214,6 +217,11 @@ export interface Config {
     /** OUTBOUND_ALLOWLIST entries: destinations exempt from the public-address rule (LAN PDS, tests). */
     allowlist: string[];
   };
+  /** branch media: uploaded images (stored under <dataDir>/media). */
+  media: {
+    /** Largest upload accepted (MEDIA_MAX_BYTES), counted while streaming. */
+    maxBytes: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -290,6 +298,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     atproto: { plcUrl: e.ATPROTO_PLC_URL, handleResolverUrl: e.ATPROTO_HANDLE_RESOLVER_URL, timeoutMs: e.ATPROTO_TIMEOUT_MS },
     outbound: { allowlist: parseAllowlist(e.OUTBOUND_ALLOWLIST).entries.slice() },
+    media: { maxBytes: e.MEDIA_MAX_BYTES },
   };
 }
 

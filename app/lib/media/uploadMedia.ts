@@ -2,7 +2,7 @@ import fs from "node:fs";
 import type { AppContext } from "../context";
 import { AppError } from "../errors";
 import { SNIFF_BYTES, sniffImageType } from "./image";
-import { ingestImageFile } from "./ingest";
+import { ingestImageFile, mediaDeps } from "./ingest";
 import { mediaJson, type MediaJson } from "./mediaJson";
 import { removeQuietly, tempFile } from "./store";
 
@@ -60,7 +60,7 @@ export async function uploadMedia(ctx: AppContext, userId: string, req: Request)
   const raw = tempFile(ctx.config.dataDir);
   try {
     const type = await receive(req.body, Number(req.headers.get("content-length") ?? "0") || 0, max, raw);
-    return mediaJson(await ingestImageFile(ctx, userId, raw, type));
+    return mediaJson(await ingestImageFile(mediaDeps(ctx), userId, raw, type));
   } finally {
     await removeQuietly(raw);
   }

@@ -2,7 +2,7 @@ import { newRecordKeys } from "../api/bluesky/tid";
 import type { AppContext } from "../context";
 import { findOwnedAccounts, insertPostWithDeliveries, type PostContentJson } from "../db/queries/posts";
 import { AppError } from "../errors";
-import { segmentsOf } from "./segments";
+import { loadPostContent, storeRequestImages } from "../media/postImages";
 import { enqueueDeliveries } from "./enqueueDeliveries";
 import { postJson, type PostJson } from "./postJson";
 import type { CreatePostBody } from "./schemas";
@@ -20,11 +20,6 @@ import { validateContent } from "./validateContent";
  */
 export async function createPost(ctx: AppContext, userId: string, body: CreatePostBody): Promise<PostJson> {
   const scheduledAt = requestedTime(body) ?? new Date();
-  const content: PostContentJson = {
-    ...(body.langs?.length ? { langs: body.langs } : {}),
-    ...(body.images?.length ? { images: body.images } : {}),
-    ...(body.thread?.length ? { thread: body.thread } : {}),
-  };
   const accounts = await findOwnedAccounts(ctx.database.db, userId, body.accountIds);
   const known = new Set(accounts.map((a) => a.id));
   const unknown = body.accountIds.filter((id) => !known.has(id));
@@ -40,7 +35,16 @@ export async function createPost(ctx: AppContext, userId: string, body: CreatePo
       `${inactive.map((a) => `@${a.handle} ${a.status === "disabled" ? "is disabled" : "needs reconnecting"}`).join(", ")}: reconnect on the Accounts page before posting`,
     );
   }
-  const segments = segmentsOf(body.text, content);
+  // Posts hold references: base64 images are stored as media here, ids checked to be the user's.
+  const [images, ...threadImages] = await storeRequestImages(ctx, userId, [body.images, ...(body.thread ?? []).map((s) => s.images)]);
+  const content: PostContentJson = {
+    ...(body.langs?.length ? { langs: body.langs } : {}),
+    ...(images?.length ? { images } : {}),
+    ...(body.thread?.length
+      ? { thread: body.thread.map((s, i) => ({ text: s.text, ...(threadImages[i]?.length ? { images: threadImages[i] } : {}) })) }
+      : {}),
+  };
+  const segments = await loadPostContent(ctx, body.text, content);
   validateContent(accounts.map((a) => a.platform), segments);
 
   // A time up to five minutes past means "publish now" (not "missed"): the deliveries are due now.

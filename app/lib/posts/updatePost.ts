@@ -34,8 +34,8 @@ export async function updatePost(ctx: AppContext, userId: string, postId: string
       });
     }
     const stored = found.post.content as PostContentJson;
-    const { images: _old, ...withoutImages } = stored;
-    const content: PostContentJson | undefined = images ? { ...withoutImages, ...(images.length ? { images } : {}) } : undefined;
+    const content: PostContentJson | undefined = images ? { ...stored, images } : undefined;
+    if (content && images?.length === 0) delete content.images;
     if (body.text !== undefined || content) {
       const accounts = await findOwnedAccounts(tx, userId, found.deliveries.map((d) => d.accountId));
       validateContent(accounts.map((a) => a.platform), await loadPostContent(ctx, body.text ?? found.post.text, content ?? stored));

@@ -6,14 +6,18 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { POST as upload } from "@/app/api/media/route";
 import { GET as getOne } from "@/app/api/media/[id]/route";
 import { GET as getThumb } from "@/app/api/media/[id]/thumbnail/route";
+import type { Worker } from "bullmq";
 import { connectAccount } from "@/app/lib/accounts/connectAccount";
+import { getPostQueue, initPostQueue } from "@/app/lib/queues/postQueue";
+import { createPostWorker } from "@/app/lib/queues/worker";
+import { startFaultProxy, type FaultProxy } from "@/test/helpers/faultProxy";
 import { media, posts } from "@/app/lib/db/schema";
 import { ingestImageBytes } from "@/app/lib/media/ingest";
 import { migrateLegacyImages } from "@/app/lib/media/migrateLegacyImages";
 import { mediaFile } from "@/app/lib/media/store";
 import { startTestPds, type TestPds } from "@/test/helpers/pds";
 import { tinyPng } from "@/test/helpers/png";
-import { postsApi } from "@/test/helpers/postsApi";
+import { postsApi, waitFor } from "@/test/helpers/postsApi";
 import { createTestContext, createTestUser, type TestContext } from "@/test/helpers/testContext";
 
 /** Issue 15 item 4: images uploaded once, by reference, owner-only, metadata stripped. */
@@ -210,4 +214,54 @@ describe("posts reference media", () => {
     const [row] = await db.select({ content: posts.content }).from(posts).where(eq(posts.id, post!.id));
     expect(JSON.stringify(row!.content)).not.toContain('"data"');
   });
+});
+
+describe("publishing a post with a media reference", () => {
+  let proxy: FaultProxy;
+  let worker: Worker;
+  let did = "";
+  let accountId = "";
+
+  beforeAll(async () => {
+    initPostQueue(t.ctx, { retryDelayMs: 200 });
+    proxy = await startFaultProxy(pds.url);
+    const acct = await pds.createAccount("pub");
+    did = acct.did;
+    accountId = (await connectAccount(t.ctx, alice.id, { platform: "bluesky", identifier: acct.handle, appPassword: acct.appPassword, service: proxy.url })).account.id;
+    worker = createPostWorker(t.ctx) as Worker;
+    await worker.waitUntilReady();
+  });
+
+  afterAll(async () => {
+    await worker?.close();
+    await getPostQueue(t.ctx).close();
+    await proxy?.close();
+  });
+
+  it("the worker reads the file and publishes the image with its alt text, once, even when a response is lost", async () => {
+    const up = await send(alice.token, new Uint8Array(await sharp({ create: { width: 300, height: 200, channels: 3, background: "#258" } }).png().toBuffer()));
+    expect(up.status).toBe(201);
+    const api = postsApi(alice.token);
+    const text = `with a media reference ${Date.now()}`;
+    // The PDS writes the record but the answer never arrives: the retry must find it, not post again.
+    proxy.inject("com.atproto.repo.putRecord", { kind: "drop_after_commit" }, 1);
+    const created = await api.create({ text, accountIds: [accountId], images: [{ mediaId: up.body.media.id, alt: "a dark blue rectangle" }] });
+    expect(created.status).toBe(201);
+    const post = await waitFor(
+      "the post to settle",
+      async () => {
+        const { body } = await api.get(created.body.post.id);
+        return ["published", "failed", "partially_failed"].includes(body.post.status) ? body.post : undefined;
+      },
+      60_000,
+    );
+    expect(post.status).toBe("published");
+    expect(post.deliveries[0].history.map((h: { outcome: string }) => h.outcome)).toEqual(["retry", "already_published"]);
+    const onPds = (await pds.listPosts(did)).filter((r) => r.value.text === text);
+    expect(onPds).toHaveLength(1);
+    const record = await pds.getRecord(did, onPds[0]!.uri.split("/").pop()!);
+    const embed = record!.value.embed as { images: Array<{ alt: string; aspectRatio: unknown; image: { size: number; mimeType: string } }> };
+    expect(embed.images).toHaveLength(1);
+    expect(embed.images[0]).toMatchObject({ alt: "a dark blue rectangle", aspectRatio: { width: 300, height: 200 }, image: { size: up.body.media.size, mimeType: "image/png" } });
+  }, 90_000);
 });

@@ -39,6 +39,7 @@ describe("OpenAPI document", () => {
   let stack: Stack;
   let doc: Doc;
   let postId = "";
+  let mediaId = "";
 
   beforeAll(async () => {
     stack = await startStack({ role: "admin", worker: false });
@@ -54,6 +55,10 @@ describe("OpenAPI document", () => {
     });
     expect(created.status).toBe(201);
     postId = ((await created.json()) as { post: { id: string } }).post.id;
+    // An upload, so the media routes have something to show.
+    const uploaded = await fetch(`${stack.url}/api/media`, { method: "POST", headers: { authorization: `Bearer ${stack.user.token}` }, body: new Uint8Array(tinyPng()) });
+    expect(uploaded.status).toBe(201);
+    mediaId = ((await uploaded.json()) as { media: { id: string } }).media.id;
   }, 240_000);
 
   afterAll(async () => {
@@ -94,8 +99,9 @@ describe("OpenAPI document", () => {
     for (const [p, ops] of Object.entries(doc.paths)) {
       const op = ops.get;
       if (!op) continue;
-      // {id} is an account on the accounts routes, a post elsewhere.
-      const concrete = p.replace(/\{(\w+)\}/g, (_, name: string) => (name === "id" && p.startsWith("/api/accounts") ? stack.user.accountId : values[name]!));
+      // {id} is an account on the accounts routes, a medium on the media routes, a post elsewhere.
+      const idFor = (route: string) => (route.startsWith("/api/accounts") ? stack.user.accountId : route.startsWith("/api/media") ? mediaId : postId);
+      const concrete = p.replace(/\{(\w+)\}/g, (_, name: string) => (name === "id" ? idFor(p) : values[name]!));
       const res = await api("GET", concrete);
       expect(res.status, `GET ${concrete}`).toBe(200);
       const documented = op.responses[String(res.status)];
@@ -121,7 +127,10 @@ describe("OpenAPI document", () => {
     // An object with only an unknown field: every body schema here refuses it (required fields or strictness).
     const refused = { notAField: 1 };
     const withBody = Object.entries(doc.paths).flatMap(([p, ops]) =>
-      Object.entries(ops).flatMap(([method, op]) => (op.requestBody ? [{ method, p, schema: op.requestBody.content["application/json"]!.schema }] : [])),
+      Object.entries(ops).flatMap(([method, op]) => {
+        const json = op.requestBody?.content["application/json"];
+        return json ? [{ method, p, schema: json.schema }] : [];
+      }),
     );
     expect(withBody.length).toBeGreaterThanOrEqual(6);
     for (const { method, p, schema } of withBody) {

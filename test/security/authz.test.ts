@@ -17,7 +17,7 @@ type Caller = "anon" | "A" | "B" | "admin";
 interface Row {
   method: string;
   pattern: string;
-  id?: "account" | "post" | "delivery" | "token";
+  id?: "account" | "post" | "delivery" | "token" | "media";
   body?: unknown;
   /** Path parameters besides the id. */
   params?: Record<string, string>;
@@ -55,6 +55,9 @@ const MATRIX: Row[] = [
   { method: "POST", pattern: "/api/auth/password", body: { currentPassword: "not it", newPassword: "a long new password" }, expect: { anon: 401, A: 403, B: 403, admin: 403 } },
   { method: "GET", pattern: "/api/tokens", expect: anyUser },
   { method: "POST", pattern: "/api/tokens", body: { name: "matrix" }, expect: { anon: 401, A: 201, B: 201, admin: 201 } },
+  // branch media: A's upload is A's alone.
+  { method: "GET", pattern: "/api/media/[id]", id: "media", expect: own },
+  { method: "GET", pattern: "/api/media/[id]/thumbnail", id: "media", expect: own },
   ...["GET", "POST", "PUT", "PATCH", "DELETE"].map((method) => ({
     method,
     pattern: "/api/[...path]",
@@ -67,12 +70,13 @@ const MATRIX: Row[] = [
 ];
 // Exercised by their own suites (they need a PDS or a password): POST /api/accounts, POST /api/posts, POST /api/auth/signin.
 // POST /api/mcp: test/automation/mcp.test.ts ("refuses a request without a valid API token on both transports").
-const COVERED_ELSEWHERE = new Set(["POST /api/accounts", "POST /api/posts", "POST /api/auth/signin", "POST /api/mcp"]);
+// POST /api/media (a raw image body): app/lib/media/__tests__/media.test.ts ("refuses an anonymous upload", and every user may upload).
+const COVERED_ELSEWHERE = new Set(["POST /api/accounts", "POST /api/posts", "POST /api/auth/signin", "POST /api/mcp", "POST /api/media"]);
 
 describe("authorization matrix", () => {
   let t: TestContext;
   const tokens: Partial<Record<Caller, string>> = {};
-  const ids = { account: "", post: "", delivery: "", token: "" };
+  const ids = { account: "", post: "", delivery: "", token: "", media: "" };
   let restorePlatform: () => void;
 
   beforeAll(async () => {
@@ -99,6 +103,13 @@ describe("authorization matrix", () => {
     ids.delivery = created.body.post.deliveries[0].id;
     const { createUserApiToken } = await import("@/app/lib/auth/apiTokens");
     ids.token = (await createUserApiToken(t.ctx.database.db, a.user.id, { name: "A's spare" })).apiToken.id;
+    const upload = (await loadRoute("/api/media")).POST!;
+    const uploaded = await upload(
+      new Request("http://localhost/api/media", { method: "POST", headers: { authorization: `Bearer ${tokens.A}` }, body: new Uint8Array(tinyPng(4, 4)) }),
+      { params: Promise.resolve({}) },
+    );
+    expect(uploaded.status).toBe(201);
+    ids.media = ((await uploaded.json()) as { media: { id: string } }).media.id;
   });
   afterAll(async () => {
     restorePlatform();

@@ -71,6 +71,7 @@ function operation(r: ApiRoute) {
     security: security[r.auth],
     ...(parameters.length ? { parameters } : {}),
     ...(r.body ? { requestBody: { required: true, content: { "application/json": { schema: jsonSchema(r.body, "input") } } } } : {}),
+    ...(r.rawBody ? { requestBody: { required: true, description: r.rawBody, content: { "image/*": { schema: { type: "string", contentMediaType: "image/*" } } } } } : {}),
     responses,
   };
 }

@@ -86,6 +86,12 @@ describe("POST /api/media", () => {
     expect(await sharp(thumb.bytes).metadata()).toMatchObject({ format: "webp", width: 320, height: 240 });
   });
 
+  it("refuses an anonymous upload (401) or a bad token", async () => {
+    const anon = await upload(new Request("http://localhost/api/media", { method: "POST", body: new Uint8Array(tinyPng()) }), { params: Promise.resolve({}) });
+    expect(anon.status).toBe(401);
+    expect((await send("not-a-token", new Uint8Array(tinyPng()))).status).toBe(401);
+  });
+
   it("judges the type by the bytes, not the Content-Type", async () => {
     const html = await send(alice.token, "<html><script>alert(1)</script></html>", { "content-type": "image/png" });
     expect(html.status).toBe(415);

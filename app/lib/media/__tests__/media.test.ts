@@ -50,7 +50,7 @@ const originals = () => filesUnder(path.join(t.ctx.config.dataDir, "media")).fil
 
 beforeAll(async () => {
   pds = await startTestPds();
-  t = await createTestContext("postgres", pds.env);
+  t = await createTestContext("postgres", { ATPROTO_PLC_URL: pds.plcUrl, ATPROTO_HANDLE_RESOLVER_URL: pds.url });
   const a = await createTestUser(t.ctx);
   const b = await createTestUser(t.ctx);
   alice = { id: a.user.id, token: a.token };

@@ -22,6 +22,9 @@ COPY --from=build /app/dist ./dist
 COPY --from=build /app/drizzle ./drizzle
 COPY --from=build /app/next.config.ts ./
 RUN rm -rf .next/cache && chown -R node:node /app/.next
+# Uploaded images (POSTMORE_DATA_DIR/media): web writes them, workers read them, so it is a shared volume.
+RUN mkdir -p /data && chown node:node /data
+ENV POSTMORE_DATA_DIR=/data
 USER node
 EXPOSE 3000
 CMD ["node", "node_modules/next/dist/bin/next", "start"]

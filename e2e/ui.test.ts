@@ -50,6 +50,8 @@ describe("web UI in a real browser", () => {
       NODE_ENV: "production",
       DATABASE_URL: tc.databaseUrl,
       POSTMORE_SECRET: tc.secret,
+      // The web process stores uploads, the worker reads them: one data dir for both (and the test).
+      POSTMORE_DATA_DIR: tc.ctx.config.dataDir,
       QUEUE_BACKEND: "postgres",
       LOG_LEVEL: "info",
       ATPROTO_PLC_URL: pds.plcUrl,

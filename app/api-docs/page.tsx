@@ -23,7 +23,7 @@ export default function ApiDocsPage() {
               {op.summary}. <em>{op.description}</em>
             </p>
             {"parameters" in op && op.parameters ? <Schema title="Parameters" value={op.parameters} /> : null}
-            {"requestBody" in op && op.requestBody ? <Schema title="Request body" value={op.requestBody.content["application/json"].schema} /> : null}
+            {"requestBody" in op && op.requestBody ? <Schema title="Request body" value={op.requestBody} /> : null}
             <Schema title="Responses" value={op.responses} />
           </section>
         )),

@@ -46,6 +46,33 @@ export async function api<T>(path: string, init: { method?: string; body?: unkno
   };
 }
 
+export interface UploadedMedia {
+  id: string;
+  mimeType: string;
+  width: number;
+  height: number;
+  size: number;
+  url: string;
+  thumbnailUrl: string;
+}
+
+/** POST /api/media with the file itself as the body (the server checks its bytes and size). */
+export async function uploadMedia(file: File): Promise<ApiResult<{ media: UploadedMedia }>> {
+  let res: Response;
+  try {
+    res = await fetch("/api/media", { method: "POST", body: file, cache: "no-store" });
+  } catch {
+    return { ok: false, status: 0, error: { status: 0, code: "network", message: "The upload did not reach PostMore. Check your connection and try again." } };
+  }
+  const body = (await res.json().catch(() => undefined)) as { media?: UploadedMedia; error?: Partial<ApiProblem> } | undefined;
+  if (res.ok && body?.media) return { ok: true, status: res.status, data: { media: body.media } };
+  return {
+    ok: false,
+    status: res.status,
+    error: { status: res.status, code: body?.error?.code ?? "http_error", message: body?.error?.message ?? `The server answered ${res.status}.` },
+  };
+}
+
 /** The messages of a validation error, one per problem (falls back to the summary message). */
 const FIELD_NAMES: Record<string, string> = { accountIds: "Accounts", scheduledAt: "Time", timeZone: "Time zone", images: "Images", thread: "Thread" };
 

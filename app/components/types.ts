@@ -28,8 +28,11 @@ export interface DeliverySegment {
 }
 
 export interface ImageMeta {
+  /** Absent only on posts stored before media by reference and not yet migrated. */
+  mediaId?: string;
   mimeType: string;
   alt: string;
+  url?: string;
 }
 
 export interface Delivery {

@@ -137,6 +137,9 @@ const envSchema = z.object({
   WEBHOOK_PAUSE_AFTER_FAILED_EVENTS: positiveInt(3),
   WEBHOOK_RELAY_INTERVAL_MS: positiveInt(2_000),
   WEBHOOK_CONCURRENCY: positiveInt(5),
+  // branch media: POST /api/media's cap. 1,000,000 bytes is Bluesky's image blob limit (the
+  // strictest platform); a Mastodon-only install may raise it (Mastodon takes 16 MB images).
+  MEDIA_MAX_BYTES: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1_000_000)),
 });
 
 export type QueueBackendKind = "redis" | "postgres";
@@ -234,6 +237,11 @@ export interface Config {
     relayIntervalMs: number;
     concurrency: number;
   };
+  /** branch media: uploaded images (stored under <dataDir>/media). */
+  media: {
+    /** Largest upload accepted (MEDIA_MAX_BYTES), counted while streaming. */
+    maxBytes: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -318,6 +326,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       relayIntervalMs: e.WEBHOOK_RELAY_INTERVAL_MS,
       concurrency: e.WEBHOOK_CONCURRENCY,
     },
+    media: { maxBytes: e.MEDIA_MAX_BYTES },
   };
 }
 

@@ -41,6 +41,7 @@ describe("OpenAPI document", () => {
   let postId = "";
   let webhookId = "";
   let repostId = "";
+  let mediaId = "";
 
   beforeAll(async () => {
     stack = await startStack({ role: "admin", worker: false });
@@ -68,6 +69,10 @@ describe("OpenAPI document", () => {
     });
     expect(repost.status).toBe(201);
     repostId = ((await repost.json()) as { repost: { id: string } }).repost.id;
+    // An upload, so the media routes have something to show.
+    const uploaded = await fetch(`${stack.url}/api/media`, { method: "POST", headers: { authorization: `Bearer ${stack.user.token}` }, body: new Uint8Array(tinyPng()) });
+    expect(uploaded.status).toBe(201);
+    mediaId = ((await uploaded.json()) as { media: { id: string } }).media.id;
   }, 240_000);
 
   afterAll(async () => {
@@ -108,17 +113,19 @@ describe("OpenAPI document", () => {
     for (const [p, ops] of Object.entries(doc.paths)) {
       const op = ops.get;
       if (!op) continue;
-      // {id} is an account on the accounts routes, a webhook on the webhooks routes, a repost on the reposts routes, a post elsewhere.
+      // {id} is an account on the accounts routes, a webhook on the webhooks routes, a medium on the media routes, a repost on the reposts routes, a post elsewhere.
       const idFor = (name: string) =>
         name !== "id"
           ? values[name]!
           : p.startsWith("/api/accounts")
             ? stack.user.accountId
-            : p.startsWith("/api/webhooks")
-              ? webhookId
-              : p.startsWith("/api/reposts")
-                ? repostId
-                : postId;
+            : p.startsWith("/api/media")
+              ? mediaId
+              : p.startsWith("/api/webhooks")
+                ? webhookId
+                : p.startsWith("/api/reposts")
+                  ? repostId
+                  : postId;
       const concrete = p.replace(/\{(\w+)\}/g, (_, name: string) => idFor(name));
       const res = await api("GET", concrete);
       expect(res.status, `GET ${concrete}`).toBe(200);
@@ -145,7 +152,10 @@ describe("OpenAPI document", () => {
     // An object with only an unknown field: every body schema here refuses it (required fields or strictness).
     const refused = { notAField: 1 };
     const withBody = Object.entries(doc.paths).flatMap(([p, ops]) =>
-      Object.entries(ops).flatMap(([method, op]) => (op.requestBody ? [{ method, p, schema: op.requestBody.content["application/json"]!.schema }] : [])),
+      Object.entries(ops).flatMap(([method, op]) => {
+        const json = op.requestBody?.content["application/json"];
+        return json ? [{ method, p, schema: json.schema }] : [];
+      }),
     );
     expect(withBody.length).toBeGreaterThanOrEqual(6);
     for (const { method, p, schema } of withBody) {

@@ -34,6 +34,7 @@ export async function startStack(opts: { role: "admin" | "user"; worker: boolean
   const env = {
     DATABASE_URL: t.databaseUrl,
     POSTMORE_SECRET: t.secret,
+    POSTMORE_DATA_DIR: t.ctx.config.dataDir,
     QUEUE_BACKEND: "redis",
     REDIS_HOST: "127.0.0.1",
     REDIS_PORT: String(inject("redisPort")),

@@ -1,4 +1,7 @@
 import { randomBytes } from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { loadConfig } from "@/app/lib/config";
 import { createAppContext, setAppContext, type AppContext } from "@/app/lib/context";
 import { createUser, type PublicUser } from "@/app/lib/auth/users";
@@ -31,7 +34,16 @@ export async function createTestContext(
   const secret = randomBytes(32).toString("hex");
   const prefix = `{t${randomBytes(4).toString("hex")}}`;
   // Suites reach their local PDS through the allowlist; SSRF suites pass a narrower one.
-  const config = loadConfig({ NODE_ENV: "test", LOG_LEVEL: "warn", QUEUE_BACKEND: kind, OUTBOUND_ALLOWLIST: LOOPBACK_ALLOWLIST, ...env });
+  // Each suite its own data dir (media files), never the tree's ./data.
+  const dataDir = env.POSTMORE_DATA_DIR ?? fs.mkdtempSync(path.join(os.tmpdir(), "postmore-data-"));
+  const config = loadConfig({
+    NODE_ENV: "test",
+    LOG_LEVEL: "warn",
+    QUEUE_BACKEND: kind,
+    OUTBOUND_ALLOWLIST: LOOPBACK_ALLOWLIST,
+    ...env,
+    POSTMORE_DATA_DIR: dataDir,
+  });
   const queue =
     kind === "redis"
       ? { kind, redis: redisConnection(), prefix }
@@ -46,6 +58,7 @@ export async function createTestContext(
     async close() {
       setAppContext(undefined);
       await testDb.drop();
+      if (!env.POSTMORE_DATA_DIR) fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

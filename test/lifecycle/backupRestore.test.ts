@@ -5,8 +5,10 @@ import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { POST as connect } from "@/app/api/accounts/route";
+import { POST as uploadMedia } from "@/app/api/media/route";
 import { call } from "@/test/helpers/http";
 import { startTestPds, type TestPds } from "@/test/helpers/pds";
+import { tinyPng } from "@/test/helpers/png";
 import { postsApi, waitFor } from "@/test/helpers/postsApi";
 import { createTestContext, createTestUser, type TestContext } from "@/test/helpers/testContext";
 import { adminUrl } from "@/test/helpers/testDb";
@@ -48,7 +50,8 @@ const envFor = (databaseUrl: string) => ({
 
 beforeAll(async () => {
   pds = await startTestPds();
-  t = await createTestContext("postgres", { ATPROTO_PLC_URL: pds.plcUrl, ATPROTO_HANDLE_RESOLVER_URL: pds.url });
+  // Uploads land in the data dir the backup reads and the restore writes.
+  t = await createTestContext("postgres", { ATPROTO_PLC_URL: pds.plcUrl, ATPROTO_HANDLE_RESOLVER_URL: pds.url, POSTMORE_DATA_DIR: dir });
   const { token } = await createTestUser(t.ctx);
   const acct = await pds.createAccount("rt");
   did = acct.did;
@@ -57,7 +60,17 @@ beforeAll(async () => {
   const api = postsApi(token);
   // Due a few seconds after the restore starts; no worker runs against this database.
   const at = new Date(Date.now() + 5_000).toISOString();
-  for (const text of texts) expect((await api.create({ text, accountIds: [res.body.account.id], scheduledAt: at })).status).toBe(201);
+  // The first post carries an uploaded image: its file must survive the round trip.
+  const up = await uploadMedia(
+    new Request("http://localhost/api/media", { method: "POST", headers: { authorization: `Bearer ${token}` }, body: new Uint8Array(tinyPng(8, 8)) }),
+    { params: Promise.resolve({}) },
+  );
+  expect(up.status).toBe(201);
+  const mediaId = ((await up.json()) as { media: { id: string } }).media.id;
+  for (const text of texts) {
+    const images = text === texts[0] ? { images: [{ mediaId, alt: "restored square" }] } : {};
+    expect((await api.create({ text, accountIds: [res.body.account.id], scheduledAt: at, ...images })).status).toBe(201);
+  }
   const cancelled = await api.create({ text: "cancelled before the backup", accountIds: [res.body.account.id], scheduledAt: at });
   expect((await api.cancel(cancelled.body.post.id)).status).toBe(200);
   const admin = new pg.Client({ connectionString: adminUrl() });
@@ -89,7 +102,8 @@ describe("backup → wipe → restore", () => {
     expect(backup.code).toBe(0);
     expect(backup.output).toMatch(/POSTMORE_SECRET in the environment/);
 
-    await t.close(); // the wipe: the source database is dropped
+    await t.close(); // the wipe: the source database is dropped, and the media files with it
+    fs.rmSync(path.join(dir, "media"), { recursive: true, force: true });
 
     const restored = await runCli(["restore", archive], envFor(targetUrl));
     expect(restored.output).toMatch(/rows: .*posts 4/);
@@ -112,6 +126,9 @@ describe("backup → wipe → restore", () => {
     );
     const onPds = (await pds.listPosts(did)).map((r) => r.value.text as string).sort();
     expect(onPds).toEqual([...texts].sort());
+    // The image came back from the archive: the worker read it and published it with its alt text.
+    const withImage = (await pds.listPosts(did)).find((r) => r.value.text === texts[0]);
+    expect((withImage!.value.embed as { images: Array<{ alt: string }> }).images.map((i) => i.alt)).toEqual(["restored square"]);
     const statuses = await query<{ status: string; n: number }>(targetUrl, "SELECT status, count(*)::int AS n FROM posts GROUP BY status ORDER BY status");
     expect(statuses).toEqual([
       { status: "cancelled", n: 1 },

@@ -18,7 +18,7 @@ type Caller = "anon" | "A" | "B" | "admin";
 interface Row {
   method: string;
   pattern: string;
-  id?: "account" | "post" | "delivery" | "token" | "webhook" | "repost";
+  id?: "account" | "post" | "delivery" | "token" | "webhook" | "repost" | "media";
   body?: unknown;
   /** Path parameters besides the id. */
   params?: Record<string, string>;
@@ -64,6 +64,9 @@ const MATRIX: Row[] = [
   { method: "GET", pattern: "/api/reposts", expect: anyUser },
   { method: "GET", pattern: "/api/reposts/[id]", id: "repost", expect: own },
   { method: "POST", pattern: "/api/reposts", body: { accountIds: ["{account}"], subject: "at://did:plc:aaaaaaaaaaaaaaaaaaaaaaaa/app.bsky.feed.post/3jzfcijpj2z2a", scheduledAt: "2031-01-01T00:00:00Z" }, expect: { anon: 401, A: 201, B: 400, admin: 400 } },
+  // branch media: A's upload is A's alone.
+  { method: "GET", pattern: "/api/media/[id]", id: "media", expect: own },
+  { method: "GET", pattern: "/api/media/[id]/thumbnail", id: "media", expect: own },
   ...["GET", "POST", "PUT", "PATCH", "DELETE"].map((method) => ({
     method,
     pattern: "/api/[...path]",
@@ -85,12 +88,13 @@ const MATRIX: Row[] = [
 ];
 // Exercised by their own suites (they need a PDS or a password): POST /api/accounts, POST /api/posts, POST /api/auth/signin.
 // POST /api/mcp: test/automation/mcp.test.ts ("refuses a request without a valid API token on both transports").
-const COVERED_ELSEWHERE = new Set(["POST /api/accounts", "POST /api/posts", "POST /api/auth/signin", "POST /api/mcp"]);
+// POST /api/media (a raw image body): app/lib/media/__tests__/media.test.ts ("refuses an anonymous upload", and every user may upload).
+const COVERED_ELSEWHERE = new Set(["POST /api/accounts", "POST /api/posts", "POST /api/auth/signin", "POST /api/mcp", "POST /api/media"]);
 
 describe("authorization matrix", () => {
   let t: TestContext;
   const tokens: Partial<Record<Caller | "R", string>> = {};
-  const ids = { account: "", post: "", delivery: "", token: "", webhook: "", repost: "" };
+  const ids = { account: "", post: "", delivery: "", token: "", webhook: "", repost: "", media: "" };
   let userA = "";
   let restorePlatform: () => void;
 
@@ -130,6 +134,13 @@ describe("authorization matrix", () => {
     ids.token = (await createUserApiToken(t.ctx.database.db, a.user.id, { name: "A's spare" })).apiToken.id;
     const { createWebhook } = await import("@/app/lib/webhooks/service");
     ids.webhook = (await createWebhook(t.ctx, a.user.id, { url: "http://127.0.0.1:9/hook", events: ["post.published"] })).id;
+    const upload = (await loadRoute("/api/media")).POST!;
+    const uploaded = await upload(
+      new Request("http://localhost/api/media", { method: "POST", headers: { authorization: `Bearer ${tokens.A}` }, body: new Uint8Array(tinyPng(4, 4)) }),
+      { params: Promise.resolve({}) },
+    );
+    expect(uploaded.status).toBe(201);
+    ids.media = ((await uploaded.json()) as { media: { id: string } }).media.id;
   });
   afterAll(async () => {
     restorePlatform();

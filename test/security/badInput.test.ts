@@ -21,7 +21,19 @@ interface Endpoint {
   wrong?: Record<string, fc.Arbitrary<unknown>>;
   /** Fields whose absence makes the body invalid. */
   required?: string[];
+  /** Non-JSON routes: the raw bodies to try besides the generic ones. */
+  bodies?: fc.Arbitrary<string | Uint8Array>;
 }
+
+// branch media: image-shaped junk for POST /api/media (magic bytes, then garbage or nothing; one over the cap).
+const PNG_MAGIC = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+const imageJunk: fc.Arbitrary<Uint8Array> = fc.oneof(
+  fc.uint8Array({ maxLength: 512 }).map((b) => Uint8Array.from([...PNG_MAGIC, ...b])),
+  fc.uint8Array({ maxLength: 512 }).map((b) => Uint8Array.from([0xff, 0xd8, 0xff, ...b])),
+  fc.uint8Array({ maxLength: 512 }).map((b) => Uint8Array.from([...Buffer.from("GIF89a"), ...b])),
+  fc.uint8Array({ maxLength: 512 }).map((b) => Uint8Array.from([...Buffer.from("RIFF\0\0\0\0WEBP"), ...b])),
+  fc.constant(Uint8Array.from([...PNG_MAGIC, ...new Uint8Array(1_100_000)])),
+);
 
 const notUuid = fc.oneof(payloads, fc.string({ maxLength: 40 }), fc.integer(), fc.constant(null));
 const badDate = fc.oneof(payloads, fc.date({ noInvalidDate: true }).map((d) => d.toISOString().replace("Z", "")), fc.integer());
@@ -170,11 +182,12 @@ describe("bad input never causes a 5xx or a change", () => {
         events: fc.oneof(fc.constant([]), fc.constant(["post.deleted"]), weirdValue),
       },
     },
+    { method: "POST", pattern: "/api/media", bodies: imageJunk },
   ];
 
   async function snapshot(): Promise<Record<string, string>> {
     const tables = ["users", "sessions", "api_tokens", "social_accounts", "posts", "deliveries", "delivery_attempts",
-      "webhooks", "webhook_events", "webhook_deliveries", "webhook_attempts"];
+      "webhooks", "webhook_events", "webhook_deliveries", "webhook_attempts", "media"];
     const out: Record<string, string> = {};
     for (const table of tables) {
       const r = await t.ctx.database.pool.query(
@@ -237,7 +250,9 @@ describe("bad input never causes a 5xx or a change", () => {
 
       const bodyArb: fc.Arbitrary<string | Uint8Array> = spec?.template
         ? fc.oneof(mutated(spec.template, spec.wrong ?? {}, spec.required ?? []).map((v) => JSON.stringify(v)), rawBodies)
-        : rawBodies;
+        : spec?.bodies
+          ? fc.oneof(spec.bodies, rawBodies)
+          : rawBodies;
       await fc.assert(
         fc.asyncProperty(bodyArb, async (body) => {
           counts[key]!++;

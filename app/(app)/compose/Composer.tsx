@@ -116,6 +116,14 @@ export function Composer() {
               showAltErrors={showAltErrors}
               problems={problemsOfSegment(problems, i, draft.segments.length)}
               onChange={(seg) => setSegments((list) => list.map((x) => (x.id === seg.id ? seg : x)))}
+              onImage={(imageId, patch) =>
+                setSegments((list) =>
+                  list.map((x) => ({
+                    ...x,
+                    images: patch ? x.images.map((i) => (i.id === imageId ? { ...i, ...patch } : i)) : x.images.filter((i) => i.id !== imageId),
+                  })),
+                )
+              }
               onRemove={() => setSegments((list) => list.filter((x) => x.id !== s.id))}
               onMove={(delta) => move(i, delta)}
             />

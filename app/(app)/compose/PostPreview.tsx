@@ -35,9 +35,7 @@ function PreviewPost({ segment, rich, first, handle }: { segment: DraftSegment; 
       </p>
       {segment.images.length > 0 && (
         <div className="preview-images">
-          {segment.images.map((img) => (
-            <img key={img.id} src={`data:${img.mimeType};base64,${img.data}`} alt={img.alt} />
-          ))}
+          {segment.images.map((img) => (img.thumbnailUrl ? <img key={img.id} src={img.thumbnailUrl} alt={img.alt} /> : null))}
         </div>
       )}
       {quote && (

@@ -1,22 +1,13 @@
 "use client";
 
 import { useRef, useState, type ChangeEvent } from "react";
+import { uploadMedia } from "../../components/api";
 import { byteCount, counterLevel, graphemeCount, MAX_BYTES, MAX_GRAPHEMES } from "../../components/richtext";
 import { newId, type DraftImage, type DraftSegment } from "./draft";
 import { HighlightedTextarea } from "./HighlightedTextarea";
 
 const MAX_IMAGES = 4;
-const MAX_IMAGE_BYTES = 1_000_000;
 const ACCEPTED = ["image/png", "image/jpeg", "image/webp", "image/gif"];
-
-function readBase64(file: File): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const reader = new FileReader();
-    reader.onload = () => resolve(String(reader.result).replace(/^data:[^,]*,/, ""));
-    reader.onerror = () => reject(reader.error ?? new Error("could not read the file"));
-    reader.readAsDataURL(file);
-  });
-}
 
 export interface SegmentProps {
   segment: DraftSegment;
@@ -26,12 +17,14 @@ export interface SegmentProps {
   /** What the API said about this part. */
   problems: string[];
   onChange(s: DraftSegment): void;
+  /** Changes one image wherever it is now (an upload ends after other edits); undefined removes it. */
+  onImage(imageId: string, patch: Partial<DraftImage> | undefined): void;
   onRemove(): void;
   onMove(delta: -1 | 1): void;
 }
 
 /** One post of the thread: text with its own counters, up to four images with alt text. */
-export function SegmentEditor({ segment, index, count, showAltErrors, problems, onChange, onRemove, onMove }: SegmentProps) {
+export function SegmentEditor({ segment, index, count, showAltErrors, problems, onChange, onImage, onRemove, onMove }: SegmentProps) {
   const fileInput = useRef<HTMLInputElement>(null);
   const [imageError, setImageError] = useState<string | null>(null);
   const graphemes = graphemeCount(segment.text);
@@ -46,19 +39,27 @@ export function SegmentEditor({ segment, index, count, showAltErrors, problems, 
     setImageError(null);
     const room = MAX_IMAGES - segment.images.length;
     if (files.length > room) setImageError(`A post can have at most ${MAX_IMAGES} images; only the first ${Math.max(room, 0)} were added.`);
-    const added: DraftImage[] = [];
+    const added: Array<{ image: DraftImage; file: File }> = [];
     for (const file of files.slice(0, Math.max(room, 0))) {
       if (!ACCEPTED.includes(file.type)) {
         setImageError(`${file.name}: use a PNG, JPEG, WebP or GIF image.`);
         continue;
       }
-      if (file.size > MAX_IMAGE_BYTES) {
-        setImageError(`${file.name} is ${(file.size / 1_000_000).toFixed(1)} MB; Bluesky takes images up to 1 MB.`);
-        continue;
-      }
-      added.push({ id: newId(), name: file.name, mimeType: file.type, data: await readBase64(file), alt: "" });
+      added.push({ image: { id: newId(), name: file.name, mimeType: file.type, alt: "" }, file });
     }
-    if (added.length > 0) onChange({ ...segment, images: [...segment.images, ...added] });
+    if (added.length === 0) return;
+    onChange({ ...segment, images: [...segment.images, ...added.map((a) => a.image)] });
+    // Uploaded on pick: the post later names them by id. The server checks type and size.
+    await Promise.all(
+      added.map(async ({ image, file }) => {
+        const res = await uploadMedia(file);
+        if (res.ok) onImage(image.id, { mediaId: res.data.media.id, mimeType: res.data.media.mimeType, thumbnailUrl: res.data.media.thumbnailUrl });
+        else {
+          onImage(image.id, undefined);
+          setImageError(`${file.name}: ${res.error.message}`);
+        }
+      }),
+    );
   }
 
   const setImage = (img: DraftImage) => onChange({ ...segment, images: segment.images.map((i) => (i.id === img.id ? img : i)) });
@@ -100,7 +101,13 @@ export function SegmentEditor({ segment, index, count, showAltErrors, problems, 
             const missing = showAltErrors && img.alt.trim() === "";
             return (
               <div className="image-tile" key={img.id}>
-                <img src={`data:${img.mimeType};base64,${img.data}`} alt={img.alt || `Image ${i + 1} (no description yet)`} />
+                {img.thumbnailUrl ? (
+                  <img src={img.thumbnailUrl} alt={img.alt || `Image ${i + 1} (no description yet)`} />
+                ) : (
+                  <p className="muted" role="status">
+                    Uploading {img.name}…
+                  </p>
+                )}
                 <label htmlFor={`${img.id}-alt`}>Alt text (required)</label>
                 <textarea
                   id={`${img.id}-alt`}

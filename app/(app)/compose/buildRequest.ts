@@ -2,11 +2,12 @@ import { instantFromInputs, isoInZone } from "../../components/time";
 import type { Draft, DraftImage } from "./draft";
 import { quoteTarget, richFields } from "./richOptions";
 
-const images = (list: DraftImage[]) => (list.length > 0 ? { images: list.map((i) => ({ data: i.data, mimeType: i.mimeType, alt: i.alt })) } : {});
+const images = (list: DraftImage[]) => (list.length > 0 ? { images: list.map((i) => ({ mediaId: i.mediaId, alt: i.alt })) } : {});
 
 /** The POST /api/posts body for a draft, or the problems that stop it being sent. */
 export function buildCreateBody(d: Draft): { body?: Record<string, unknown>; problems: string[] } {
   const problems: string[] = [];
+  if (d.segments.some((s) => s.images.some((i) => !i.mediaId))) problems.push("An image is still uploading: wait a moment and try again.");
   if (d.segments.some((s) => s.images.some((i) => i.alt.trim() === ""))) problems.push("Every image needs alt text: describe it for people who cannot see it.");
   let scheduledAt: string | undefined;
   if (d.when === "schedule") {
@@ -25,7 +26,5 @@ export function buildCreateBody(d: Draft): { body?: Record<string, unknown>; pro
     ...richFields(d.rich),
     ...(rest.length > 0 ? { thread: rest.map((s) => ({ text: s.text, ...images(s.images) })) } : {}),
   };
-  // The server takes request bodies up to 1 MB; base64 images are the only way to get near it.
-  if (JSON.stringify(body).length > 990_000) problems.push("The images are too large together (about 700 KB in all can be sent at once). Remove or shrink some.");
   return problems.length > 0 ? { problems } : { body, problems };
 }

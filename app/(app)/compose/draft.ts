@@ -9,8 +9,9 @@ export interface DraftImage {
   id: string;
   name: string;
   mimeType: string;
-  /** base64, no data: prefix (what the posts API takes). */
-  data: string;
+  /** Set once POST /api/media stored it (uploaded on pick); posts send this id, never bytes. */
+  mediaId?: string;
+  thumbnailUrl?: string;
   alt: string;
 }
 
@@ -45,7 +46,9 @@ function readDraft(): Draft | undefined {
     const raw = window.localStorage.getItem(KEY);
     if (!raw) return undefined;
     const d = JSON.parse(raw) as Draft;
-    return Array.isArray(d.segments) && d.segments.length > 0 ? d : undefined;
+    if (!Array.isArray(d.segments) || d.segments.length === 0) return undefined;
+    // Images whose upload never finished (or drafts from before uploads) cannot be sent: drop them.
+    return { ...d, segments: d.segments.map((s) => ({ ...s, images: (s.images ?? []).filter((i) => typeof i.mediaId === "string") })) };
   } catch {
     return undefined;
   }

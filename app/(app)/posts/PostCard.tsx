@@ -9,13 +9,21 @@ import type { Account, ImageMeta, Post } from "../../components/types";
 import { DeliveryRow } from "./DeliveryRow";
 import { PostEditor } from "./PostEditor";
 
-/** Thumbnails of one part's images, fetched from the owner-only image route (lists carry no bytes). */
+/** Thumbnails of one part's images, from the owner-only media routes (lists carry references, no bytes). */
 function Thumbnails({ postId, segment, images }: { postId: string; segment: number; images?: ImageMeta[] }) {
   if (!images?.length) return null;
   return (
     <div className="thumbs">
       {images.map((img, n) => (
-        <img key={n} src={`/api/posts/${postId}/images/${segment}/${n}`} alt={img.alt} title={img.alt} loading="lazy" width={64} height={64} />
+        <img
+          key={n}
+          src={img.mediaId ? `/api/media/${img.mediaId}/thumbnail` : `/api/posts/${postId}/images/${segment}/${n}`}
+          alt={img.alt}
+          title={img.alt}
+          loading="lazy"
+          width={64}
+          height={64}
+        />
       ))}
     </div>
   );

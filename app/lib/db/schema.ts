@@ -339,3 +339,31 @@ export const webhookAttempts = pgTable(
 
 export type Webhook = typeof webhooks.$inferSelect;
 export type WebhookDelivery = typeof webhookDeliveries.$inferSelect;
+
+// ---- branch media: images stored once, referenced by id (issue 15 item 4) ----
+
+/**
+ * One uploaded image of one user. The bytes live once per distinct content under
+ * <dataDir>/media/<sha256[0:2]>/<sha256> (two users uploading the same picture share the file);
+ * this row is the user's handle on it. Posts reference rows by id, never carry bytes.
+ */
+export const media = pgTable(
+  "media",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    /** Hex SHA-256 of the stored (metadata-stripped) bytes: the file's name. */
+    sha256: varchar("sha256", { length: 64 }).notNull(),
+    mimeType: text("mime_type").notNull(),
+    bytes: integer("bytes").notNull(),
+    width: integer("width").notNull(),
+    height: integer("height").notNull(),
+    createdAt: createdAt(),
+  },
+  // The same bytes uploaded twice by one user are one row (the upload answers the existing one).
+  (t) => [uniqueIndex("media_user_sha256_key").on(t.userId, t.sha256)],
+);
+
+export type Media = typeof media.$inferSelect;

@@ -8,6 +8,7 @@ import { openCredentials } from "../accounts/publicAccount";
 import { createSecretBox } from "../crypto/secretBox";
 import { createDatabase } from "../db/client";
 import { migrateDatabase } from "../db/migrate";
+import { migrateLegacyImages } from "../media/migrateLegacyImages";
 import { AppError } from "../errors";
 import { MANIFEST, MEDIA_DIR, SECRET_FILE, sha256File, type BackupManifest } from "./backup";
 import { codeMigrations, migrationsUpTo } from "./schemaState";
@@ -155,6 +156,8 @@ export async function restoreBackup(file: string, target: RestoreTarget, opts: {
       if (secret === "written") fs.copyFileSync(path.join(dir, SECRET_FILE), path.join(target.dataDir, SECRET_FILE));
       if (secret === "written") fs.chmodSync(path.join(target.dataDir, SECRET_FILE), 0o600);
       if (manifest.media.length > 0) fs.cpSync(path.join(dir, MEDIA_DIR), path.join(target.dataDir, MEDIA_DIR), { recursive: true, force: true });
+      // A backup from before media by reference holds images inside posts: move them out now.
+      await migrateLegacyImages(database.db, target.dataDir);
       const key = target.envSecret ?? (secret === "from-environment" ? undefined : fs.readFileSync(path.join(target.dataDir, SECRET_FILE), "utf8").trim());
       return { manifest, rows, secret, warnings: await keyWarnings(target.databaseUrl, key) };
     } finally {

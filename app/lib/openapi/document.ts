@@ -95,6 +95,7 @@ function operation(r: ApiRoute) {
           },
         }
       : {}),
+    ...(r.rawBody ? { requestBody: { required: true, description: r.rawBody, content: { "image/*": { schema: { type: "string", contentMediaType: "image/*" } } } } } : {}),
     responses,
   };
 }

@@ -30,7 +30,8 @@ export const accountJson = z.strictObject({
   createdAt: isoTime,
 });
 
-const imageMeta = z.strictObject({ mimeType: z.string(), alt: z.string() });
+// mediaId and url are absent only on posts stored before media by reference and not yet migrated.
+const imageMeta = z.strictObject({ mediaId: z.uuid().optional(), alt: z.string(), mimeType: z.string(), url: z.string().optional() });
 
 const attempt = z.strictObject({
   attempt: z.number().int(),
@@ -240,4 +241,18 @@ export const webhookDeliveryLog = z.strictObject({
       ),
     }),
   ),
+});
+// ---- branch media ----
+export const oneMedia = z.strictObject({
+  media: z.strictObject({
+    id: z.uuid(),
+    mimeType: z.enum(["image/png", "image/jpeg", "image/webp", "image/gif"]),
+    width: z.number().int(),
+    height: z.number().int(),
+    /** Bytes as stored (after metadata was stripped). */
+    size: z.number().int(),
+    url: z.string(),
+    thumbnailUrl: z.string(),
+    createdAt: isoTime,
+  }),
 });

@@ -39,6 +39,8 @@ export interface ApiRoute {
   body?: z.ZodType;
   /** Other media types the body may come as (besides JSON), with a description. */
   bodyOther?: Record<string, string>;
+  /** A non-JSON request body (raw bytes): its description. */
+  rawBody?: string;
   responses: Record<number, RouteResponse>;
 }
 
@@ -169,4 +171,19 @@ export const apiRoutes: ApiRoute[] = [
     responses: { 200: { description: "the activity", json: res.activity } } },
   { method: "get", path: "/api/metrics", summary: "Prometheus metrics", auth: "metrics",
     responses: { 200: { description: "Prometheus text format", other: "text/plain" } } },
+
+  // ---- branch media: images uploaded once, referenced by posts as {mediaId, alt} ----
+  { method: "post", path: "/api/media", summary: "Upload one image (raw bytes as the body); metadata stripped, thumbnail made", auth: "user",
+    rawBody: "The image file itself (PNG, JPEG, WebP or GIF), not multipart. Its type is judged by its bytes; Content-Type is ignored.",
+    responses: {
+      201: { description: "stored (the same bytes uploaded again answer the same medium)", json: res.oneMedia },
+      400: { description: "empty body (code bad_request)", json: res.errorResponse },
+      413: { description: "over MEDIA_MAX_BYTES, counted while streaming (code payload_too_large)", json: res.errorResponse },
+      415: { description: "not a PNG, JPEG, WebP or GIF by its bytes (code unsupported_media_type)", json: res.errorResponse },
+      422: { description: "looks like an image but does not decode (code unprocessable)", json: res.errorResponse },
+    } },
+  { method: "get", path: "/api/media/{id}", summary: "The bytes of one of your images", auth: "user",
+    responses: { 200: { description: "the image", other: "image/*" } } },
+  { method: "get", path: "/api/media/{id}/thumbnail", summary: "A WebP thumbnail (at most 320 px a side) of one of your images", auth: "user",
+    responses: { 200: { description: "the thumbnail", other: "image/webp" } } },
 ];

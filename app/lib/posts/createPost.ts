@@ -2,7 +2,7 @@ import { newRecordKeys } from "../api/bluesky/tid";
 import type { AppContext } from "../context";
 import { findOwnedAccounts, insertPostWithDeliveries, type NewPost, type PostContentJson } from "../db/queries/posts";
 import { AppError } from "../errors";
-import { segmentsOf } from "./segments";
+import { loadPostContent, storeRequestImages } from "../media/postImages";
 import { enqueueDeliveries } from "./enqueueDeliveries";
 import { postJson, type PostJson } from "./postJson";
 import type { CreatePostBody } from "./schemas";
@@ -30,12 +30,6 @@ export async function createPost(ctx: AppContext, userId: string, body: CreatePo
 export async function preparePost(ctx: AppContext, userId: string, body: CreatePostBody): Promise<NewPost> {
   const scheduledAt = requestedTime(body) ?? new Date();
   const rich = richContentOf(body);
-  const content: PostContentJson = {
-    ...(body.langs?.length ? { langs: body.langs } : {}),
-    ...(body.images?.length ? { images: body.images } : {}),
-    ...(body.thread?.length ? { thread: body.thread.map((s) => ({ text: s.text, ...(s.images ? { images: s.images } : {}) })) } : {}),
-    ...(rich ? { rich } : {}),
-  };
   const accounts = await findOwnedAccounts(ctx.database.db, userId, body.accountIds);
   const known = new Set(accounts.map((a) => a.id));
   const unknown = body.accountIds.filter((id) => !known.has(id));
@@ -51,7 +45,17 @@ export async function preparePost(ctx: AppContext, userId: string, body: CreateP
       `${inactive.map((a) => `@${a.handle} ${a.status === "disabled" ? "is disabled" : "needs reconnecting"}`).join(", ")}: reconnect on the Accounts page before posting`,
     );
   }
-  const segments = segmentsOf(body.text, content);
+  // Posts hold references: base64 images are stored as media here, ids checked to be the user's.
+  const [images, ...threadImages] = await storeRequestImages(ctx, userId, [body.images, ...(body.thread ?? []).map((s) => s.images)]);
+  const content: PostContentJson = {
+    ...(body.langs?.length ? { langs: body.langs } : {}),
+    ...(images?.length ? { images } : {}),
+    ...(body.thread?.length
+      ? { thread: body.thread.map((s, i) => ({ text: s.text, ...(threadImages[i]?.length ? { images: threadImages[i] } : {}) })) }
+      : {}),
+    ...(rich ? { rich } : {}),
+  };
+  const segments = await loadPostContent(ctx, body.text, content);
   validateContent(accounts.map((a) => a.platform), segments);
 
   // A time up to five minutes past means "publish now" (not "missed"): the deliveries are due now.

@@ -2,6 +2,7 @@ import type { PostWithDeliveries } from "../db/queries/posts";
 import type { PostContentJson } from "../db/queries/posts";
 import type { Delivery, DeliveryAttempt } from "../db/schema";
 import { richJson } from "./rich";
+import { imageJson } from "../media/postImages";
 
 type SegmentStatus = "pending" | "published" | "failed";
 
@@ -28,10 +29,10 @@ function waitingUntilJson(d: Delivery): string | null {
   return d.waitingUntil.getTime() > Date.now() ? d.waitingUntil.toISOString() : null;
 }
 
-/** The API shape of a post (DESIGN.md, "The HTTP contract"). Image bytes are not echoed back. */
+/** The API shape of a post (DESIGN.md, "The HTTP contract"). Images are references (`{mediaId, alt, mimeType, url}`), never bytes. */
 export function postJson(p: PostWithDeliveries, history?: DeliveryAttempt[], handles?: Map<string, string>) {
   const content = (p.post.content ?? {}) as PostContentJson;
-  const imageMeta = (imgs?: PostContentJson["images"]) => imgs?.map((i) => ({ mimeType: i.mimeType, alt: i.alt }));
+  const imageMeta = (imgs?: PostContentJson["images"]) => imgs?.map(imageJson);
   const rich = richJson(content.rich);
   return {
     id: p.post.id,

@@ -7,11 +7,19 @@ import { REPLY_ALLOW, SELF_LABELS } from "../api/rich";
 /** Request shapes for the posts API. Content rules a platform owns (graphemes, bytes, image sizes) come from its validate(). */
 
 
-const image = z.object({
+const alt = z.string().trim().min(1, "every image needs alt text (describe it for people who cannot see it)").max(2000);
+
+/** An uploaded image (POST /api/media) by id. Extra fields (a GET's mimeType, url) are ignored, so a read post can be sent back. */
+const mediaImage = z.object({ mediaId: z.uuid("a media id from POST /api/media"), alt });
+
+/** The older form, bytes inline: still accepted, and stored as media like an upload. */
+const base64Image = z.object({
   data: z.string().min(1, "image data (base64) is required").regex(/^[A-Za-z0-9+/]+={0,2}$/, "image data must be base64"),
   mimeType: z.string().regex(/^image\/[a-z0-9.+-]+$/i, "an image MIME type such as image/png"),
-  alt: z.string().trim().min(1, "every image needs alt text (describe it for people who cannot see it)").max(2000),
+  alt,
 });
+
+const image = z.union([mediaImage, base64Image]);
 
 const images = z.array(image).max(4, "at most 4 images per post");
 
@@ -62,10 +70,12 @@ export const updatePostBody = z
     scheduledAt: instant.optional(),
     publishNow: z.literal(true).optional(),
     timeZone: z.string().refine(isTimeZone, "an IANA time zone such as Europe/Berlin").optional(),
+    /** The first post's images, replaced whole ([] removes them). */
+    images: images.optional(),
   })
   .refine(
-    (b) => b.text !== undefined || b.scheduledAt !== undefined || b.publishNow !== undefined || b.timeZone !== undefined,
-    "nothing to change: send text, scheduledAt, publishNow or timeZone",
+    (b) => b.text !== undefined || b.scheduledAt !== undefined || b.publishNow !== undefined || b.timeZone !== undefined || b.images !== undefined,
+    "nothing to change: send text, scheduledAt, publishNow, timeZone or images",
   );
 export type UpdatePostBody = z.infer<typeof updatePostBody>;
 

@@ -6,7 +6,7 @@ import { getPost } from "./getPost";
 import type { PostJson } from "./postJson";
 import { isUuid, type UpdatePostBody } from "./schemas";
 import { requestedTime } from "./scheduledAt";
-import { segmentsOf } from "./segments";
+import { loadPostContent, storeRequestImages } from "../media/postImages";
 import { validateContent } from "./validateContent";
 
 /**
@@ -20,6 +20,9 @@ export async function updatePost(ctx: AppContext, userId: string, postId: string
   // As on create: a time up to five minutes past means "publish now".
   const dueAt = scheduledAt ? new Date(Math.max(scheduledAt.getTime(), Date.now())) : undefined;
 
+  // Stored (and checked to be the user's) before the transaction: image work holds no row locks.
+  const images = body.images ? (await storeRequestImages(ctx, userId, [body.images]))[0] : undefined;
+
   const moved = await db.transaction(async (tx) => {
     const found = await lockUserPost(tx, userId, postId);
     if (!found) throw notFound("post");
@@ -30,12 +33,16 @@ export async function updatePost(ctx: AppContext, userId: string, postId: string
         deliveries: started.map((d) => ({ id: d.id, status: d.status })),
       });
     }
-    if (body.text !== undefined) {
+    const stored = found.post.content as PostContentJson;
+    const content: PostContentJson | undefined = images ? { ...stored, images } : undefined;
+    if (content && images?.length === 0) delete content.images;
+    if (body.text !== undefined || content) {
       const accounts = await findOwnedAccounts(tx, userId, found.deliveries.map((d) => d.accountId));
-      validateContent(accounts.map((a) => a.platform), segmentsOf(body.text, found.post.content as PostContentJson));
+      validateContent(accounts.map((a) => a.platform), await loadPostContent(ctx, body.text ?? found.post.text, content ?? stored));
     }
     await updatePendingPost(tx, postId, {
       text: body.text,
+      content,
       timeZone: body.timeZone,
       scheduledAt,
       dueAt,

@@ -13,7 +13,7 @@ import {
   type ClaimedDelivery,
 } from "../db/queries/deliveries";
 import { logger } from "../logger";
-import { segmentsOf } from "../posts/segments";
+import { loadPostContent, MediaMissingError } from "../media/postImages";
 import { classifyFailure, delayUntil, isFinalAttempt, unrecoverable } from "./jobErrors";
 import { freshAccount, markAccountProblem, refreshedAccount } from "./postAccount";
 
@@ -65,16 +65,20 @@ const attemptBase = (c: ClaimedDelivery, startedAt: Date) => ({
   startedAt,
 });
 
-const publishRequest = (claim: ClaimedDelivery): PublishRequest => ({
-  rkeys: claim.rkeys,
-  createdAt: claim.recordCreatedAt,
-  content: segmentsOf(claim.text, claim.content),
-  published: claim.segmentRecords,
-});
+/** The request for the platform: the post's images are read from the media store here, in the worker. */
+async function publishRequest(ctx: AppContext, claim: ClaimedDelivery): Promise<PublishRequest> {
+  let content: PublishRequest["content"];
+  try {
+    content = await loadPostContent(ctx, claim.text, claim.content);
+  } catch (err) {
+    throw err instanceof MediaMissingError ? unrecoverable(err.message) : err;
+  }
+  return { rkeys: claim.rkeys, createdAt: claim.recordCreatedAt, content, published: claim.segmentRecords };
+}
 
 async function publish(ctx: AppContext, claim: ClaimedDelivery): Promise<PublishResult> {
   const service = getPlatformService(claim.platform);
-  const request = publishRequest(claim);
+  const request = await publishRequest(ctx, claim);
   const account = await freshAccount(ctx, claim);
   const publishStartedAt = new Date();
   try {
@@ -143,7 +147,7 @@ async function lookUpLive(ctx: AppContext, claim: ClaimedDelivery, known: Publis
   const service = getPlatformService(claim.platform);
   if (!service.findPublished) return known;
   try {
-    const found = await service.findPublished(await freshAccount(ctx, claim), publishRequest(claim));
+    const found = await service.findPublished(await freshAccount(ctx, claim), await publishRequest(ctx, claim));
     return found.length >= known.length ? found : known;
   } catch (lookupErr) {
     log.warn({ ...logIds(claim, job), err: String(lookupErr) }, "could not look the records up by key");

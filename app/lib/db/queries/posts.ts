@@ -4,11 +4,25 @@ import type { Db } from "../client";
 import type { RichContent } from "../../api/rich";
 import { deliveries, deliveryAttempts, posts, socialAccounts, type Delivery, type DeliveryAttempt, type Post } from "../schema";
 
-/** What `posts.content` holds beyond the first segment's text (images are base64, as sent). */
+/** An image of a post: a reference to one of its owner's media rows (mimeType copied for lists). */
+export interface StoredImage {
+  mediaId: string;
+  mimeType: string;
+  alt: string;
+}
+/** How images were stored before media by reference; lib/media/migrateLegacyImages moves them out. */
+export interface LegacyImage {
+  data: string;
+  mimeType: string;
+  alt: string;
+}
+export type PostImageJson = StoredImage | LegacyImage;
+
+/** What `posts.content` holds beyond the first segment's text (images by reference). */
 export interface PostContentJson {
   langs?: string[];
-  images?: Array<{ data: string; mimeType: string; alt: string }>;
-  thread?: Array<{ text: string; images?: Array<{ data: string; mimeType: string; alt: string }> }>;
+  images?: PostImageJson[];
+  thread?: Array<{ text: string; images?: PostImageJson[] }>;
   /** Link cards, quotes, labels, gates; a repost's subject (contract v1.3). */
   rich?: RichContent;
 }
@@ -235,7 +249,7 @@ export async function listUserPosts(db: Q, userId: string, f: ListFilter): Promi
 export async function findUserPostImage(db: Q, userId: string, postId: string, segment: number, n: number) {
   const path = segment === 0 ? ["images", String(n)] : ["thread", String(segment - 1), "images", String(n)];
   const [row] = await db
-    .select({ image: sql<{ data: string; mimeType: string } | null>`${posts.content} #> ${`{${path.join(",")}}`}::text[]` })
+    .select({ image: sql<{ mediaId?: unknown; data?: unknown; mimeType?: unknown } | null>`${posts.content} #> ${`{${path.join(",")}}`}::text[]` })
     .from(posts)
     .where(and(eq(posts.id, postId), eq(posts.userId, userId)));
   return row?.image ?? undefined;
@@ -245,13 +259,14 @@ export async function findUserPostImage(db: Q, userId: string, postId: string, s
 export async function updatePendingPost(
   tx: Tx,
   postId: string,
-  patch: { text?: string; timeZone?: string; scheduledAt?: Date; dueAt?: Date; recordCreatedAt?: Date },
+  patch: { text?: string; content?: PostContentJson; timeZone?: string; scheduledAt?: Date; dueAt?: Date; recordCreatedAt?: Date },
 ): Promise<void> {
   const now = new Date();
   await tx
     .update(posts)
     .set({
       ...(patch.text !== undefined ? { text: patch.text } : {}),
+      ...(patch.content !== undefined ? { content: patch.content } : {}),
       ...(patch.timeZone ? { timeZone: patch.timeZone } : {}),
       ...(patch.scheduledAt ? { scheduledAt: patch.scheduledAt } : {}),
       updatedAt: now,

@@ -130,6 +130,9 @@ const envSchema = z.object({
   ACCOUNT_CONNECT_LIMIT_PER_HOUR: positiveInt(30),
   API_RATE_LIMIT_PER_MINUTE: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).default(60_000)),
   PASSWORD_HASH_CONCURRENCY: positiveInt(2),
+  // branch oauth: Bluesky OAuth (docs/BLUESKY_OAUTH.md)
+  BLUESKY_OAUTH_PRIVATE_KEY: optionalString,
+  BLUESKY_OAUTH_ALLOW_HTTP: z.preprocess(emptyAsUndefined, z.enum(["true", "false", "1", "0"]).default("false")),
 });
 
 export type QueueBackendKind = "redis" | "postgres";
@@ -214,6 +217,13 @@ export interface Config {
     /** OUTBOUND_ALLOWLIST entries: destinations exempt from the public-address rule (LAN PDS, tests). */
     allowlist: string[];
   };
+  /** Bluesky OAuth (branch oauth): confidential client when security.publicUrl is https, else the loopback client. */
+  blueskyOAuth: {
+    /** The client's ES256 signing key (PKCS#8 PEM or JWK JSON); unset: generated into the data dir. */
+    privateKey: string | undefined;
+    /** Let the OAuth client talk to http:// authorization servers (a local PDS in development and tests only). */
+    allowHttp: boolean;
+  };
 }
 
 export class ConfigError extends Error {
@@ -290,6 +300,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     atproto: { plcUrl: e.ATPROTO_PLC_URL, handleResolverUrl: e.ATPROTO_HANDLE_RESOLVER_URL, timeoutMs: e.ATPROTO_TIMEOUT_MS },
     outbound: { allowlist: parseAllowlist(e.OUTBOUND_ALLOWLIST).entries.slice() },
+    blueskyOAuth: { privateKey: e.BLUESKY_OAUTH_PRIVATE_KEY, allowHttp: flag(e.BLUESKY_OAUTH_ALLOW_HTTP) },
   };
 }
 

@@ -182,3 +182,8 @@ export const meResponse = z.strictObject({ user: userJson });
 export const signedOut = z.strictObject({ signedOut: z.literal(true) });
 export const jobQueued = z.strictObject({ jobId: z.string() });
 export const jobRetried = z.strictObject({ retried: z.string() });
+
+// branch oauth: Bluesky OAuth
+export const blueskyAuthorizeUrl = z.strictObject({ authorizeUrl: z.url() });
+export const blueskyClientMetadata = z.looseObject({ client_id: z.url(), redirect_uris: z.array(z.url()), scope: z.string() });
+export const blueskyJwks = z.strictObject({ keys: z.array(z.looseObject({ kty: z.string(), kid: z.string() })) });

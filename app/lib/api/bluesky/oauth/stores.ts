@@ -43,11 +43,12 @@ export function createSessionStore(ctx: AppContext): NodeSavedSessionStore {
         .insert(blueskyOAuthSessions)
         .values({ did, value: sealed, updatedAt: now })
         .onConflictDoUpdate({ target: blueskyOAuthSessions.did, set: { value: sealed, updatedAt: now } });
-      // The accounts of this DID show (and the refresh job plans by) the new token's expiry,
-      // whoever refreshed it: the library on its own, or our refresh path.
+      // The accounts of this DID plan their next refresh by the new token's expiry, whoever
+      // refreshed it (the library on its own, or our refresh path). last_refreshed_at stays
+      // what it means for every account: when PostMore's refresh path last rotated the tokens.
       const expiresAt = value.tokenSet.expires_at ? new Date(value.tokenSet.expires_at) : null;
       if (expiresAt) {
-        await db.update(socialAccounts).set({ accessExpiresAt: expiresAt, lastRefreshedAt: now }).where(and(eq(socialAccounts.platform, "bluesky"), eq(socialAccounts.did, did)));
+        await db.update(socialAccounts).set({ accessExpiresAt: expiresAt }).where(and(eq(socialAccounts.platform, "bluesky"), eq(socialAccounts.did, did)));
       }
     },
     async get(did) {

@@ -250,4 +250,27 @@ describe("Bluesky OAuth (confidential client) in a real browser", () => {
     expect((await pds.listPosts(bsky.did)).filter((r) => r.value.text === text)).toHaveLength(1);
     expect((await lastRefreshed()).status).toBe("active");
   }, 180_000);
+
+  it("marks the account for reconnecting when Bluesky refuses the refresh", async () => {
+    // The stored session as it is now, then a refresh that spends its refresh token, then the
+    // old session put back: the next refresh offers a spent token, which the server refuses.
+    const stale = await tc.ctx.database.pool.query<{ value: string }>("SELECT value FROM bluesky_oauth_sessions WHERE did = $1", [bsky.did]);
+    await (await getBlueskyOAuthClient(tc.ctx)).restore(bsky.did, true);
+    await tc.ctx.database.pool.query("UPDATE bluesky_oauth_sessions SET value = $2 WHERE did = $1", [bsky.did, stale.rows[0]!.value]);
+    const queued = await page.evaluate(async (id) => {
+      const r = await fetch("/api/admin/refresh-tokens", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ accountId: id }) });
+      return r.status;
+    }, accountId);
+    expect(queued).toBe(202);
+    const account = await waitFor(
+      "the account to need reconnecting",
+      async () => {
+        const r = await page.evaluate(async (id) => (await (await fetch(`/api/accounts/${id}`)).json()) as { account: { status: string; lastError: string | null } }, accountId);
+        return r.account.status === "needs_reauth" ? r.account : undefined;
+      },
+      60_000,
+      300,
+    );
+    expect(account.lastError).toMatch(/reconnect the account/);
+  }, 120_000);
 });

@@ -55,6 +55,10 @@ const MATRIX: Row[] = [
   { method: "POST", pattern: "/api/auth/password", body: { currentPassword: "not it", newPassword: "a long new password" }, expect: { anon: 401, A: 403, B: 403, admin: 403 } },
   { method: "GET", pattern: "/api/tokens", expect: anyUser },
   { method: "POST", pattern: "/api/tokens", body: { name: "matrix" }, expect: { anon: 401, A: 201, B: 201, admin: 201 } },
+  // branch oauth: Bluesky OAuth. A handle that cannot resolve: refused (422) for every user;
+  // the callback is public (the browser arrives from another site) and always ends on /accounts.
+  { method: "POST", pattern: "/api/accounts/bluesky/authorize", body: { handle: "nobody" }, expect: { anon: 401, A: 422, B: 422, admin: 422 } },
+  { method: "GET", pattern: "/api/accounts/bluesky/callback", expect: { anon: 303, A: 303, B: 303, admin: 303 } },
   ...["GET", "POST", "PUT", "PATCH", "DELETE"].map((method) => ({
     method,
     pattern: "/api/[...path]",

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { JoseKey } from "@atproto/oauth-client-node";
@@ -19,7 +20,7 @@ export async function loadSigningKey(config: Config): Promise<JoseKey> {
     fs.mkdirSync(config.dataDir, { recursive: true });
     // Written aside, then linked into place: a link never replaces a file, so when two
     // processes start at once the first key wins, and nobody reads a half-written file.
-    const tmp = `${file}.${process.pid}.tmp`;
+    const tmp = `${file}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
     fs.writeFileSync(tmp, JSON.stringify(key.privateJwk), { mode: 0o600 });
     try {
       fs.linkSync(tmp, file);

@@ -1,4 +1,5 @@
 import { credentialsContext } from "../accounts/publicAccount";
+import { resealBlueskyOAuth } from "../api/bluesky/oauth/stores";
 import type { Db } from "../db/client";
 import { lockAllSealedCredentials, setSealedCredentials } from "../db/queries/sealedCredentials";
 import type { SecretBox } from "./secretBox";
@@ -9,7 +10,7 @@ import type { SecretBox } from "./secretBox";
  * as v2, bound to their row. A value that does not open with the old key stops everything
  * (rolled back), naming the row: rotating must never destroy what it cannot read.
  */
-export async function resealAllCredentials(db: Db, from: SecretBox, to: SecretBox): Promise<{ rows: number; upgraded: number }> {
+export async function resealAllCredentials(db: Db, from: SecretBox, to: SecretBox): Promise<{ rows: number; upgraded: number; oauthRows: number }> {
   return db.transaction(async (tx) => {
     const q = tx as unknown as Db;
     const rows = await lockAllSealedCredentials(q);
@@ -24,6 +25,8 @@ export async function resealAllCredentials(db: Db, from: SecretBox, to: SecretBo
       if (credentials.startsWith("v1.")) upgraded++;
       await setSealedCredentials(q, id, to.seal(plain, credentialsContext(id)));
     }
-    return { rows: rows.length, upgraded };
+    // branch oauth: the Bluesky OAuth states and sessions move with them.
+    const oauthRows = await resealBlueskyOAuth(q, from, to);
+    return { rows: rows.length, upgraded, oauthRows };
   });
 }

@@ -1,6 +1,8 @@
 import { and, eq, lt } from "drizzle-orm";
 import type { NodeSavedSession, NodeSavedSessionStore, NodeSavedState, NodeSavedStateStore } from "@atproto/oauth-client-node";
 import type { AppContext } from "../../../context";
+import type { SecretBox } from "../../../crypto/secretBox";
+import type { Db } from "../../../db/client";
 import { blueskyOAuthSessions, blueskyOAuthStates, socialAccounts } from "../../../db/schema";
 
 /**
@@ -12,8 +14,8 @@ import { blueskyOAuthSessions, blueskyOAuthStates, socialAccounts } from "../../
 /** An authorization left unfinished this long is forgotten (the server's own codes last minutes). */
 const STATE_TTL_MS = 60 * 60_000;
 
-const stateContext = (key: string) => `bluesky-oauth-state:${key}`;
-const sessionContext = (did: string) => `bluesky-oauth-session:${did}`;
+export const stateContext = (key: string) => `bluesky-oauth-state:${key}`;
+export const sessionContext = (did: string) => `bluesky-oauth-session:${did}`;
 
 export function createStateStore(ctx: AppContext): NodeSavedStateStore {
   const db = ctx.database.db;
@@ -65,4 +67,22 @@ export function createSessionStore(ctx: AppContext): NodeSavedSessionStore {
 export async function hasOAuthSession(ctx: AppContext, did: string): Promise<boolean> {
   const rows = await ctx.database.db.select({ did: blueskyOAuthSessions.did }).from(blueskyOAuthSessions).where(eq(blueskyOAuthSessions.did, did));
   return rows.length > 0;
+}
+
+/**
+ * rotate-secret: every OAuth state and session re-sealed from one key to the other, inside the
+ * caller's transaction (rows locked), so they move with the accounts' credentials or not at all.
+ */
+export async function resealBlueskyOAuth(db: Db, from: SecretBox, to: SecretBox): Promise<number> {
+  const sessions = await db.select().from(blueskyOAuthSessions).for("update");
+  for (const row of sessions) {
+    const value = to.seal(from.open(row.value, sessionContext(row.did)), sessionContext(row.did));
+    await db.update(blueskyOAuthSessions).set({ value }).where(eq(blueskyOAuthSessions.did, row.did));
+  }
+  const states = await db.select().from(blueskyOAuthStates).for("update");
+  for (const row of states) {
+    const value = to.seal(from.open(row.value, stateContext(row.key)), stateContext(row.key));
+    await db.update(blueskyOAuthStates).set({ value }).where(eq(blueskyOAuthStates.key, row.key));
+  }
+  return sessions.length + states.length;
 }

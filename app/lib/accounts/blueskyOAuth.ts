@@ -6,7 +6,7 @@ import { blueskyOAuthMode } from "../api/bluesky/oauth/metadata";
 import type { AppContext } from "../context";
 import { AppError } from "../errors";
 import { logger } from "../logger";
-import { storeAccount } from "./connectAccount";
+import { retryAfterReconnect, storeAccount } from "./connectAccount";
 import { toPublicAccount, type PublicAccount } from "./publicAccount";
 
 /**
@@ -79,6 +79,8 @@ export async function completeBlueskyAuthorization(
     // No app password and no bearer tokens: the OAuth session row holds the credentials.
     { appPassword: "", accessJwt: "", refreshJwt: "" },
   );
-  log.info({ accountId: account.id, userId: state.userId, did: session.did, mode: blueskyOAuthMode(ctx.config), created }, "account connected through OAuth");
+  // Reconnecting (a needs_reauth account signing in again) publishes what failed meanwhile.
+  const retried = created ? 0 : await retryAfterReconnect(ctx, account.id);
+  log.info({ accountId: account.id, userId: state.userId, did: session.did, mode: blueskyOAuthMode(ctx.config), created, retried }, "account connected through OAuth");
   return { account: toPublicAccount(account), created };
 }

@@ -1,4 +1,4 @@
-import type { OAuthClientMetadataInput } from "@atproto/oauth-client-node";
+import { buildAtprotoLoopbackClientId, type OAuthClientMetadataInput } from "@atproto/oauth-client-node";
 import type { Config } from "../../../config";
 
 /**
@@ -41,9 +41,8 @@ export function callbackUrl(config: Config): string {
 export function clientMetadata(config: Config): OAuthClientMetadataInput {
   const redirect = callbackUrl(config);
   if (blueskyOAuthMode(config) === "loopback") {
-    const params = new URLSearchParams({ redirect_uri: redirect, scope: BLUESKY_OAUTH_SCOPE });
     return {
-      client_id: `http://localhost?${params.toString()}`,
+      client_id: buildAtprotoLoopbackClientId({ scope: BLUESKY_OAUTH_SCOPE, redirect_uris: [redirect] }),
       redirect_uris: [redirect as `http://127.0.0.1:${string}`],
       scope: BLUESKY_OAUTH_SCOPE,
       grant_types: ["authorization_code", "refresh_token"],

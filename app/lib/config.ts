@@ -140,6 +140,9 @@ const envSchema = z.object({
   // branch media: POST /api/media's cap. 1,000,000 bytes is Bluesky's image blob limit (the
   // strictest platform); a Mastodon-only install may raise it (Mastodon takes 16 MB images).
   MEDIA_MAX_BYTES: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1_000_000)),
+  // branch oauth: Bluesky OAuth (docs/BLUESKY_OAUTH.md)
+  BLUESKY_OAUTH_PRIVATE_KEY: optionalString,
+  BLUESKY_OAUTH_ALLOW_HTTP: z.preprocess(emptyAsUndefined, z.enum(["true", "false", "1", "0"]).default("false")),
 });
 
 export type QueueBackendKind = "redis" | "postgres";
@@ -242,6 +245,13 @@ export interface Config {
     /** Largest upload accepted (MEDIA_MAX_BYTES), counted while streaming. */
     maxBytes: number;
   };
+  /** Bluesky OAuth (branch oauth): confidential client when security.publicUrl is https, else the loopback client. */
+  blueskyOAuth: {
+    /** The client's ES256 signing key (PKCS#8 PEM or JWK JSON); unset: generated into the data dir. */
+    privateKey: string | undefined;
+    /** Let the OAuth client talk to http:// authorization servers (a local PDS in development and tests only). */
+    allowHttp: boolean;
+  };
 }
 
 export class ConfigError extends Error {
@@ -327,6 +337,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       concurrency: e.WEBHOOK_CONCURRENCY,
     },
     media: { maxBytes: e.MEDIA_MAX_BYTES },
+    blueskyOAuth: { privateKey: e.BLUESKY_OAUTH_PRIVATE_KEY, allowHttp: flag(e.BLUESKY_OAUTH_ALLOW_HTTP) },
   };
 }
 

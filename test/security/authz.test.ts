@@ -67,6 +67,10 @@ const MATRIX: Row[] = [
   // branch media: A's upload is A's alone.
   { method: "GET", pattern: "/api/media/[id]", id: "media", expect: own },
   { method: "GET", pattern: "/api/media/[id]/thumbnail", id: "media", expect: own },
+  // branch oauth: Bluesky OAuth. A handle that cannot resolve: refused (422) for every user;
+  // the callback is public (the browser arrives from another site) and always ends on /accounts.
+  { method: "POST", pattern: "/api/accounts/bluesky/authorize", body: { handle: "nobody" }, expect: { anon: 401, A: 422, B: 422, admin: 422 } },
+  { method: "GET", pattern: "/api/accounts/bluesky/callback", expect: { anon: 303, A: 303, B: 303, admin: 303 } },
   ...["GET", "POST", "PUT", "PATCH", "DELETE"].map((method) => ({
     method,
     pattern: "/api/[...path]",

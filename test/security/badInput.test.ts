@@ -163,6 +163,14 @@ describe("bad input never causes a 5xx or a change", () => {
         ),
       },
     },
+    // branch oauth: a handle that resolves nowhere without asking the network (no dot).
+    {
+      method: "POST",
+      pattern: "/api/accounts/bluesky/authorize",
+      template: { handle: "nobody" },
+      required: ["handle"],
+      wrong: { handle: fc.oneof(fc.constant(""), fc.constant("   "), fc.constant("x".repeat(300)), fc.integer(), fc.constant(null)) },
+    },
     { method: "POST", pattern: "/api/admin/refresh-tokens", template: { accountId: "00000000-0000-4000-8000-000000000000" }, wrong: { accountId: notUuid } },
     {
       method: "POST",

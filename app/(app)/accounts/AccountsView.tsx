@@ -7,11 +7,13 @@ import { browserTimeZone } from "../../components/time";
 import type { Account } from "../../components/types";
 import { AccountItem } from "./AccountItem";
 import { ConnectAccountForm } from "./ConnectAccountForm";
+import { OAuthConnectForm } from "./OAuthConnectForm";
 
-export function AccountsView() {
+export function AccountsView({ oauthMode }: { oauthMode: "confidential" | "loopback" }) {
   const [accounts, setAccounts] = useState<Account[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
+  const [oauthError, setOAuthError] = useState<string | null>(null);
   const [timeZone, setTimeZone] = useState("UTC");
 
   const load = useCallback(async () => {
@@ -25,6 +27,13 @@ export function AccountsView() {
   useEffect(() => {
     setTimeZone(browserTimeZone());
     void load();
+    // Back from Bluesky's OAuth sign-in: the callback says how it went in the query.
+    const back = new URLSearchParams(window.location.search);
+    const connected = back.get("connected");
+    const failed = back.get("error");
+    if (connected) setNotice(`@${connected} is connected.`);
+    if (failed) setOAuthError(failed);
+    if (connected || failed) window.history.replaceState(null, "", window.location.pathname);
   }, [load]);
 
   const upsert = (a: Account) => setAccounts((list) => [a, ...(list ?? []).filter((x) => x.id !== a.id)]);
@@ -45,6 +54,11 @@ export function AccountsView() {
           {notice && (
             <div className="alert alert-ok" role="status">
               {notice}
+            </div>
+          )}
+          {oauthError && (
+            <div className="alert alert-error" role="alert">
+              {oauthError}
             </div>
           )}
           {error && (
@@ -83,6 +97,8 @@ export function AccountsView() {
           )}
         </section>
         <section className="card" aria-labelledby="connect-title">
+          <h2 id="oauth-title">Sign in with Bluesky</h2>
+          <OAuthConnectForm mode={oauthMode} />
           <h2 id="connect-title">Connect a Bluesky account</h2>
           <ConnectAccountForm
             onDone={(a, created) => {

@@ -47,7 +47,7 @@ export async function connectAccount(
  * Deliveries that failed only because the account needed reconnecting, and are not yet
  * "missed", are published now. Returns how many.
  */
-async function retryAfterReconnect(ctx: AppContext, accountId: string): Promise<number> {
+export async function retryAfterReconnect(ctx: AppContext, accountId: string): Promise<number> {
   const db = ctx.database.db;
   const reset = await resetDeliveriesFailedForReauth(db, accountId, ctx.config.missedPostAfterHours);
   if (reset.length === 0) return 0;

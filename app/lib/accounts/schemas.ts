@@ -8,3 +8,8 @@ export const connectAccountBody = z.strictObject({
   service: z.string().trim().min(1).max(2048).optional(),
 });
 export type ConnectAccountBody = z.infer<typeof connectAccountBody>;
+
+/** POST /api/accounts/bluesky/authorize (branch oauth): start connecting an account through Bluesky OAuth. */
+export const blueskyAuthorizeBody = z.strictObject({
+  handle: z.string().trim().min(1, "handle is required (for example alice.bsky.social)").max(253),
+});

@@ -1,4 +1,5 @@
 import { credentialsContext } from "../accounts/publicAccount";
+import { resealBlueskyOAuth } from "../api/bluesky/oauth/stores";
 import type { Db } from "../db/client";
 import { lockAllSealedCredentials, setSealedCredentials } from "../db/queries/sealedCredentials";
 import { lockAllWebhookSecrets, setWebhookSecret } from "../db/queries/webhooks";
@@ -15,7 +16,7 @@ export async function resealAllCredentials(
   db: Db,
   from: SecretBox,
   to: SecretBox,
-): Promise<{ rows: number; upgraded: number; webhooks: number }> {
+): Promise<{ rows: number; upgraded: number; webhooks: number; oauthRows: number }> {
   return db.transaction(async (tx) => {
     const q = tx as unknown as Db;
     const rows = await lockAllSealedCredentials(q);
@@ -41,6 +42,8 @@ export async function resealAllCredentials(
       }
       await setWebhookSecret(q, id, to.seal(plain, webhookSecretContext(id)));
     }
-    return { rows: rows.length, upgraded, webhooks: hooks.length };
+    // branch oauth: the Bluesky OAuth states and sessions move with them.
+    const oauthRows = await resealBlueskyOAuth(q, from, to);
+    return { rows: rows.length, upgraded, webhooks: hooks.length, oauthRows };
   });
 }

@@ -367,3 +367,25 @@ export const media = pgTable(
 );
 
 export type Media = typeof media.$inferSelect;
+
+// --- branch oauth: Bluesky OAuth (issue 16) ---
+// The OAuth client's state (one row per authorization in progress, for at most an hour)
+// and its sessions (one per DID: DPoP key and token set). Both values are sealed with the
+// SecretBox (the row's key is the associated data). An account whose DID has a session
+// row publishes through OAuth; the others through their app password.
+
+export const blueskyOAuthStates = pgTable(
+  "bluesky_oauth_states",
+  {
+    key: text("key").primaryKey(),
+    value: text("value").notNull(),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index("bluesky_oauth_states_created_idx").on(t.createdAt)],
+);
+
+export const blueskyOAuthSessions = pgTable("bluesky_oauth_sessions", {
+  did: text("did").primaryKey(),
+  value: text("value").notNull(),
+  updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+});

@@ -256,3 +256,7 @@ export const oneMedia = z.strictObject({
     createdAt: isoTime,
   }),
 });
+// branch oauth: Bluesky OAuth
+export const blueskyAuthorizeUrl = z.strictObject({ authorizeUrl: z.url() });
+export const blueskyClientMetadata = z.looseObject({ client_id: z.url(), redirect_uris: z.array(z.url()), scope: z.string() });
+export const blueskyJwks = z.strictObject({ keys: z.array(z.looseObject({ kty: z.string(), kid: z.string() })) });

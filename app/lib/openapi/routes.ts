@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { connectAccountBody } from "../accounts/schemas";
+import { blueskyAuthorizeBody, connectAccountBody } from "../accounts/schemas";
 import { triggerTokenRefreshBody } from "../admin/triggerTokenRefresh";
 import { changePasswordBody, createApiTokenBody, signInBody } from "../auth/schemas";
 import { retryFailedJobBody } from "../dashboard/failedJobs";
@@ -186,4 +186,19 @@ export const apiRoutes: ApiRoute[] = [
     responses: { 200: { description: "the image", other: "image/*" } } },
   { method: "get", path: "/api/media/{id}/thumbnail", summary: "A WebP thumbnail (at most 320 px a side) of one of your images", auth: "user",
     responses: { 200: { description: "the thumbnail", other: "image/webp" } } },
+  // branch oauth: Bluesky OAuth (docs/BLUESKY_OAUTH.md)
+  { method: "post", path: "/api/accounts/bluesky/authorize", summary: "Start connecting a Bluesky account through OAuth: the URL to send the browser to", auth: "user", body: blueskyAuthorizeBody,
+    responses: {
+      200: { description: "the Bluesky server's sign-in page", json: res.blueskyAuthorizeUrl },
+      422: { description: "the handle cannot be resolved, or its server offers no OAuth", json: res.errorResponse },
+      429: { description: "too many account connections this hour: wait Retry-After seconds", json: res.errorResponse },
+    } },
+  { method: "get", path: "/api/accounts/bluesky/callback", summary: "Where the Bluesky server sends the browser back (OAuth redirect URI)", auth: "none",
+    responses: { 303: { description: "to /accounts, with ?connected=<handle> or ?error=<why>" } } },
+  { method: "get", path: "/oauth-client-metadata.json", summary: "Bluesky OAuth client metadata (the client_id); https PUBLIC_URL only", auth: "none",
+    responses: { 200: { description: "the client metadata", json: res.blueskyClientMetadata },
+      404: { description: "no https PUBLIC_URL: the loopback client needs none", json: res.errorResponse } } },
+  { method: "get", path: "/oauth/jwks.json", summary: "The public key of the Bluesky OAuth client; https PUBLIC_URL only", auth: "none",
+    responses: { 200: { description: "the JWKS", json: res.blueskyJwks },
+      404: { description: "no https PUBLIC_URL: the loopback client signs nothing", json: res.errorResponse } } },
 ];

@@ -1,4 +1,4 @@
-import { XRPCError } from "@atproto/api";
+import { Agent, XRPCError } from "@atproto/api";
 import { getAppContext } from "../../context";
 import { logger } from "../../logger";
 import type {
@@ -10,7 +10,7 @@ import type {
   PublishResult,
 } from "../platform";
 import { AuthPlatformError, PermanentPlatformError, ReauthRequiredError } from "../platformErrors";
-import { pdsClient } from "../bluesky/client";
+import { pdsClient, type PdsClient } from "../bluesky/client";
 import { classifyError } from "../bluesky/errors";
 import { buildFacets } from "../bluesky/facets";
 import { normaliseIdentifier, resolveIdentifier, verifyIdentity, type IdentitySettings } from "../bluesky/identity";
@@ -18,13 +18,17 @@ import { buildEmbed } from "../bluesky/embeds";
 import { buildGates, writePostWithGates } from "../bluesky/gates";
 import { buildPostRecord, findRecord, POST_COLLECTION } from "../bluesky/records";
 import { publishRepost, REPOST_COLLECTION } from "../bluesky/reposts";
+import { blueskyOAuthSessions, type BlueskyOAuthSessions } from "../bluesky/oauth/sessions";
 import { connectError, normaliseServiceUrl, toPlatformSession } from "../bluesky/session";
 import { isRecordKey } from "../bluesky/tid";
 import { validatePostContent } from "../bluesky/validate";
 
 const log = logger("bluesky");
 
-export type BlueSkySettings = IdentitySettings;
+export type BlueSkySettings = IdentitySettings & {
+  /** Accounts connected through OAuth (branch oauth): their DID's OAuth session, when it has one. */
+  oauth?: BlueskyOAuthSessions;
+};
 
 export interface BlueSkyService extends PlatformService {
   /** refreshSession; when the refresh token is refused, a new session from the stored app password; ReauthRequiredError when that is refused too. */
@@ -51,6 +55,22 @@ export function createBlueSkyService(settings: BlueSkySettings | (() => BlueSkyS
     }
   }
 
+  /** The OAuth session's agent (DPoP-bound tokens) when the account signed in that way, else its app-password session. */
+  async function clientFor(account: PlatformAccount): Promise<PdsClient> {
+    const session = await get().oauth?.restore(account.did);
+    if (session) return new Agent(session);
+    return pdsClient(account.service, { token: account.credentials.accessJwt, timeoutMs: get().timeoutMs, outbound: get().outbound });
+  }
+
+  /** An OAuth account's refresh: the library rotates the tokens (under its lock) and stores them. */
+  async function refreshOAuth(account: PlatformAccount): Promise<PlatformSession | undefined> {
+    const session = await get().oauth?.refresh(account.did);
+    if (!session) return undefined;
+    const info = await session.getTokenInfo(false);
+    const accessExpiresAt = info.expiresAt ?? new Date(Date.now() + 60 * 60_000);
+    return { did: account.did, handle: account.handle, service: account.service, accessJwt: "", refreshJwt: "", accessExpiresAt };
+  }
+
   return {
     platform: "bluesky",
 
@@ -67,9 +87,13 @@ export function createBlueSkyService(settings: BlueSkySettings | (() => BlueSkyS
       }
     },
 
-    refreshSession,
+    async refreshSession(account) {
+      return (await refreshOAuth(account)) ?? refreshSession(account);
+    },
 
     async forceRefreshTokens(account) {
+      const oauth = await refreshOAuth(account);
+      if (oauth) return oauth;
       try {
         return await refreshSession(account);
       } catch (err) {
@@ -98,7 +122,12 @@ export function createBlueSkyService(settings: BlueSkySettings | (() => BlueSkyS
     async publish(account, request) {
       checkRequest(request);
       const { segments, langs, rich } = request.content;
-      const client = pdsClient(account.service, { token: account.credentials.accessJwt, timeoutMs: get().timeoutMs, outbound: get().outbound });
+      let client: PdsClient;
+      try {
+        client = await clientFor(account);
+      } catch (err) {
+        throw classifyError(err, "opening the OAuth session");
+      }
       if (rich?.repost) {
         try {
           const written = await publishRepost(client, get(), account.did, request.rkeys[0] as string, rich.repost.subject, request.createdAt.toISOString());
@@ -162,7 +191,7 @@ export function createBlueSkyService(settings: BlueSkySettings | (() => BlueSkyS
     },
 
     async findPublished(account, request) {
-      const client = pdsClient(account.service, { token: account.credentials.accessJwt, timeoutMs: get().timeoutMs, outbound: get().outbound });
+      const client = await clientFor(account);
       const found: PublishedRecord[] = [];
       const collection = request.content.rich?.repost ? REPOST_COLLECTION : POST_COLLECTION;
       for (const rkey of request.rkeys) {
@@ -192,5 +221,5 @@ function checkRequest(request: PublishRequest): void {
 /** The application's instance: settings come from the app context's config when first used. */
 export const blueSkyService: BlueSkyService = createBlueSkyService(() => {
   const ctx = getAppContext();
-  return { ...ctx.config.atproto, outbound: ctx.outbound };
+  return { ...ctx.config.atproto, outbound: ctx.outbound, oauth: blueskyOAuthSessions(ctx) };
 });

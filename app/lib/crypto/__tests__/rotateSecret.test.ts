@@ -4,6 +4,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadPlatformAccount } from "@/app/lib/accounts/loadPlatformAccount";
 import { credentialsContext } from "@/app/lib/accounts/publicAccount";
+import { sessionContext } from "@/app/lib/api/bluesky/oauth/stores";
 import { createSecretBox } from "@/app/lib/crypto/secretBox";
 import { insertMemoryAccount } from "@/test/helpers/memoryPlatform";
 import { createTestContext, createTestUser, type TestContext } from "@/test/helpers/testContext";
@@ -64,6 +65,13 @@ describe("credentials sealed per row, and rotate-secret", () => {
     expect(refused.output).toMatch(/POSTMORE_NEW_SECRET/);
     expect((await loadPlatformAccount(t.ctx, a)).credentials.appPassword).toBe("app-pass");
 
+    // An OAuth session (branch oauth) moves to the new key with the accounts.
+    const oauthSession = JSON.stringify({ tokenSet: { sub: "did:plc:rotate" } });
+    await t.ctx.database.pool.query("insert into bluesky_oauth_sessions (did, value) values ($1, $2)", [
+      "did:plc:rotate",
+      t.ctx.box.seal(oauthSession, sessionContext("did:plc:rotate")),
+    ]);
+
     const newSecret = randomBytes(32).toString("hex");
     const run = await runCli(["rotate-secret"], { ...env, POSTMORE_NEW_SECRET: newSecret });
     expect(run.code, run.output).toBe(0);
@@ -82,5 +90,7 @@ describe("credentials sealed per row, and rotate-secret", () => {
     const hook = (await t.ctx.database.pool.query("select secret from webhooks where id = $1", [webhook.id])).rows[0].secret as string;
     expect(() => oldBox.open(hook, webhookSecretContext(webhook.id))).toThrow();
     expect(newBox.open(hook, webhookSecretContext(webhook.id))).toBe(webhook.secret);
+    const oauthSealed = (await t.ctx.database.pool.query("select value from bluesky_oauth_sessions where did = $1", ["did:plc:rotate"])).rows[0].value as string;
+    expect(newBox.open(oauthSealed, sessionContext("did:plc:rotate"))).toBe(oauthSession);
   });
 });

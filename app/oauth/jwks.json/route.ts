@@ -1,0 +1,17 @@
+import { getBlueskyOAuthClient } from "@/app/lib/api/bluesky/oauth/client";
+import { blueskyOAuthMode } from "@/app/lib/api/bluesky/oauth/metadata";
+import { getAppContext } from "@/app/lib/context";
+import { AppError } from "@/app/lib/errors";
+import { json, route } from "@/app/lib/http/respond";
+
+export const dynamic = "force-dynamic";
+
+/** The public half of the Bluesky OAuth signing key (confidential mode only). */
+export const GET = route(async () => {
+  const ctx = getAppContext();
+  if (blueskyOAuthMode(ctx.config) !== "confidential") {
+    throw new AppError("not_found", "Bluesky OAuth runs as a loopback client here (PUBLIC_URL is not https): no keys to publish");
+  }
+  const client = await getBlueskyOAuthClient(ctx);
+  return json(client.jwks, 200, { "cache-control": "public, max-age=600" });
+});

@@ -39,18 +39,6 @@ export interface LockOptions {
   waitMs?: number;
 }
 
-// In-process queue per context and key: a chain of promises, each holder releasing the next.
-const localTails = new WeakMap<AppContext, Map<string, Promise<void>>>();
-
-function tailsFor(ctx: AppContext): Map<string, Promise<void>> {
-  let tails = localTails.get(ctx);
-  if (!tails) {
-    tails = new Map();
-    localTails.set(ctx, tails);
-  }
-  return tails;
-}
-
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 async function waitWithDeadline(p: Promise<void>, deadline: number): Promise<boolean> {
@@ -67,7 +55,8 @@ async function waitWithDeadline(p: Promise<void>, deadline: number): Promise<boo
 
 /** Waits for this process's earlier holders of `key`; returns the release for our turn. */
 async function acquireLocal(ctx: AppContext, key: string, deadline: number, waitMs: number): Promise<() => void> {
-  const tails = tailsFor(ctx);
+  // In-process queue per key (owned by the context): a chain of promises, each holder releasing the next.
+  const tails = ctx.locks.tails;
   const previous = tails.get(key) ?? Promise.resolve();
   let release!: () => void;
   const mine = new Promise<void>((resolve) => (release = resolve));

@@ -123,7 +123,7 @@ async function refreshHeld(ctx: AppContext, account: RefreshedAccount, opts: Ref
   }
   let session: PlatformSession;
   try {
-    session = await callRefresh(getPlatformService(account.platform), account);
+    session = await callRefresh(getPlatformService(ctx, account.platform), account);
   } catch (err) {
     await noteFailure(ctx, account.id, err);
     throw err;
@@ -198,10 +198,6 @@ function refreshWhenFree(ctx: AppContext, accountId: string, opts: RefreshOption
   );
 }
 
-// Refreshes in flight in this process, per context and account: a second one waits in
-// withAccountLock's queue rather than polling the database lock the first one holds.
-const inFlight = new WeakMap<AppContext, Map<string, number>>();
-
 /**
  * Rotates the account's tokens under the account lock and returns the account with the
  * tokens now stored. ReauthRequiredError marks the account `needs_reauth` (with the
@@ -212,8 +208,9 @@ export async function refreshAccountSessionWithOutcome(ctx: AppContext, accountI
   // Taken before any await: tokens issued after it were issued by someone else meanwhile.
   const requestedAt = new Date();
   assertAccountId(accountId);
-  let running = inFlight.get(ctx);
-  if (!running) inFlight.set(ctx, (running = new Map()));
+  // Refreshes in flight in this process: a second one waits in withAccountLock's queue
+  // rather than polling the database lock the first one holds.
+  const running = ctx.locks.refreshing;
   const ahead = running.get(accountId) ?? 0;
   running.set(accountId, ahead + 1);
   try {

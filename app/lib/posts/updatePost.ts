@@ -32,7 +32,7 @@ export async function updatePost(ctx: AppContext, userId: string, postId: string
     }
     if (body.text !== undefined) {
       const accounts = await findOwnedAccounts(tx, userId, found.deliveries.map((d) => d.accountId));
-      validateContent(accounts.map((a) => a.platform), segmentsOf(body.text, found.post.content as PostContentJson));
+      validateContent(ctx, accounts.map((a) => a.platform), segmentsOf(body.text, found.post.content as PostContentJson));
     }
     await updatePendingPost(tx, postId, {
       text: body.text,

@@ -33,7 +33,7 @@ describe("the refresh's account lock", () => {
       queue: { kind: "postgres", postgres: { connectionString: t.databaseUrl, schema: "bullmq" } },
     });
     platform = createMemoryPlatform();
-    unregister = platform.register();
+    unregister = platform.register(t.ctx, other);
     userId = (await createTestUser(t.ctx)).user.id;
   });
   afterAll(async () => {
@@ -98,8 +98,8 @@ describe("the refresh's account lock", () => {
     const reauth = await insertMemoryAccount(t.ctx, userId);
     await t.ctx.database.pool.query("UPDATE social_accounts SET status = 'needs_reauth' WHERE id = $1", [reauth.id]);
     const before = platform.refreshes;
-    await expect(processRefreshAccountTokensJob({ accountId: gone.id }, t.ctx)).resolves.toEqual({ outcome: "skipped", reason: "account deleted" });
-    await expect(processRefreshAccountTokensJob({ accountId: reauth.id }, t.ctx)).resolves.toEqual({ outcome: "skipped", reason: "account needs_reauth" });
+    await expect(processRefreshAccountTokensJob(t.ctx, { accountId: gone.id })).resolves.toEqual({ outcome: "skipped", reason: "account deleted" });
+    await expect(processRefreshAccountTokensJob(t.ctx, { accountId: reauth.id })).resolves.toEqual({ outcome: "skipped", reason: "account needs_reauth" });
     expect(platform.refreshes).toBe(before);
   });
 });

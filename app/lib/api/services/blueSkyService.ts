@@ -1,5 +1,4 @@
 import { XRPCError } from "@atproto/api";
-import { getAppContext } from "../../context";
 import { logger } from "../../logger";
 import type {
   PlatformAccount,
@@ -29,7 +28,7 @@ export interface BlueSkyService extends PlatformService {
   forceRefreshTokens(account: PlatformAccount): Promise<PlatformSession>;
 }
 
-/** `settings` may be a getter so the default instance reads config only when first used. */
+/** `settings` may be a getter, read on every use. */
 export function createBlueSkyService(settings: BlueSkySettings | (() => BlueSkySettings)): BlueSkyService {
   const get = typeof settings === "function" ? settings : () => settings;
 
@@ -166,9 +165,3 @@ function checkRequest(request: PublishRequest): void {
   if (new Set(request.rkeys).size !== request.rkeys.length) throw new PermanentPlatformError("internal: record keys repeat");
   if (Number.isNaN(request.createdAt.getTime())) throw new PermanentPlatformError("internal: createdAt is not a valid date");
 }
-
-/** The application's instance: settings come from the app context's config when first used. */
-export const blueSkyService: BlueSkyService = createBlueSkyService(() => {
-  const ctx = getAppContext();
-  return { ...ctx.config.atproto, outbound: ctx.outbound };
-});

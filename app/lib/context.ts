@@ -22,12 +22,10 @@ export interface OpenQueues {
   tokenRefresh?: OpenQueue<TokenRefreshJobData>;
 }
 
-/** This process's side of the account locks (accounts/lock.ts, accounts/refresh.ts). */
+/** This process's side of the advisory locks (db/advisoryLock.ts). */
 export interface LockState {
   /** Per lock key, the tail of the in-process queue of holders: one waiter per process polls the database. */
   tails: Map<string, Promise<void>>;
-  /** Per account, refreshes running in this process: a second one waits in the queue instead of polling. */
-  refreshing: Map<string, number>;
 }
 
 /**
@@ -86,7 +84,7 @@ export function assembleAppContext(parts: Pick<AppContext, "config" | "database"
     outbound,
     platforms: createPlatformRegistry({ ...config.atproto, outbound }),
     openQueues: {},
-    locks: { tails: new Map(), refreshing: new Map() },
+    locks: { tails: new Map() },
   };
 }
 

@@ -10,9 +10,8 @@ import { waitForAdvisoryLock } from "@/test/helpers/locks";
 import { createTestContext, createTestUser, type TestContext } from "@/test/helpers/testContext";
 
 /**
- * The refresh takes the account lock in two ways (a transaction-level advisory lock when it
- * is free, withAccountLock's session-level one otherwise): both must exclude each other,
- * across processes, or two refreshes of one account could race.
+ * The refresh and any other holder of withAccountLock must exclude each other, across
+ * processes, or two refreshes of one account could race.
  */
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

@@ -74,7 +74,7 @@ async function insertDue(ctx: AppContext, userId: string, accountId: string, n: 
         .values(ps.map((p) => ({ postId: p.id, accountId, rkey: newRecordKeys(1)[0]!, rkeys: newRecordKeys(1), recordCreatedAt: due, scheduledAt: due })))
         .returning({ id: deliveries.id });
     });
-    await addPostsToQueue(inserted.map((d) => ({ deliveryId: d.id, scheduledAt: due })), ctx);
+    await addPostsToQueue(ctx, inserted.map((d) => ({ deliveryId: d.id, scheduledAt: due })));
   }
 }
 
@@ -239,6 +239,7 @@ async function onBackend(kind: QueueBackendKind, services: BenchServices, platfo
   try {
     if (ctx.config.concurrency.posts !== 5) throw new Error(`expected the default post worker concurrency 5, got ${ctx.config.concurrency.posts}`);
     initPostQueue(ctx);
+    platform.register(ctx);
     details.clockSkewMs = await clockSkewMs(ctx);
     console.log(`${kind}: clock skew Node − PostgreSQL ${String(details.clockSkewMs)} ms`);
     if (sizes.phases.includes("burst")) {
@@ -269,7 +270,6 @@ export const runLatenessBench: Bench = async (args) => {
   console.log(`lateness: burst N=${sizes.n}, steady ${STEADY_RATE}/s for ${sizes.steadySeconds} s, backends ${backends.join(", ")}, load ${machine().loadAverage}`);
   const services = await startBenchServices({ redis: backends.includes("redis") });
   const platform = createMemoryPlatform();
-  const unregister = platform.register();
   const figures: Figure[] = [];
   const details: Record<string, unknown> = { sizes, notes: "embedded PostgreSQL with fsync=off; zero-latency in-process platform; post worker concurrency 5" };
   try {
@@ -279,7 +279,6 @@ export const runLatenessBench: Bench = async (args) => {
       details[kind] = { ...r.details, loadAverage: machine().loadAverage };
     }
   } finally {
-    unregister();
     await services.close();
   }
   return { figures, details };

@@ -110,7 +110,7 @@ export async function preparePipelineBurst(ctx: AppContext, services: BenchServi
         }))
         .returning({ id: deliveries.id });
     });
-    await addPostsToQueue(inserted.map((d) => ({ deliveryId: d.id, scheduledAt: due })), ctx);
+    await addPostsToQueue(ctx, inserted.map((d) => ({ deliveryId: d.id, scheduledAt: due })));
   }
   return async function drain(): Promise<BurstRun> {
     const worker = createPostWorker(ctx, { autorun: false });
@@ -154,51 +154,47 @@ export const runPostPipelineBench: Bench = async (args) => {
   const n = sizeArg(args, "n", 10_000, 200);
   const list = variants(backendsArg(args), args.smoke, { concurrency: args.options.get("concurrency"), pg: args.options.get("pg") });
   const platform = createMemoryPlatform();
-  const unregister = platform.register();
   const figures: Figure[] = [];
   const runs: unknown[] = [];
-  try {
-    for (const pg of [...new Set(list.map((v) => v.pg))]) {
-      const pgStats = args.options.has("pg-stats");
-      const services = await startBenchServices({ redis: list.some((v) => v.pg === pg && v.backend === "redis"), pg, pgStats });
-      try {
-        for (const v of list.filter((x) => x.pg === pg)) {
-          const bench = await benchContext(services, v.backend, { POST_WORKER_CONCURRENCY: String(v.concurrency) });
-          try {
-            initPostQueue(bench.ctx);
-            const label = `${v.backend}, concurrency ${v.concurrency}, PostgreSQL ${pg}`;
-            // The settings comparison runs a smaller burst: it is about the ratio between settings, and
-            // a durable BullMQ-on-PostgreSQL burst of 10,000 alone would take minutes.
-            const size = pg === "fsync-off" ? n : Math.min(n, SETTINGS_N);
-            const raw = await profilePhase(args, `raw ${label}`, () => rawBurst(bench.ctx, services, size, v.concurrency));
-            const drain = await preparePipelineBurst(bench.ctx, services, platform, size);
-            if (pgStats) await topStatements(bench.ctx, { reset: true });
-            const full = await profilePhase(args, `pipeline ${label}`, drain);
-            if (pgStats) console.log(`PostgreSQL's costliest statements while draining:\n  ${(await topStatements(bench.ctx)).join("\n  ")}`);
-            const r = ratio(full.jobsPerSecond, raw.jobsPerSecond);
-            console.log(
-              `${label}: raw ${raw.jobsPerSecond} jobs/s (${raw.cpuUsPerJob} µs CPU/job), pipeline ${full.jobsPerSecond} deliveries/s ` +
-                `(${full.cpuUsPerJob} µs CPU/delivery), ratio ${r} (load ${machine().loadAverage})`,
-            );
-            figures.push(figure(`raw BullMQ no-op, ${label}`, raw.jobsPerSecond, "jobs/s"));
-            figures.push(figure(`pipeline, ${label}`, full.jobsPerSecond, "deliveries/s"));
-            const target = v.concurrency === 5 && pg === "fsync-off" ? { text: "≥ 0.5", met: r >= 0.5 } : undefined;
-            figures.push(figure(`ratio pipeline/raw, ${label}`, r, "", target));
-            figures.push(figure(`CPU per job raw/pipeline, ${label}`, ratio(raw.cpuUsPerJob, full.cpuUsPerJob), ""));
-            runs.push({ ...v, n: size, raw, pipeline: full, ratio: r, loadAverage: machine().loadAverage });
-            // The two lines the post-queue issue asked for: concurrency 5 on PostgreSQL's default settings.
-            if (v.concurrency === 5 && pg === "durable") console.log(`ratio ${v.backend} ${r}`);
-            await getPostQueue(bench.ctx).close();
-          } finally {
-            await bench.close();
-          }
+  for (const pg of [...new Set(list.map((v) => v.pg))]) {
+    const pgStats = args.options.has("pg-stats");
+    const services = await startBenchServices({ redis: list.some((v) => v.pg === pg && v.backend === "redis"), pg, pgStats });
+    try {
+      for (const v of list.filter((x) => x.pg === pg)) {
+        const bench = await benchContext(services, v.backend, { POST_WORKER_CONCURRENCY: String(v.concurrency) });
+        try {
+          initPostQueue(bench.ctx);
+          platform.register(bench.ctx);
+          const label = `${v.backend}, concurrency ${v.concurrency}, PostgreSQL ${pg}`;
+          // The settings comparison runs a smaller burst: it is about the ratio between settings, and
+          // a durable BullMQ-on-PostgreSQL burst of 10,000 alone would take minutes.
+          const size = pg === "fsync-off" ? n : Math.min(n, SETTINGS_N);
+          const raw = await profilePhase(args, `raw ${label}`, () => rawBurst(bench.ctx, services, size, v.concurrency));
+          const drain = await preparePipelineBurst(bench.ctx, services, platform, size);
+          if (pgStats) await topStatements(bench.ctx, { reset: true });
+          const full = await profilePhase(args, `pipeline ${label}`, drain);
+          if (pgStats) console.log(`PostgreSQL's costliest statements while draining:\n  ${(await topStatements(bench.ctx)).join("\n  ")}`);
+          const r = ratio(full.jobsPerSecond, raw.jobsPerSecond);
+          console.log(
+            `${label}: raw ${raw.jobsPerSecond} jobs/s (${raw.cpuUsPerJob} µs CPU/job), pipeline ${full.jobsPerSecond} deliveries/s ` +
+              `(${full.cpuUsPerJob} µs CPU/delivery), ratio ${r} (load ${machine().loadAverage})`,
+          );
+          figures.push(figure(`raw BullMQ no-op, ${label}`, raw.jobsPerSecond, "jobs/s"));
+          figures.push(figure(`pipeline, ${label}`, full.jobsPerSecond, "deliveries/s"));
+          const target = v.concurrency === 5 && pg === "fsync-off" ? { text: "≥ 0.5", met: r >= 0.5 } : undefined;
+          figures.push(figure(`ratio pipeline/raw, ${label}`, r, "", target));
+          figures.push(figure(`CPU per job raw/pipeline, ${label}`, ratio(raw.cpuUsPerJob, full.cpuUsPerJob), ""));
+          runs.push({ ...v, n: size, raw, pipeline: full, ratio: r, loadAverage: machine().loadAverage });
+          // The two lines the post-queue issue asked for: concurrency 5 on PostgreSQL's default settings.
+          if (v.concurrency === 5 && pg === "durable") console.log(`ratio ${v.backend} ${r}`);
+          await getPostQueue(bench.ctx).close();
+        } finally {
+          await bench.close();
         }
-      } finally {
-        await services.close();
       }
+    } finally {
+      await services.close();
     }
-  } finally {
-    unregister();
   }
   return { figures, details: { n, runs, platform: "zero-latency in-process memory platform" } };
 };

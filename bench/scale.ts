@@ -54,7 +54,7 @@ export async function insertPending(bc: BenchContext, n: number) {
   if (rows.length !== n) throw new Error(`seeded ${rows.length} deliveries, wanted ${n}`);
   const t0 = performance.now();
   for (let i = 0; i < n; i += CHUNK) {
-    await addPostsToQueue(rows.slice(i, i + CHUNK).map((r) => ({ deliveryId: r.id, scheduledAt: new Date(r.scheduled_at) })), ctx);
+    await addPostsToQueue(ctx, rows.slice(i, i + CHUNK).map((r) => ({ deliveryId: r.id, scheduledAt: new Date(r.scheduled_at) })));
   }
   const enqueueSeconds = Number(((performance.now() - t0) / 1000).toFixed(2));
   return { userId: user.id, accountId: account.id, deliveryIds: rows.map((r) => r.id), enqueueSeconds };

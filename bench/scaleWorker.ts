@@ -43,7 +43,7 @@ async function lockHeld(pool: Pool): Promise<boolean> {
 
 /** `markerDeliveryId`: a pending delivery whose job is removed first, so the pass has one job to put back. */
 export async function measureWorker(bc: BenchContext, redisPort: number | undefined, markerDeliveryId: string): Promise<WorkerMemory> {
-  if (!(await removePostJob(markerDeliveryId, bc.ctx))) throw new Error("could not remove the marker job");
+  if (!(await removePostJob(bc.ctx, markerDeliveryId))) throw new Error("could not remove the marker job");
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     HOME: process.env.HOME,

@@ -100,7 +100,7 @@ const countRefreshedSince = async (ctx: AppContext, since: Date) =>
 /** Throws when the work was not done correctly: a refresh lost, repeated or overlapping. */
 async function pipeline(ctx: AppContext, n: number): Promise<Run & { platformCalls: number; peakPerAccount: number }> {
   await insertAccounts(ctx, n);
-  const meter = meterRefreshes(createMemoryPlatform());
+  const meter = meterRefreshes([ctx], { inner: createMemoryPlatform() });
   const worker = createTokenRefreshWorker(ctx);
   await worker.waitUntilReady();
   const start = Date.now();

@@ -62,7 +62,7 @@ export interface Post {
 }
 
 // The admin views are the server's own shapes (type-only imports: nothing server-side ships to the browser).
-export type { QueueCounts, QueueOverview, SchedulerView as Scheduler } from "../lib/admin/queueOverview";
+export type { QueueCounts, QueueOverview, SchedulerView as Scheduler } from "../lib/dashboard/queueOverview";
 export type { FailedJobView as FailedJob } from "../lib/dashboard/failedJobs";
 
 export interface WorkersView {

@@ -1,3 +1,8 @@
+import type { NodeOAuthClient } from "@atproto/oauth-client-node";
+import type { WebhookJobData } from "./webhooks/queue";
+import type { Queue } from "bullmq";
+import { blueskyOAuthSessions } from "./api/bluesky/oauth/sessions";
+import { createPlatformRegistry, type PlatformRegistry } from "./api/services/apiManager";
 import { createAuthGuards, type AuthGuards } from "./auth/guards";
 import { describeBackends, type Config } from "./config";
 import { createSecretBox, type SecretBox } from "./crypto/secretBox";
@@ -5,6 +10,27 @@ import { createDatabase, type Database } from "./db/client";
 import { logger, setLogLevel } from "./logger";
 import { createOutbound, type Outbound } from "./net/outbound";
 import { createQueueBackend, queueBackendSettings, type QueueBackend, type QueueBackendSettings } from "./queues/backend";
+import type { PostJobData } from "./queues/postQueue";
+import type { TokenRefreshJobData } from "./queues/tokenRefreshQueue";
+
+/** A queue this context opened, with the first retry delay of its jobs (tests shorten it). */
+export interface OpenQueue<D> {
+  queue: Queue<D>;
+  retryDelayMs: number;
+}
+
+/** The seed's two queues, opened on first use by queues/postQueue.ts and queues/tokenRefreshQueue.ts. */
+export interface OpenQueues {
+  posts?: OpenQueue<PostJobData>;
+  tokenRefresh?: OpenQueue<TokenRefreshJobData>;
+  webhooks?: Queue<WebhookJobData>;
+}
+
+/** This process's side of the advisory locks (db/advisoryLock.ts). */
+export interface LockState {
+  /** Per lock key, the tail of the in-process queue of holders: one waiter per process polls the database. */
+  tails: Map<string, Promise<void>>;
+}
 
 /**
  * Every dependency assembled in one place. Services take what they need from it;
@@ -19,6 +45,13 @@ export interface AppContext {
   guards: AuthGuards;
   /** The guarded client for every URL a user can influence (app/lib/net). */
   outbound: Outbound;
+  /** The platform services by name (api/services/apiManager.ts); tests swap one in with registerPlatformService. */
+  platforms: PlatformRegistry;
+  /** The BullMQ queues opened on `queues`. */
+  openQueues: OpenQueues;
+  locks: LockState;
+  /** Bluesky's OAuth client, made on first use (api/bluesky/oauth/client.ts). */
+  blueskyOAuthClient?: Promise<NodeOAuthClient>;
 }
 
 export function createAppContext(
@@ -37,15 +70,30 @@ export function createAppContext(
     throw new Error("POSTMORE_SECRET is not set. `npm start` generates one in the data dir; otherwise set it (openssl rand -hex 32).");
   }
   const database = createDatabase(databaseUrl, { max: config.databasePoolMax });
-  const ctx: AppContext = {
+  const ctx = assembleAppContext({
     config,
     database,
     queues: createQueueBackend(overrides.queue ?? queueBackendSettings(config, databaseUrl)),
     box: createSecretBox(secret),
-    guards: createAuthGuards(config, database.pool),
-    outbound: createOutbound({ allowlist: config.outbound.allowlist }),
-  };
+  });
   logger("context").info({ queueBackend: ctx.queues.kind }, describeBackends({ ...config, databaseUrl }));
+  return ctx;
+}
+
+/** The rest of a context, built from its config, database, queue backend and secret box. */
+export function assembleAppContext(parts: Pick<AppContext, "config" | "database" | "queues" | "box">): AppContext {
+  const { config, database } = parts;
+  const outbound = createOutbound({ allowlist: config.outbound.allowlist });
+  const ctx: AppContext = {
+    ...parts,
+    guards: createAuthGuards(config, database.pool),
+    outbound,
+    platforms: new Map(),
+    openQueues: {},
+    locks: { tails: new Map() },
+  };
+  // Bluesky's OAuth sessions live in this context's database (read only when an account is used).
+  ctx.platforms = createPlatformRegistry({ ...config.atproto, outbound, oauth: blueskyOAuthSessions(ctx) });
   return ctx;
 }
 

@@ -17,7 +17,7 @@ describe("Idempotency-Key", () => {
 
   beforeAll(async () => {
     t = await createTestContext("postgres");
-    restore = createMemoryPlatform().register();
+    restore = createMemoryPlatform().register(t.ctx);
     for (const who of [a, b]) {
       const u = await createTestUser(t.ctx, "user");
       who.token = u.token;

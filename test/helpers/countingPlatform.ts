@@ -1,5 +1,6 @@
 import type { PlatformAccount, PlatformService, PlatformSession } from "@/app/lib/api/platform";
-import { registerPlatformService } from "@/app/lib/api/services/apiManager";
+import { getPlatformService, registerPlatformService } from "@/app/lib/api/services/apiManager";
+import type { AppContext } from "@/app/lib/context";
 
 export interface RefreshMeter {
   /** Refresh calls that reached the platform service (and so the PDS). */
@@ -11,11 +12,12 @@ export interface RefreshMeter {
 }
 
 /**
- * Registers a platform service that delegates everything to `inner` and counts the
- * refreshes passing through it, per account and concurrently. No mock: every call still
- * goes to the real service (and the real PDS).
+ * Registers, in each context (each "process"), a platform service that delegates everything
+ * to `opts.inner` (default: the context's Bluesky service) and counts the refreshes passing
+ * through all of them, per account and concurrently. No mock: every call still goes to the
+ * real service (and the real PDS).
  */
-export function meterRefreshes(inner: PlatformService, opts: { delayMs?: number } = {}): RefreshMeter {
+export function meterRefreshes(ctxs: AppContext[], opts: { delayMs?: number; inner?: PlatformService } = {}): RefreshMeter {
   const inFlight = new Map<string, number>();
   const meter = { calls: 0, peakPerAccount: 0, restore: () => {} };
   const around = async (account: PlatformAccount, call: () => Promise<PlatformSession>) => {
@@ -31,7 +33,7 @@ export function meterRefreshes(inner: PlatformService, opts: { delayMs?: number 
       inFlight.set(account.id, (inFlight.get(account.id) ?? 1) - 1);
     }
   };
-  const wrapped: PlatformService = {
+  const wrap = (inner: PlatformService): PlatformService => ({
     platform: inner.platform,
     connect: (input) => inner.connect(input),
     validate: (content) => inner.validate(content),
@@ -39,7 +41,8 @@ export function meterRefreshes(inner: PlatformService, opts: { delayMs?: number 
     refreshSession: (account) => around(account, () => inner.refreshSession(account)),
     forceRefreshTokens: (account) =>
       around(account, () => (inner.forceRefreshTokens ? inner.forceRefreshTokens(account) : inner.refreshSession(account))),
-  };
-  meter.restore = registerPlatformService(wrapped);
+  });
+  const restores = ctxs.map((ctx) => registerPlatformService(ctx, wrap(opts.inner ?? getPlatformService(ctx, "bluesky"))));
+  meter.restore = () => restores.forEach((restore) => restore());
   return meter;
 }

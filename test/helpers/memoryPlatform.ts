@@ -41,7 +41,8 @@ export interface MemoryPlatform extends PlatformService {
   /** Makes every publish() wait this long (to catch a job in flight). */
   latencyMs: number;
   postsOf(did: string): MemoryRecord[];
-  register(): () => void;
+  /** Serves the platform in each context (each "process"); the returned function puts back what was there. */
+  register(ctx: AppContext, ...more: AppContext[]): () => void;
 }
 
 const graphemes = (s: string) => [...new Intl.Segmenter("en", { granularity: "grapheme" }).segment(s)].length;
@@ -115,7 +116,10 @@ export function createMemoryPlatform(): MemoryPlatform {
       return { root: out[0]!, records: out, alreadyPublished: !wrote };
     },
     postsOf: (did) => [...records.values()].filter((r) => r.did === did),
-    register: () => registerPlatformService(platform),
+    register: (...ctxs) => {
+      const restores = ctxs.map((c) => registerPlatformService(c, platform));
+      return () => restores.forEach((restore) => restore());
+    },
   };
   return platform;
 }

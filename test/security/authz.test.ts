@@ -104,7 +104,7 @@ describe("authorization matrix", () => {
 
   beforeAll(async () => {
     t = await createTestContext("postgres");
-    restorePlatform = createMemoryPlatform().register();
+    restorePlatform = createMemoryPlatform().register(t.ctx);
     const a = await createTestUser(t.ctx, "user");
     tokens.A = a.token;
     userA = a.user.id;

@@ -61,7 +61,7 @@ describe("bad input never causes a 5xx or a change", () => {
 
   beforeAll(async () => {
     t = await createTestContext("postgres");
-    restore = createMemoryPlatform().register();
+    restore = createMemoryPlatform().register(t.ctx);
     const admin = await createTestUser(t.ctx, "admin");
     token = admin.token;
     const other = await createTestUser(t.ctx, "user");

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as collection from "@/app/api/webhooks/route";
 import { connectAccount } from "@/app/lib/accounts/connectAccount";
-import { markAccountNeedsReauth } from "@/app/lib/accounts/markAccountNeedsReauth";
+import { markAccountNeedsReauth } from "@/app/lib/accounts/service";
 import type { AppContext } from "@/app/lib/context";
 import { getPostQueue } from "@/app/lib/queues/postQueue";
 import { startWorkers, type RunningWorkers } from "@/app/lib/queues/worker";

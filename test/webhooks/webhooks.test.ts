@@ -4,7 +4,7 @@ import * as collection from "@/app/api/webhooks/route";
 import * as deliveriesRoute from "@/app/api/webhooks/[id]/deliveries/route";
 import * as resumeRoute from "@/app/api/webhooks/[id]/resume/route";
 import * as testRoute from "@/app/api/webhooks/[id]/test/route";
-import { markAccountNeedsReauth } from "@/app/lib/accounts/markAccountNeedsReauth";
+import { markAccountNeedsReauth } from "@/app/lib/accounts/service";
 import type { AppContext } from "@/app/lib/context";
 import { updateAccountSession } from "@/app/lib/db/queries/accounts";
 import { socialAccounts, webhookDeliveries, webhooks } from "@/app/lib/db/schema";

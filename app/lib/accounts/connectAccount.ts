@@ -28,7 +28,7 @@ export async function connectAccount(
   userId: string,
   input: ConnectAccountInput,
 ): Promise<{ account: PublicAccount; created: boolean; retriedDeliveries: number }> {
-  const session = await getPlatformService(input.platform).connect({
+  const session = await getPlatformService(ctx, input.platform).connect({
     identifier: input.identifier,
     appPassword: input.appPassword,
     service: input.service,

@@ -1,173 +1,26 @@
-import type { PoolClient } from "pg";
 import type { AppContext } from "../context";
-import { AppError } from "../errors";
-import { logger } from "../logger";
+import { LockTimeoutError, withAdvisoryLock, type LockOptions } from "../db/advisoryLock";
 
-/**
- * One lock per social account, held across processes and machines on either queue
- * backend. It lives in PostgreSQL (which holds the tokens and is always there): a
- * session-level advisory lock taken with `pg_try_advisory_lock` on a pooled client that
- * is kept for the whole hold. If the process dies the connection drops and PostgreSQL
- * releases the lock.
- *
- * Why try-lock polling rather than a blocking `pg_advisory_lock`: a blocked waiter would
- * sit on a pool connection for the whole wait, and 50 waiters would drain the pool the
- * holder needs to save its new tokens. Waiters in the same process queue in memory first,
- * so only one per process and account polls the database.
- */
-
-const log = logger("account-lock");
-
-/** Namespace for the two-key advisory lock form, so our keys never collide with anyone else's. */
-export const ACCOUNT_LOCK_NAMESPACE = 0x504d0001;
-/** The advisory-lock key of one account (the transaction-level fast path in refresh.ts uses the same). */
+/** The advisory-lock key of one account. */
 export const accountLockKey = (accountId: string) => `account-${accountId}`;
-const DEFAULT_WAIT_MS = 30_000;
-const POLL_MIN_MS = 10;
-const POLL_MAX_MS = 200;
 
-export class AccountLockTimeoutError extends AppError {
-  constructor(readonly key: string, waitedMs: number) {
-    const waited = waitedMs < 1000 ? `${waitedMs} ms` : `${Math.round(waitedMs / 1000)} s`;
-    super("unavailable", `the account is busy (another refresh held its lock for more than ${waited}); try again`);
+export class AccountLockTimeoutError extends LockTimeoutError {
+  constructor(key: string, waitedMs: number) {
+    super(key, waitedMs, "the account");
     this.name = "AccountLockTimeoutError";
   }
 }
 
-export interface LockOptions {
-  /** Longest wait for the lock before AccountLockTimeoutError (default 30 s). */
-  waitMs?: number;
-}
-
-// In-process queue per context and key: a chain of promises, each holder releasing the next.
-const localTails = new WeakMap<AppContext, Map<string, Promise<void>>>();
-
-function tailsFor(ctx: AppContext): Map<string, Promise<void>> {
-  let tails = localTails.get(ctx);
-  if (!tails) {
-    tails = new Map();
-    localTails.set(ctx, tails);
-  }
-  return tails;
-}
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-async function waitWithDeadline(p: Promise<void>, deadline: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<boolean>((resolve) => {
-    timer = setTimeout(() => resolve(false), Math.max(0, deadline - Date.now()));
-  });
-  try {
-    return await Promise.race([p.then(() => true), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** Waits for this process's earlier holders of `key`; returns the release for our turn. */
-async function acquireLocal(ctx: AppContext, key: string, deadline: number, waitMs: number): Promise<() => void> {
-  const tails = tailsFor(ctx);
-  const previous = tails.get(key) ?? Promise.resolve();
-  let release!: () => void;
-  const mine = new Promise<void>((resolve) => (release = resolve));
-  const tail = previous.then(() => mine);
-  tails.set(key, tail);
-  void tail.then(() => {
-    if (tails.get(key) === tail) tails.delete(key);
-  });
-  if (!(await waitWithDeadline(previous, deadline))) {
-    // Keep the chain intact: our slot passes the turn on as soon as the one before us ends.
-    void previous.then(release);
-    throw new AccountLockTimeoutError(key, waitMs);
-  }
-  return release;
-}
-
-/** Polls pg_try_advisory_lock until it is ours or the deadline passes; returns the client holding it. */
-async function acquireDatabase(ctx: AppContext, key: string, deadline: number, waitMs: number): Promise<PoolClient> {
-  let delay = POLL_MIN_MS;
-  for (;;) {
-    const client = await ctx.database.pool.connect();
-    let got: boolean;
-    try {
-      const res = await client.query<{ locked: boolean }>(
-        "SELECT pg_try_advisory_lock($1::int, hashtext($2)) AS locked",
-        [ACCOUNT_LOCK_NAMESPACE, key],
-      );
-      got = res.rows[0]?.locked === true;
-    } catch (err) {
-      client.release(err as Error);
-      throw err;
-    }
-    if (got) {
-      // A checked-out client has no pool listener: without ours, its connection dying
-      // (database restart, the session killed) would be an uncaught 'error' event. The
-      // lock is gone with the session then; releaseDatabase finds that out and drops it.
-      client.on("error", onHeldClientError);
-      return client;
-    }
-    client.release();
-    if (Date.now() + delay > deadline) throw new AccountLockTimeoutError(key, waitMs);
-    // Jitter so processes polling the same account do not march in step.
-    await sleep(delay / 2 + Math.random() * delay);
-    delay = Math.min(POLL_MAX_MS, delay * 2);
-  }
-}
-
-function onHeldClientError(err: Error): void {
-  log.warn({ err }, "the connection holding an account lock failed; the database released the lock");
-}
-
-async function releaseDatabase(client: PoolClient, key: string): Promise<void> {
-  try {
-    const res = await client.query<{ unlocked: boolean }>(
-      "SELECT pg_advisory_unlock($1::int, hashtext($2)) AS unlocked",
-      [ACCOUNT_LOCK_NAMESPACE, key],
-    );
-    if (res.rows[0]?.unlocked !== true) throw new Error("advisory lock was not held at release");
-    client.release();
-  } catch (err) {
-    // Never hand a connection that may still hold the lock back to the pool: destroy it,
-    // which ends the session and so releases any lock it held.
-    log.warn({ err, key }, "could not release the advisory lock cleanly; dropping the connection");
-    client.release(err instanceof Error ? err : new Error(String(err)));
-  } finally {
-    client.off("error", onHeldClientError);
-  }
-}
-
 /**
- * Runs `fn` while holding the lock named `key` (in this process and in every other one
- * sharing the database). Throws AccountLockTimeoutError when the wait exceeds `waitMs`.
+ * The per-account lock every token refresh path takes (accounts/refresh.ts), whichever
+ * queue backend runs the job: the generic advisory lock (db/advisoryLock.ts) on the
+ * account's key. Throws AccountLockTimeoutError when the wait exceeds `opts.waitMs`.
  */
-export async function withAdvisoryLock<T>(
-  ctx: AppContext,
-  key: string,
-  fn: () => Promise<T>,
-  opts: LockOptions = {},
-): Promise<T> {
-  const waitMs = opts.waitMs ?? DEFAULT_WAIT_MS;
-  const deadline = Date.now() + waitMs;
-  const releaseLocal = await acquireLocal(ctx, key, deadline, waitMs);
-  try {
-    const client = await acquireDatabase(ctx, key, deadline, waitMs);
-    try {
-      return await fn();
-    } finally {
-      await releaseDatabase(client, key);
-    }
-  } finally {
-    releaseLocal();
-  }
-}
-
-/** The per-account lock every token refresh path takes. */
 export function withAccountLock<T>(
-  ctx: AppContext,
+  ctx: Pick<AppContext, "database" | "locks">,
   accountId: string,
   fn: () => Promise<T>,
-  opts: LockOptions = {},
+  opts: Pick<LockOptions, "waitMs"> = {},
 ): Promise<T> {
-  return withAdvisoryLock(ctx, accountLockKey(accountId), fn, opts);
+  return withAdvisoryLock(ctx, accountLockKey(accountId), fn, { ...opts, timeoutError: (key, ms) => new AccountLockTimeoutError(key, ms) });
 }

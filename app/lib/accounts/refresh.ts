@@ -1,21 +1,13 @@
-import type { PoolClient } from "pg";
 import type { PlatformService, PlatformSession } from "../api/platform";
 import { AccountGoneError, RateLimitedError, ReauthRequiredError, TransientPlatformError } from "../api/platformErrors";
 import { getPlatformService } from "../api/services/apiManager";
 import type { AppContext } from "../context";
-import {
-  beginLockedRefresh,
-  commitRefreshedSession,
-  endLockedRefresh,
-  type AccountRefreshState,
-  type LockedAccountRow,
-} from "../db/queries/accountRefresh";
-import { updateAccountSession, type AccountSessionValues } from "../db/queries/accounts";
+import type { AccountRefreshState } from "../db/queries/accountRefresh";
+import { updateAccountSession } from "../db/queries/accounts";
 import { notFound } from "../errors";
 import { logger } from "../logger";
-// The fast path takes the same advisory lock as withAccountLock (same two keys), so each excludes the other.
-import { ACCOUNT_LOCK_NAMESPACE, accountLockKey, withAccountLock } from "./lock";
-import { assertAccountId, openCredentials, sealCredentials } from "./publicAccount";
+import { withAccountLock } from "./lock";
+import { assertAccountId, sealCredentials } from "./publicAccount";
 import { loadPlatformAccount, markAccountDisabled, markAccountNeedsReauth, recordAccountError } from "./service";
 
 /**
@@ -23,13 +15,9 @@ import { loadPlatformAccount, markAccountDisabled, markAccountNeedsReauth, recor
  * worker before publishing): one refresh per account at a time, under the account lock.
  * Whoever waited for the lock re-reads the account and, when someone else refreshed it
  * meanwhile, returns those tokens instead of rotating them again. Bluesky rotates the
- * refresh token on every refresh, so the new tokens are saved before anything returns.
- *
- * Two ways to hold the lock, one lock: when the account is free, a transaction takes its
- * transaction-level advisory lock and reads the row in one round trip, and the new tokens
- * are committed (releasing the lock) in a second one. When another process holds it, or
- * another call in this process is already refreshing it, the call waits in withAccountLock
- * (the session-level advisory lock on the same key, with its in-process queue and timeout).
+ * refresh token on every refresh, so the new tokens are saved before the lock is released.
+ * The lock is withAccountLock (accounts/lock.ts): waiters in this process queue in memory,
+ * one per process polls PostgreSQL's advisory lock, with a bounded wait.
  */
 
 const log = logger("token-refresh");
@@ -110,10 +98,8 @@ export interface RefreshOutcome {
   skipped?: string;
 }
 
-type SaveSession = (values: AccountSessionValues & { refreshedAt: Date }) => Promise<void>;
-
 /** With the lock held and `account` read under it: decide, refresh, save (before the lock is released: the old refresh token is now spent). */
-async function refreshHeld(ctx: AppContext, account: RefreshedAccount, opts: RefreshOptions, requestedAt: Date, save: SaveSession): Promise<RefreshOutcome> {
+async function refreshHeld(ctx: AppContext, account: RefreshedAccount, opts: RefreshOptions, requestedAt: Date): Promise<RefreshOutcome> {
   if (opts.skipInactive && account.status !== "active") return { account, refreshed: false, skipped: `account ${account.status}` };
   assertRefreshable(account);
   const skipped = needsNoRefresh(account, opts, requestedAt);
@@ -123,84 +109,24 @@ async function refreshHeld(ctx: AppContext, account: RefreshedAccount, opts: Ref
   }
   let session: PlatformSession;
   try {
-    session = await callRefresh(getPlatformService(account.platform), account);
+    session = await callRefresh(getPlatformService(ctx, account.platform), account);
   } catch (err) {
     await noteFailure(ctx, account.id, err);
     throw err;
   }
   const credentials = { ...account.credentials, accessJwt: session.accessJwt, refreshJwt: session.refreshJwt };
-  const refreshedAt = new Date();
-  await save({
+  const refreshedAt = await updateAccountSession(ctx.database.db, account.id, {
     handle: session.handle,
     service: session.service,
     accessExpiresAt: session.accessExpiresAt,
     credentials: sealCredentials(ctx.box, credentials, account.id),
-    refreshedAt,
   });
+  if (!refreshedAt) throw notFound("account");
   // Per account, so debug: the refresh-all job logs the fan-out, failures log at warn.
   log.debug({ accountId: account.id, accessExpiresAt: session.accessExpiresAt }, "tokens refreshed");
   const { handle, service, accessExpiresAt } = session;
   return { account: { ...account, handle, service, status: "active", accessExpiresAt, lastRefreshedAt: refreshedAt, credentials }, refreshed: true };
 }
-
-const openRow = (ctx: AppContext, { credentials, ...row }: LockedAccountRow): RefreshedAccount => ({ ...row, credentials: openCredentials(ctx.box, credentials, row.id) });
-
-function onHeldClientError(err: Error): void {
-  log.warn({ err }, "the connection holding an account lock failed; the database released the lock");
-}
-
-/** A pooled client for the transaction; on any error it is rolled back, or dropped when even that fails. */
-async function withClient<T>(ctx: AppContext, fn: (client: PoolClient) => Promise<T>): Promise<T> {
-  const client = await ctx.database.pool.connect();
-  // A checked-out client has no pool listener: its connection dying must not be an uncaught 'error'.
-  client.on("error", onHeldClientError);
-  try {
-    const result = await fn(client);
-    client.release();
-    return result;
-  } catch (err) {
-    await client.query("ROLLBACK").then(
-      () => client.release(),
-      (rollbackErr: Error) => client.release(rollbackErr),
-    );
-    throw err;
-  } finally {
-    client.off("error", onHeldClientError);
-  }
-}
-
-/** Two round trips when the lock is free; "busy" (nothing done) when someone holds it. */
-function refreshIfFree(ctx: AppContext, accountId: string, opts: RefreshOptions, requestedAt: Date): Promise<RefreshOutcome | "busy"> {
-  return withClient(ctx, async (client) => {
-    const begun = await beginLockedRefresh(client, ACCOUNT_LOCK_NAMESPACE, accountLockKey(accountId), accountId);
-    if (begun === "busy") return "busy";
-    if (!begun.row) throw notFound("account");
-    let committed = false;
-    const outcome = await refreshHeld(ctx, openRow(ctx, begun.row), opts, requestedAt, async (values) => {
-      committed = true;
-      if (!(await commitRefreshedSession(client, accountId, values))) throw notFound("account");
-    });
-    if (!committed) await endLockedRefresh(client);
-    return outcome;
-  });
-}
-
-/** Waits for the lock (in this process's queue first), then reads the account under it. */
-function refreshWhenFree(ctx: AppContext, accountId: string, opts: RefreshOptions, requestedAt: Date): Promise<RefreshOutcome> {
-  return withAccountLock(
-    ctx,
-    accountId,
-    async () =>
-      refreshHeld(ctx, await loadPlatformAccount(ctx, accountId), opts, requestedAt, async ({ refreshedAt: _, ...values }) => {
-        if (!(await updateAccountSession(ctx.database.db, accountId, values))) throw notFound("account");
-      }),
-    { waitMs: opts.lockWaitMs },
-  );
-}
-
-// Refreshes in flight in this process, per context and account: a second one waits in
-// withAccountLock's queue rather than polling the database lock the first one holds.
-const inFlight = new WeakMap<AppContext, Map<string, number>>();
 
 /**
  * Rotates the account's tokens under the account lock and returns the account with the
@@ -212,21 +138,9 @@ export async function refreshAccountSessionWithOutcome(ctx: AppContext, accountI
   // Taken before any await: tokens issued after it were issued by someone else meanwhile.
   const requestedAt = new Date();
   assertAccountId(accountId);
-  let running = inFlight.get(ctx);
-  if (!running) inFlight.set(ctx, (running = new Map()));
-  const ahead = running.get(accountId) ?? 0;
-  running.set(accountId, ahead + 1);
-  try {
-    if (ahead === 0) {
-      const outcome = await refreshIfFree(ctx, accountId, opts, requestedAt);
-      if (outcome !== "busy") return outcome;
-    }
-    return await refreshWhenFree(ctx, accountId, opts, requestedAt);
-  } finally {
-    const left = (running.get(accountId) ?? 1) - 1;
-    if (left > 0) running.set(accountId, left);
-    else running.delete(accountId);
-  }
+  return withAccountLock(ctx, accountId, async () => refreshHeld(ctx, await loadPlatformAccount(ctx, accountId), opts, requestedAt), {
+    waitMs: opts.lockWaitMs,
+  });
 }
 
 /** refreshAccountSessionWithOutcome, for callers that only want the ready account. */

@@ -3,10 +3,9 @@ import fs from "node:fs";
 import path from "node:path";
 import pg from "pg";
 import { openCredentials } from "../accounts/publicAccount";
-import { createAuthGuards } from "../auth/guards";
-import { createOutbound, type Outbound } from "../net/outbound";
+import type { Outbound } from "../net/outbound";
 import type { Config } from "../config";
-import type { AppContext } from "../context";
+import { assembleAppContext, type AppContext } from "../context";
 import { createSecretBox } from "../crypto/secretBox";
 import { getWorkers } from "../dashboard/workers";
 import { createDatabase } from "../db/client";
@@ -157,15 +156,13 @@ export async function runDoctor(input: DoctorInput): Promise<Check[]> {
     checks.push(failed("database", `unreachable (${message(err)}). Is PostgreSQL running, and is DATABASE_URL right? (With the embedded database, start PostMore with \`npm start\`.)`));
   }
   const database = createDatabase(input.databaseUrl, { max: 2 });
-  const ctx: AppContext = {
+  const ctx = assembleAppContext({
     config,
     database,
     queues: createQueueBackend(queueBackendSettings(config, input.databaseUrl)),
     // The doctor seals nothing; the context only needs a box to be whole.
     box: createSecretBox(input.secret ?? randomBytes(32).toString("hex")),
-    guards: createAuthGuards(config, database.pool),
-    outbound: createOutbound({ allowlist: config.outbound.allowlist }),
-  };
+  });
   try {
     if (connected) {
       checks.push(await safe("database", () => checkDatabase(client)));

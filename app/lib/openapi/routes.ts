@@ -1,6 +1,6 @@
 import type { z } from "zod";
 import { blueskyAuthorizeBody, connectAccountBody } from "../accounts/schemas";
-import { triggerTokenRefreshBody } from "../admin/triggerTokenRefresh";
+import { triggerTokenRefreshBody } from "../dashboard/triggerTokenRefresh";
 import { changePasswordBody, createApiTokenBody, signInBody } from "../auth/schemas";
 import { retryFailedJobBody } from "../dashboard/failedJobs";
 import { exportPostsQuery } from "../lifecycle/exportPosts";

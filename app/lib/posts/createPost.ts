@@ -56,7 +56,7 @@ export async function preparePost(ctx: AppContext, userId: string, body: CreateP
     ...(rich ? { rich } : {}),
   };
   const segments = await loadPostContent(ctx, body.text, content);
-  validateContent(accounts.map((a) => a.platform), segments);
+  validateContent(ctx, accounts.map((a) => a.platform), segments);
 
   // A time up to five minutes past means "publish now" (not "missed"): the deliveries are due now.
   const dueAt = new Date(Math.max(scheduledAt.getTime(), Date.now()));

@@ -25,16 +25,16 @@ async function bounded(what: string, work: () => Promise<unknown>, context: Reco
 }
 
 export function enqueueDeliveries(ctx: AppContext, items: Array<{ deliveryId: string; scheduledAt: Date }>): Promise<boolean> {
-  return bounded("enqueueing", () => addPostsToQueue(items, ctx), { deliveryIds: items.map((i) => i.deliveryId) });
+  return bounded("enqueueing", () => addPostsToQueue(ctx, items), { deliveryIds: items.map((i) => i.deliveryId) });
 }
 
 export function rescheduleDeliveries(ctx: AppContext, items: Array<{ deliveryId: string; scheduledAt: Date }>): Promise<boolean> {
-  return bounded("rescheduling", () => Promise.all(items.map((i) => reschedulePostJob(i.deliveryId, i.scheduledAt, ctx))), {
+  return bounded("rescheduling", () => Promise.all(items.map((i) => reschedulePostJob(ctx, i.deliveryId, i.scheduledAt))), {
     deliveryIds: items.map((i) => i.deliveryId),
   });
 }
 
 /** Cancelled deliveries whose job cannot be removed are harmless: the job finds them cancelled and skips. */
 export function removeDeliveryJobs(ctx: AppContext, deliveryIds: string[]): Promise<boolean> {
-  return bounded("removing jobs", () => Promise.all(deliveryIds.map((id) => removePostJob(id, ctx))), { deliveryIds });
+  return bounded("removing jobs", () => Promise.all(deliveryIds.map((id) => removePostJob(ctx, id))), { deliveryIds });
 }

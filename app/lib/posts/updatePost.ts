@@ -38,7 +38,7 @@ export async function updatePost(ctx: AppContext, userId: string, postId: string
     if (content && images?.length === 0) delete content.images;
     if (body.text !== undefined || content) {
       const accounts = await findOwnedAccounts(tx, userId, found.deliveries.map((d) => d.accountId));
-      validateContent(accounts.map((a) => a.platform), await loadPostContent(ctx, body.text ?? found.post.text, content ?? stored));
+      validateContent(ctx, accounts.map((a) => a.platform), await loadPostContent(ctx, body.text ?? found.post.text, content ?? stored));
     }
     await updatePendingPost(tx, postId, {
       text: body.text,

@@ -1,6 +1,6 @@
 import type { Job, JobsOptions, Queue } from "bullmq";
 import { z } from "zod";
-import { getAppContext, type AppContext } from "../context";
+import type { AppContext } from "../context";
 import { runPostDelivery } from "./processDelivery";
 
 export const POST_QUEUE = "posts";
@@ -15,21 +15,17 @@ export interface PostQueueOptions {
   retryDelayMs?: number;
 }
 
-const queues = new WeakMap<AppContext, Queue<PostJobData>>();
-const options = new WeakMap<AppContext, Required<PostQueueOptions>>();
-
-export function initPostQueue(ctx: AppContext = getAppContext(), opts: PostQueueOptions = {}): Queue<PostJobData> {
-  options.set(ctx, { retryDelayMs: opts.retryDelayMs ?? options.get(ctx)?.retryDelayMs ?? 5_000 });
-  let queue = queues.get(ctx);
-  if (!queue) {
-    queue = ctx.queues.createQueue<PostJobData>(POST_QUEUE);
-    queues.set(ctx, queue);
-  }
+/** Opens the context's post queue (once) and sets its retry delay. */
+export function initPostQueue(ctx: AppContext, opts: PostQueueOptions = {}): Queue<PostJobData> {
+  const open = ctx.openQueues.posts;
+  const retryDelayMs = opts.retryDelayMs ?? open?.retryDelayMs ?? 5_000;
+  const queue = open?.queue ?? ctx.queues.createQueue<PostJobData>(POST_QUEUE);
+  ctx.openQueues.posts = { queue, retryDelayMs };
   return queue;
 }
 
-export function getPostQueue(ctx: AppContext = getAppContext()): Queue<PostJobData> {
-  return queues.get(ctx) ?? initPostQueue(ctx);
+export function getPostQueue(ctx: AppContext): Queue<PostJobData> {
+  return ctx.openQueues.posts?.queue ?? initPostQueue(ctx);
 }
 
 /** BullMQ job ids may not contain ':'; a delivery id (uuid) never does, and it makes add() idempotent. */
@@ -45,7 +41,7 @@ export const COMPLETED_POST_JOBS_KEPT = { age: 3600 };
 export const FAILED_POST_JOBS_KEPT = { count: 1000 };
 
 function jobOptions(ctx: AppContext, deliveryId: string, scheduledAt: Date): JobsOptions {
-  const retryDelayMs = options.get(ctx)?.retryDelayMs ?? 5_000;
+  const retryDelayMs = ctx.openQueues.posts?.retryDelayMs ?? 5_000;
   return {
     jobId: postJobId(deliveryId),
     delay: Math.max(0, scheduledAt.getTime() - Date.now()),
@@ -63,9 +59,9 @@ function jobOptions(ctx: AppContext, deliveryId: string, scheduledAt: Date): Job
  * job exists (the job id is derived from the delivery id).
  */
 export async function addPostToQueue(
+  ctx: AppContext,
   postData: PostJobData,
   scheduledAt: Date,
-  ctx: AppContext = getAppContext(),
 ): Promise<Job<PostJobData>> {
   const data = postJobDataSchema.parse(postData);
   return getPostQueue(ctx).add(PUBLISH_JOB, data, jobOptions(ctx, data.deliveryId, scheduledAt));
@@ -78,13 +74,13 @@ export async function addPostToQueue(
  * job builder for nothing. One insert either way, so just as atomic.
  */
 export async function addPostsToQueue(
+  ctx: AppContext,
   items: Array<{ deliveryId: string; scheduledAt: Date }>,
-  ctx: AppContext = getAppContext(),
 ): Promise<void> {
   const [only] = items;
   if (!only) return;
   if (items.length === 1) {
-    await addPostToQueue({ deliveryId: only.deliveryId }, only.scheduledAt, ctx);
+    await addPostToQueue(ctx, { deliveryId: only.deliveryId }, only.scheduledAt);
     return;
   }
   await getPostQueue(ctx).addBulk(
@@ -97,7 +93,7 @@ export async function addPostsToQueue(
  * re-reads the delivery and acts on what it finds (cancelled → skip, later time → re-delay).
  * Returns false in that case.
  */
-export async function removePostJob(deliveryId: string, ctx: AppContext = getAppContext()): Promise<boolean> {
+export async function removePostJob(ctx: AppContext, deliveryId: string): Promise<boolean> {
   const job = await getPostQueue(ctx).getJob(postJobId(deliveryId));
   if (!job) return true;
   try {
@@ -109,8 +105,8 @@ export async function removePostJob(deliveryId: string, ctx: AppContext = getApp
 }
 
 /** Moves a delivery's job to a new time: the old job is replaced, never duplicated. */
-export async function reschedulePostJob(deliveryId: string, scheduledAt: Date, ctx: AppContext = getAppContext()): Promise<void> {
-  if (await removePostJob(deliveryId, ctx)) await addPostToQueue({ deliveryId }, scheduledAt, ctx);
+export async function reschedulePostJob(ctx: AppContext, deliveryId: string, scheduledAt: Date): Promise<void> {
+  if (await removePostJob(ctx, deliveryId)) await addPostToQueue(ctx, { deliveryId }, scheduledAt);
 }
 
 /**
@@ -118,10 +114,10 @@ export async function reschedulePostJob(deliveryId: string, scheduledAt: Date, c
  * a rate-limited job wait without spending an attempt); without them it runs one attempt.
  */
 export async function processPostJob(
+  ctx: AppContext,
   jobData: PostJobData,
   job?: Job<PostJobData>,
   token?: string,
-  ctx: AppContext = getAppContext(),
 ): Promise<string> {
   const data = postJobDataSchema.parse(jobData);
   return runPostDelivery(ctx, data.deliveryId, job, token);

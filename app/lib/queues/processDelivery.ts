@@ -77,7 +77,7 @@ async function publishRequest(ctx: AppContext, claim: ClaimedDelivery): Promise<
 }
 
 async function publish(ctx: AppContext, claim: ClaimedDelivery): Promise<PublishResult> {
-  const service = getPlatformService(claim.platform);
+  const service = getPlatformService(ctx, claim.platform);
   const request = await publishRequest(ctx, claim);
   const account = await freshAccount(ctx, claim);
   const publishStartedAt = new Date();
@@ -144,7 +144,7 @@ async function settleFailure(
 
 /** The segments live on the platform, by key; what we knew already when the platform cannot be asked. */
 async function lookUpLive(ctx: AppContext, claim: ClaimedDelivery, known: PublishedRecord[], job: Job | undefined): Promise<PublishedRecord[]> {
-  const service = getPlatformService(claim.platform);
+  const service = getPlatformService(ctx, claim.platform);
   if (!service.findPublished) return known;
   try {
     const found = await service.findPublished(await freshAccount(ctx, claim), await publishRequest(ctx, claim));

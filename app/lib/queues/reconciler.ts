@@ -76,7 +76,7 @@ async function reconcile(ctx: AppContext, stuckAfterSeconds: number) {
   const db = ctx.database.db;
   const missed = await failMissedDeliveries(db, ctx.config.missedPostAfterHours);
   for (const m of missed) {
-    await removePostJob(m.id, ctx);
+    await removePostJob(ctx, m.id);
     await refreshPostStatus(db, m.postId);
   }
 
@@ -112,7 +112,7 @@ async function reconcile(ctx: AppContext, stuckAfterSeconds: number) {
       else missing.push(d);
     }
     for (let i = 0; i < missing.length; i += ADD_CHUNK) {
-      await addPostsToQueue(missing.slice(i, i + ADD_CHUNK).map((d) => ({ deliveryId: d.id, scheduledAt: d.scheduledAt })), ctx);
+      await addPostsToQueue(ctx, missing.slice(i, i + ADD_CHUNK).map((d) => ({ deliveryId: d.id, scheduledAt: d.scheduledAt })));
     }
     for (const d of missing) {
       if (d.status === "pending") enqueued++;
@@ -146,9 +146,9 @@ async function ensureJob(ctx: AppContext, deliveryId: string, scheduledAt: Date,
     }
     if (state === "active" || state === "waiting" || state === "delayed" || state === "prioritized" || state === "waiting-children") return false;
     // completed/failed/unknown while the row still says there is work: the job is stale.
-    if (!(await removePostJob(deliveryId, ctx))) return false;
+    if (!(await removePostJob(ctx, deliveryId))) return false;
   }
-  await addPostToQueue({ deliveryId }, scheduledAt, ctx);
+  await addPostToQueue(ctx, { deliveryId }, scheduledAt);
   return true;
 }
 

@@ -1,5 +1,5 @@
 import type { Job, JobSchedulerJson, JobSchedulerTemplateOptions, Queue } from "bullmq";
-import { withAdvisoryLock } from "../accounts/lock";
+import { withAdvisoryLock } from "../db/advisoryLock";
 import type { Config } from "../config";
 import type { AppContext } from "../context";
 import { logger } from "../logger";

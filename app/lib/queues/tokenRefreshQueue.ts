@@ -1,7 +1,7 @@
 import type { Job, JobsOptions, Processor, Queue } from "bullmq";
 import { ZodError, z } from "zod";
 import { refreshAccountSessionWithOutcome, type RefreshOutcome } from "../accounts/refresh";
-import { getAppContext, type AppContext } from "../context";
+import type { AppContext } from "../context";
 import { listActiveAccountIds } from "../db/queries/accountRefresh";
 import { AppError } from "../errors";
 import { logger } from "../logger";
@@ -44,36 +44,29 @@ export interface TokenRefreshQueueOptions {
 /** What a processor needs from the BullMQ job besides its data. */
 export type JobMeta = Pick<Job, "timestamp" | "repeatJobKey" | "opts">;
 
-const queues = new WeakMap<AppContext, Queue<TokenRefreshJobData>>();
-const options = new WeakMap<AppContext, Required<TokenRefreshQueueOptions>>();
-
 const FAN_OUT_PAGE = 1000;
 // BullMQ job and de-duplication ids must not contain ':'; uuids never do.
 const ALL_DEDUP_ID = "refresh-all";
 const accountDedupId = (accountId: string) => `refresh-${accountId}`;
 
-export function initTokenRefreshQueue(
-  ctx: AppContext = getAppContext(),
-  opts: TokenRefreshQueueOptions = {},
-): Queue<TokenRefreshJobData> {
-  options.set(ctx, { retryDelayMs: opts.retryDelayMs ?? options.get(ctx)?.retryDelayMs ?? 10_000 });
-  let queue = queues.get(ctx);
-  if (!queue) {
-    queue = ctx.queues.createQueue<TokenRefreshJobData>(TOKEN_REFRESH_QUEUE);
-    queues.set(ctx, queue);
-  }
+/** Opens the context's token refresh queue (once) and sets its retry delay. */
+export function initTokenRefreshQueue(ctx: AppContext, opts: TokenRefreshQueueOptions = {}): Queue<TokenRefreshJobData> {
+  const open = ctx.openQueues.tokenRefresh;
+  const retryDelayMs = opts.retryDelayMs ?? open?.retryDelayMs ?? 10_000;
+  const queue = open?.queue ?? ctx.queues.createQueue<TokenRefreshJobData>(TOKEN_REFRESH_QUEUE);
+  ctx.openQueues.tokenRefresh = { queue, retryDelayMs };
   return queue;
 }
 
-export function getTokenRefreshQueue(ctx: AppContext = getAppContext()): Queue<TokenRefreshJobData> {
-  return queues.get(ctx) ?? initTokenRefreshQueue(ctx);
+export function getTokenRefreshQueue(ctx: AppContext): Queue<TokenRefreshJobData> {
+  return ctx.openQueues.tokenRefresh?.queue ?? initTokenRefreshQueue(ctx);
 }
 
 /** "Retried 3 times": four attempts, exponential backoff with jitter; failures kept for debugging. */
 function retryOptions(ctx: AppContext): JobsOptions {
   return {
     attempts: 4,
-    backoff: { type: "exponential", delay: options.get(ctx)?.retryDelayMs ?? 10_000, jitter: 0.5 },
+    backoff: { type: "exponential", delay: ctx.openQueues.tokenRefresh?.retryDelayMs ?? 10_000, jitter: 0.5 },
     removeOnComplete: { count: 1000 },
     removeOnFail: { count: 1000 },
   };
@@ -81,7 +74,7 @@ function retryOptions(ctx: AppContext): JobsOptions {
 
 /** The weekly refresh-all schedule; idempotent, so every process calls it at start. */
 export async function scheduleRegularTokenRefreshes(
-  ctx: AppContext = getAppContext(),
+  ctx: AppContext,
   spec: RecurringSpec = weeklyTokenRefreshSpec(ctx.config),
 ) {
   const queue = getTokenRefreshQueue(ctx);
@@ -96,7 +89,7 @@ export async function scheduleRegularTokenRefreshes(
 }
 
 /** Queues a refresh of every active Bluesky account. Returns the (possibly already waiting) job's id. */
-export async function refreshAllBlueskyTokens(ctx: AppContext = getAppContext()): Promise<{ jobId: string }> {
+export async function refreshAllBlueskyTokens(ctx: AppContext): Promise<{ jobId: string }> {
   const job = await getTokenRefreshQueue(ctx).add(REFRESH_ALL_JOB, { trigger: "admin" } satisfies RefreshAllJobData, {
     ...retryOptions(ctx),
     deduplication: { id: ALL_DEDUP_ID },
@@ -112,7 +105,7 @@ export async function refreshAllBlueskyTokens(ctx: AppContext = getAppContext())
 export const ACCOUNT_REFRESH_DEDUP_MS = 30_000;
 
 /** Queues a refresh of one account. Returns the (possibly already waiting, or just finished) job's id. */
-export async function refreshAccountTokens(accountId: string, ctx: AppContext = getAppContext()): Promise<{ jobId: string }> {
+export async function refreshAccountTokens(ctx: AppContext, accountId: string): Promise<{ jobId: string }> {
   const data = refreshAccountJobDataSchema.parse({ accountId });
   const job = await getTokenRefreshQueue(ctx).add(REFRESH_ACCOUNT_JOB, data, {
     ...retryOptions(ctx),
@@ -127,8 +120,8 @@ export async function refreshAccountTokens(accountId: string, ctx: AppContext = 
  * schedule, starts the next 52 runs first.
  */
 export async function processRefreshAllTokensJob(
+  ctx: AppContext,
   jobData: unknown,
-  ctx: AppContext = getAppContext(),
   job?: JobMeta,
 ): Promise<{ enqueued: number; renewedSchedule: boolean }> {
   refreshAllJobDataSchema.parse(jobData);
@@ -165,8 +158,8 @@ export type RefreshAccountJobResult =
  * The account is read once, under its lock (accounts/refresh.ts).
  */
 export async function processRefreshAccountTokensJob(
+  ctx: AppContext,
   jobData: unknown,
-  ctx: AppContext = getAppContext(),
   job?: JobMeta,
 ): Promise<RefreshAccountJobResult> {
   const { accountId } = refreshAccountJobDataSchema.parse(jobData);
@@ -193,9 +186,9 @@ export function tokenRefreshProcessor(ctx: AppContext): Processor<TokenRefreshJo
     try {
       switch (job.name) {
         case REFRESH_ALL_JOB:
-          return await processRefreshAllTokensJob(job.data, ctx, job);
+          return await processRefreshAllTokensJob(ctx, job.data, job);
         case REFRESH_ACCOUNT_JOB:
-          return await processRefreshAccountTokensJob(job.data, ctx, job);
+          return await processRefreshAccountTokensJob(ctx, job.data, job);
         case AUTH_PURGE_JOB:
           return await purgeExpiredAuth(ctx);
         default:

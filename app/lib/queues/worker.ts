@@ -1,5 +1,5 @@
 import type { Worker } from "bullmq";
-import { getAppContext, type AppContext } from "../context";
+import type { AppContext } from "../context";
 import { logger } from "../logger";
 import { POST_QUEUE, processPostJob, type PostJobData } from "./postQueue";
 import { startReconciler, type Reconciler } from "./reconciler";
@@ -13,10 +13,10 @@ const log = logger("worker");
 export const SHUTDOWN_GRACE_MS = 25_000;
 
 /** `autorun: false` lets a caller (the benchmark) start it with `worker.run()` once a burst is queued. */
-export function createPostWorker(ctx: AppContext = getAppContext(), opts: { autorun?: boolean } = {}): Worker<PostJobData> {
+export function createPostWorker(ctx: AppContext, opts: { autorun?: boolean } = {}): Worker<PostJobData> {
   const worker = ctx.queues.createWorker<PostJobData>(
     POST_QUEUE,
-    (job, token) => processPostJob(job.data, job, token, ctx),
+    (job, token) => processPostJob(ctx, job.data, job, token),
     {
       concurrency: ctx.config.concurrency.posts,
       autorun: opts.autorun ?? true,
@@ -38,7 +38,7 @@ export function createPostWorker(ctx: AppContext = getAppContext(), opts: { auto
 }
 
 /** The token refresh worker (seed: 2 concurrent jobs; TOKEN_REFRESH_WORKER_CONCURRENCY). */
-export function createTokenRefreshWorker(ctx: AppContext = getAppContext()): Worker<TokenRefreshJobData> {
+export function createTokenRefreshWorker(ctx: AppContext): Worker<TokenRefreshJobData> {
   const worker = ctx.queues.createWorker<TokenRefreshJobData>(TOKEN_REFRESH_QUEUE, tokenRefreshProcessor(ctx), {
     concurrency: ctx.config.concurrency.tokenRefresh,
   });
@@ -54,7 +54,7 @@ export interface RunningWorkers {
   close(graceMs?: number): Promise<void>;
 }
 
-export async function startWorkers(ctx: AppContext = getAppContext()): Promise<RunningWorkers> {
+export async function startWorkers(ctx: AppContext): Promise<RunningWorkers> {
   const workers: Worker[] = [];
   workers.push(createPostWorker(ctx) as Worker);
   workers.push(createTokenRefreshWorker(ctx) as Worker);

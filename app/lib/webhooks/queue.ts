@@ -16,16 +16,10 @@ const log = logger("webhook-worker");
 export const webhookJobDataSchema = z.object({ deliveryId: z.uuid() });
 export type WebhookJobData = z.infer<typeof webhookJobDataSchema>;
 
-// One queue per context, as for the post queue (postQueue.ts).
-const queues = new WeakMap<AppContext, Queue<WebhookJobData>>();
-
+/** The context's webhook queue, opened on first use (as the post queue, postQueue.ts). */
 export function getWebhookQueue(ctx: AppContext): Queue<WebhookJobData> {
-  let queue = queues.get(ctx);
-  if (!queue) {
-    queue = ctx.queues.createQueue<WebhookJobData>(WEBHOOK_QUEUE);
-    queues.set(ctx, queue);
-  }
-  return queue;
+  ctx.openQueues.webhooks ??= ctx.queues.createQueue<WebhookJobData>(WEBHOOK_QUEUE);
+  return ctx.openQueues.webhooks;
 }
 
 /** Ids without ':' (BullMQ); one job per delivery, so queuing it twice is a no-op while it exists. */

@@ -3,7 +3,7 @@ import { sql } from "drizzle-orm";
 import { GET as listRoute, POST as connectRoute } from "@/app/api/accounts/route";
 import { DELETE as deleteRoute, GET as getRoute } from "@/app/api/accounts/[id]/route";
 import { loadPlatformAccount, markAccountNeedsReauth, saveAccountSession } from "@/app/lib/accounts/service";
-import { blueSkyService } from "@/app/lib/api/services/blueSkyService";
+import { getPlatformService } from "@/app/lib/api/services/apiManager";
 import { freePort } from "@/test/helpers/freePort";
 import { startTestPds, type TestAccount, type TestPds } from "@/test/helpers/pds";
 import { createTestContext, createTestUser, type TestContext } from "@/test/helpers/testContext";
@@ -113,7 +113,7 @@ describe("accounts API", () => {
     };
     const id = list.accounts.find((a) => a.did === bob.did)!.id;
     const before = await loadPlatformAccount(t.ctx, id);
-    const session = await blueSkyService.refreshSession(before);
+    const session = await getPlatformService(t.ctx, "bluesky").refreshSession(before);
     await saveAccountSession(t.ctx, id, session);
     const after = await loadPlatformAccount(t.ctx, id);
     expect(after.credentials).toEqual({ appPassword: bob.appPassword, accessJwt: session.accessJwt, refreshJwt: session.refreshJwt });

@@ -1,4 +1,4 @@
-import { getQueueOverview } from "@/app/lib/admin/queueOverview";
+import { getQueueOverview } from "@/app/lib/dashboard/queueOverview";
 import { requireAdmin } from "@/app/lib/auth/authenticate";
 import { getAppContext } from "@/app/lib/context";
 import { json, route } from "@/app/lib/http/respond";

@@ -1,4 +1,4 @@
-import { triggerTokenRefresh, triggerTokenRefreshBody } from "@/app/lib/admin/triggerTokenRefresh";
+import { triggerTokenRefresh, triggerTokenRefreshBody } from "@/app/lib/dashboard/triggerTokenRefresh";
 import { requireAdmin } from "@/app/lib/auth/authenticate";
 import { getAppContext } from "@/app/lib/context";
 import { json, readJson, route } from "@/app/lib/http/respond";

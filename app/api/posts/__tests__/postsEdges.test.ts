@@ -18,7 +18,7 @@ describe("posts API edges", () => {
 
   beforeAll(async () => {
     tc = await createTestContext("postgres");
-    unregister = createMemoryPlatform().register();
+    unregister = createMemoryPlatform().register(tc.ctx);
     initPostQueue(tc.ctx);
     const u = await createTestUser(tc.ctx);
     token = u.token;

@@ -7,14 +7,13 @@ import { sealCredentials } from "@/app/lib/accounts/publicAccount";
 import { ensureFreshSession, refreshAccountSession } from "@/app/lib/accounts/refresh";
 import { loadPlatformAccount } from "@/app/lib/accounts/service";
 import { ReauthRequiredError, TransientPlatformError } from "@/app/lib/api/platformErrors";
-import { blueSkyService } from "@/app/lib/api/services/blueSkyService";
 import { loadConfig } from "@/app/lib/config";
 import { createAppContext, type AppContext } from "@/app/lib/context";
 import { meterRefreshes, type RefreshMeter } from "@/test/helpers/countingPlatform";
 import { freePort } from "@/test/helpers/freePort";
 import { startTestPds, type TestPds } from "@/test/helpers/pds";
 import { BACKENDS } from "@/test/helpers/queueBackends";
-import { createTestContext, createTestUser, type TestContext } from "@/test/helpers/testContext";
+import { createTestContext, createTestUser, LOOPBACK_ALLOWLIST, type TestContext } from "@/test/helpers/testContext";
 
 let pds: TestPds;
 beforeAll(async () => {
@@ -57,7 +56,7 @@ describe.each(BACKENDS)("token refresh of one account (queue backend %s)", (kind
     const env = { ATPROTO_PLC_URL: pds.plcUrl, ATPROTO_HANDLE_RESOLVER_URL: pds.url, ATPROTO_TIMEOUT_MS: "3000" };
     t = await createTestContext(kind, env);
     // Another process on the same database (the post worker on another machine, say).
-    other = createAppContext(loadConfig({ NODE_ENV: "test", LOG_LEVEL: "silent", ...env }), {
+    other = createAppContext(loadConfig({ NODE_ENV: "test", LOG_LEVEL: "silent", OUTBOUND_ALLOWLIST: LOOPBACK_ALLOWLIST, ...env }), {
       databaseUrl: t.databaseUrl,
       secret: t.secret,
       queue: { kind: "postgres", postgres: { connectionString: t.databaseUrl, schema: "bullmq" } },
@@ -93,7 +92,7 @@ describe.each(BACKENDS)("token refresh of one account (queue backend %s)", (kind
 
   it("50 concurrent refreshes from two processes reach the PDS once, and the account stays usable", async () => {
     const { id, acct } = await connect();
-    meter = meterRefreshes(blueSkyService, { delayMs: 100 });
+    meter = meterRefreshes([t.ctx, other], { delayMs: 100 });
     const before = await loadPlatformAccount(t.ctx, id);
     const results = await Promise.all(
       Array.from({ length: 50 }, (_, i) => refreshAccountSession(i % 2 ? other : t.ctx, id)),
@@ -109,7 +108,7 @@ describe.each(BACKENDS)("token refresh of one account (queue backend %s)", (kind
 
   it("ensureFreshSession refreshes only when the access token expires within 5 minutes", async () => {
     const { id } = await connect();
-    meter = meterRefreshes(blueSkyService);
+    meter = meterRefreshes([t.ctx, other]);
     await ensureFreshSession(t.ctx, id);
     expect(meter.calls).toBe(0);
     await t.ctx.database.pool.query("UPDATE social_accounts SET access_expires_at = now() + interval '2 minutes' WHERE id = $1", [id]);
@@ -149,7 +148,7 @@ describe.each(BACKENDS)("token refresh of one account (queue backend %s)", (kind
     expect(account.lastError).toMatch(/\w/);
     expect(Date.parse(account.lastErrorAt)).toBeGreaterThan(Date.now() - 60_000);
     // No more calls to the platform for it until a person reconnects.
-    meter = meterRefreshes(blueSkyService);
+    meter = meterRefreshes([t.ctx, other]);
     await expect(refreshAccountSession(t.ctx, id)).rejects.toBeInstanceOf(ReauthRequiredError);
     await expect(ensureFreshSession(t.ctx, id)).rejects.toBeInstanceOf(ReauthRequiredError);
     expect(meter.calls).toBe(0);

@@ -10,9 +10,8 @@ import { waitForAdvisoryLock } from "@/test/helpers/locks";
 import { createTestContext, createTestUser, type TestContext } from "@/test/helpers/testContext";
 
 /**
- * The refresh takes the account lock in two ways (a transaction-level advisory lock when it
- * is free, withAccountLock's session-level one otherwise): both must exclude each other,
- * across processes, or two refreshes of one account could race.
+ * The refresh and any other holder of withAccountLock must exclude each other, across
+ * processes, or two refreshes of one account could race.
  */
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -33,7 +32,7 @@ describe("the refresh's account lock", () => {
       queue: { kind: "postgres", postgres: { connectionString: t.databaseUrl, schema: "bullmq" } },
     });
     platform = createMemoryPlatform();
-    unregister = platform.register();
+    unregister = platform.register(t.ctx, other);
     userId = (await createTestUser(t.ctx)).user.id;
   });
   afterAll(async () => {
@@ -98,8 +97,8 @@ describe("the refresh's account lock", () => {
     const reauth = await insertMemoryAccount(t.ctx, userId);
     await t.ctx.database.pool.query("UPDATE social_accounts SET status = 'needs_reauth' WHERE id = $1", [reauth.id]);
     const before = platform.refreshes;
-    await expect(processRefreshAccountTokensJob({ accountId: gone.id }, t.ctx)).resolves.toEqual({ outcome: "skipped", reason: "account deleted" });
-    await expect(processRefreshAccountTokensJob({ accountId: reauth.id }, t.ctx)).resolves.toEqual({ outcome: "skipped", reason: "account needs_reauth" });
+    await expect(processRefreshAccountTokensJob(t.ctx, { accountId: gone.id })).resolves.toEqual({ outcome: "skipped", reason: "account deleted" });
+    await expect(processRefreshAccountTokensJob(t.ctx, { accountId: reauth.id })).resolves.toEqual({ outcome: "skipped", reason: "account needs_reauth" });
     expect(platform.refreshes).toBe(before);
   });
 });

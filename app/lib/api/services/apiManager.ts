@@ -1,21 +1,27 @@
 import type { PlatformName, PlatformService } from "../platform";
-import { blueSkyService } from "./blueSkyService";
+import { createBlueSkyService, type BlueSkySettings } from "./blueSkyService";
 
 /**
  * The registry of platform services: the post and refresh queues ask it for the
- * service of an account's platform and never import a platform directly.
- * Tests and benchmarks swap in their own service with registerPlatformService.
+ * service of an account's platform and never import a platform directly. Each AppContext
+ * owns one (`ctx.platforms`); tests and benchmarks swap in their own service with
+ * registerPlatformService.
  */
-const registry = new Map<PlatformName, PlatformService>([["bluesky", blueSkyService]]);
+export type PlatformRegistry = Map<PlatformName, PlatformService>;
 
-export function getPlatformService(name: PlatformName): PlatformService {
-  const service = registry.get(name);
+export function createPlatformRegistry(bluesky: BlueSkySettings): PlatformRegistry {
+  return new Map<PlatformName, PlatformService>([["bluesky", createBlueSkyService(bluesky)]]);
+}
+
+export function getPlatformService(ctx: { platforms: PlatformRegistry }, name: PlatformName): PlatformService {
+  const service = ctx.platforms.get(name);
   if (!service) throw new Error(`no platform service registered for ${JSON.stringify(name)}`);
   return service;
 }
 
 /** Installs `service` for its platform; the returned function puts back what was there before. */
-export function registerPlatformService(service: PlatformService): () => void {
+export function registerPlatformService(ctx: { platforms: PlatformRegistry }, service: PlatformService): () => void {
+  const registry = ctx.platforms;
   const previous = registry.get(service.platform);
   registry.set(service.platform, service);
   return () => {

@@ -1,5 +1,4 @@
 import { Agent, XRPCError } from "@atproto/api";
-import { getAppContext } from "../../context";
 import { logger } from "../../logger";
 import type {
   PlatformAccount,
@@ -18,7 +17,7 @@ import { buildEmbed } from "../bluesky/embeds";
 import { buildGates, writePostWithGates } from "../bluesky/gates";
 import { buildPostRecord, findRecord, POST_COLLECTION } from "../bluesky/records";
 import { publishRepost, REPOST_COLLECTION } from "../bluesky/reposts";
-import { blueskyOAuthSessions, type BlueskyOAuthSessions } from "../bluesky/oauth/sessions";
+import type { BlueskyOAuthSessions } from "../bluesky/oauth/sessions";
 import { connectError, normaliseServiceUrl, toPlatformSession } from "../bluesky/session";
 import { isRecordKey } from "../bluesky/tid";
 import { validatePostContent } from "../bluesky/validate";
@@ -35,7 +34,7 @@ export interface BlueSkyService extends PlatformService {
   forceRefreshTokens(account: PlatformAccount): Promise<PlatformSession>;
 }
 
-/** `settings` may be a getter so the default instance reads config only when first used. */
+/** `settings` may be a getter, read on every use. */
 export function createBlueSkyService(settings: BlueSkySettings | (() => BlueSkySettings)): BlueSkyService {
   const get = typeof settings === "function" ? settings : () => settings;
 
@@ -217,9 +216,3 @@ function checkRequest(request: PublishRequest): void {
   if (new Set(request.rkeys).size !== request.rkeys.length) throw new PermanentPlatformError("internal: record keys repeat");
   if (Number.isNaN(request.createdAt.getTime())) throw new PermanentPlatformError("internal: createdAt is not a valid date");
 }
-
-/** The application's instance: settings come from the app context's config when first used. */
-export const blueSkyService: BlueSkyService = createBlueSkyService(() => {
-  const ctx = getAppContext();
-  return { ...ctx.config.atproto, outbound: ctx.outbound, oauth: blueskyOAuthSessions(ctx) };
-});

@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadPlatformAccount } from "@/app/lib/accounts/loadPlatformAccount";
+import { loadPlatformAccount } from "@/app/lib/accounts/service";
 import { credentialsContext } from "@/app/lib/accounts/publicAccount";
 import { sessionContext } from "@/app/lib/api/bluesky/oauth/stores";
 import { createSecretBox } from "@/app/lib/crypto/secretBox";

@@ -24,7 +24,7 @@ describe("dashboard routes", () => {
 
   beforeAll(async () => {
     tc = await createTestContext("postgres");
-    unregister = createMemoryPlatform().register();
+    unregister = createMemoryPlatform().register(tc.ctx);
     const o = await createTestUser(tc.ctx);
     owner = o;
     other = await createTestUser(tc.ctx);

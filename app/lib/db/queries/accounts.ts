@@ -110,15 +110,15 @@ export async function disconnectAccountOfUser(db: Db, userId: string, id: string
   });
 }
 
-/** New tokens after a refresh or re-login: the account works again. */
-export async function updateAccountSession(db: Db, id: string, values: AccountSessionValues): Promise<boolean> {
+/** New tokens after a refresh or re-login: the account works again. Returns the stored refresh time, undefined when the row is gone. */
+export async function updateAccountSession(db: Db, id: string, values: AccountSessionValues): Promise<Date | undefined> {
   const now = new Date();
   const rows = await db
     .update(socialAccounts)
     .set({ ...values, status: "active", lastRefreshedAt: now, lastError: null, lastErrorAt: null, updatedAt: now })
     .where(eq(socialAccounts.id, id))
     .returning({ id: socialAccounts.id });
-  return rows.length > 0;
+  return rows.length > 0 ? now : undefined;
 }
 
 /** Records what went wrong; `status` also changes when given (needs_reauth, disabled). */

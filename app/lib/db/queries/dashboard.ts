@@ -1,6 +1,6 @@
-import { asc, eq, sql } from "drizzle-orm";
+import { and, asc, eq, inArray, sql } from "drizzle-orm";
 import type { Db } from "../client";
-import { socialAccounts, users, type SocialAccount } from "../schema";
+import { deliveries, posts, socialAccounts, users, type SocialAccount } from "../schema";
 
 /** The web dashboard's SQL: retrying a failed delivery and the admin's view of every account. */
 
@@ -14,13 +14,20 @@ export interface RetryTarget {
 
 /** A delivery with its account, when `userId` owns it (or any owner when userId is null: admins). */
 export async function findDeliveryForRetry(db: Db, deliveryId: string, userId: string | null): Promise<RetryTarget | undefined> {
-  const res = await db.execute(sql`
-    SELECT d.id, d.post_id, d.status, a.status AS account_status, a.handle
-    FROM deliveries d JOIN posts p ON p.id = d.post_id JOIN social_accounts a ON a.id = d.account_id
-    WHERE d.id = ${deliveryId} AND (${userId}::uuid IS NULL OR p.user_id = ${userId}::uuid)`);
-  const r = res.rows[0] as Record<string, string> | undefined;
-  if (!r) return undefined;
-  return { id: r.id!, postId: r.post_id!, status: r.status!, accountStatus: r.account_status!, accountHandle: r.handle! };
+  const rows = await db
+    .select({
+      id: deliveries.id,
+      postId: deliveries.postId,
+      status: deliveries.status,
+      accountStatus: socialAccounts.status,
+      accountHandle: socialAccounts.handle,
+    })
+    .from(deliveries)
+    .innerJoin(posts, eq(posts.id, deliveries.postId))
+    .innerJoin(socialAccounts, eq(socialAccounts.id, deliveries.accountId))
+    .where(and(eq(deliveries.id, deliveryId), userId === null ? undefined : eq(posts.userId, userId)))
+    .limit(1);
+  return rows[0];
 }
 
 /**
@@ -29,10 +36,12 @@ export async function findDeliveryForRetry(db: Db, deliveryId: string, userId: s
  * False when it is no longer failed (someone else retried it first).
  */
 export async function resetFailedDelivery(db: Db, deliveryId: string): Promise<boolean> {
-  const res = await db.execute(sql`
-    UPDATE deliveries SET status = 'pending', scheduled_at = now(), rate_limit_waited_ms = 0, updated_at = now()
-    WHERE id = ${deliveryId} AND status IN ('failed', 'partially_published')`);
-  return (res.rowCount ?? 0) > 0;
+  const rows = await db
+    .update(deliveries)
+    .set({ status: "pending", scheduledAt: sql`now()`, rateLimitWaitedMs: 0, updatedAt: sql`now()` })
+    .where(and(eq(deliveries.id, deliveryId), inArray(deliveries.status, ["failed", "partially_published"])))
+    .returning({ id: deliveries.id });
+  return rows.length > 0;
 }
 
 export type AccountWithOwner = SocialAccount & { ownerEmail: string };

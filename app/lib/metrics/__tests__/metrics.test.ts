@@ -20,7 +20,7 @@ describe.each(BACKENDS)("GET /api/metrics with queues on %s", (kind) => {
   let workers: RunningWorkers | undefined;
   beforeAll(async () => {
     t = await createTestContext(kind, { METRICS_TOKEN });
-    restore = createMemoryPlatform().register();
+    restore = createMemoryPlatform().register(t.ctx);
   });
   afterAll(async () => {
     await workers?.close(5000);

@@ -52,7 +52,7 @@ describe.each(BACKENDS)("publishing to a real PDS on %s", (kind) => {
     if (kind === "redis") {
       redis = await startTestRedis();
       redisPort = await redis.getPort();
-      ctx = { ...tc.ctx, queues: createQueueBackend({ kind, redis: { host: "127.0.0.1", port: redisPort, maxRetriesPerRequest: null }, prefix: tc.prefix }) };
+      ctx = { ...tc.ctx, queues: createQueueBackend({ kind, redis: { host: "127.0.0.1", port: redisPort, maxRetriesPerRequest: null }, prefix: tc.prefix }), openQueues: {} };
       setAppContext(ctx);
     }
     initPostQueue(ctx, { retryDelayMs: 200 });
@@ -154,7 +154,7 @@ describe.each(BACKENDS)("publishing to a real PDS on %s", (kind) => {
     const post = await createPost(ctx, userId, { text, accountIds: [aliceId], scheduledAt: new Date(Date.now() + 3600_000).toISOString() });
     const deliveryId = post.deliveries[0]!.id;
     await ctx.database.db.execute(sql`UPDATE deliveries SET scheduled_at = now() WHERE id = ${deliveryId}`);
-    const outcomes = await Promise.all([1, 2, 3].map(() => processPostJob({ deliveryId }, undefined, undefined, ctx)));
+    const outcomes = await Promise.all([1, 2, 3].map(() => processPostJob(ctx, { deliveryId })));
     expect(outcomes.filter((o) => o === "published")).toHaveLength(1);
     expect(await postsWith(alice.did, text)).toHaveLength(1);
     expect((await api.get(post.id)).body.post.status).toBe("published");

@@ -41,7 +41,7 @@ describe.each(BACKENDS)("post pipeline on %s", (kind) => {
   beforeAll(async () => {
     tc = await createTestContext(kind);
     mem = createMemoryPlatform();
-    unregister = mem.register();
+    unregister = mem.register(tc.ctx);
     initPostQueue(tc.ctx, { retryDelayMs: 50 });
     const { user, token } = await createTestUser(tc.ctx);
     userId = user.id;
@@ -284,7 +284,7 @@ describe.each(BACKENDS)("post pipeline on %s", (kind) => {
       kind === "redis"
         ? createQueueBackend({ kind, redis: { host: "127.0.0.1", port: 9, maxRetriesPerRequest: null }, prefix: tc.prefix })
         : createQueueBackend({ kind, postgres: { connectionString: "postgres://postgres:postgres@127.0.0.1:9/nothing", schema: "bullmq" } });
-    const down: AppContext = { ...tc.ctx, queues: deadQueue };
+    const down: AppContext = { ...tc.ctx, queues: deadQueue, openQueues: {} };
     const started = Date.now();
     const post = await createPost(down, userId, { text: "queue was down", accountIds: [accountA] });
     expect(Date.now() - started).toBeLessThan(QUEUE_CALL_TIMEOUT_MS + 2000);

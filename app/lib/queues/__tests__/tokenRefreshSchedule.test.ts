@@ -134,9 +134,9 @@ describe.each(BACKENDS)("token refresh schedule and fan-out (queue backend %s)",
     expect(asked[0]!.jobId).not.toContain(":");
 
     // The fan-out, twice (the weekly run overlapping a manual one), plus single-account requests.
-    const first = await processRefreshAllTokensJob({}, t.ctx);
-    await processRefreshAllTokensJob({ trigger: "schedule" }, t.ctx);
-    await Promise.all(active.map((r) => refreshAccountTokens(r.rows[0]!.id, t.ctx)));
+    const first = await processRefreshAllTokensJob(t.ctx, {});
+    await processRefreshAllTokensJob(t.ctx, { trigger: "schedule" });
+    await Promise.all(active.map((r) => refreshAccountTokens(t.ctx, r.rows[0]!.id)));
     expect(first.enqueued).toBe(5);
     const waiting = await queue.getJobs(["waiting", "prioritized"]);
     const perAccount = waiting.filter((j) => j.name === REFRESH_ACCOUNT_JOB);

@@ -5,8 +5,8 @@ import { sealCredentials } from "@/app/lib/accounts/publicAccount";
 import { ensureFreshSession } from "@/app/lib/accounts/refresh";
 import { loadPlatformAccount } from "@/app/lib/accounts/service";
 import { RateLimitedError } from "@/app/lib/api/platformErrors";
-import { registerPlatformService } from "@/app/lib/api/services/apiManager";
-import { blueSkyService } from "@/app/lib/api/services/blueSkyService";
+import { getPlatformService, registerPlatformService } from "@/app/lib/api/services/apiManager";
+import type { BlueSkyService } from "@/app/lib/api/services/blueSkyService";
 import {
   getTokenRefreshQueue,
   initTokenRefreshQueue,
@@ -79,7 +79,7 @@ describe.each(BACKENDS)("token refresh worker against a real PDS (queue backend 
   it("refresh-all rotates every active account's tokens through the queue, one refresh per account", async () => {
     const accounts = await Promise.all([connect(), connect(), connect()]);
     const before = await Promise.all(accounts.map((a) => loadPlatformAccount(t.ctx, a.id)));
-    meter = meterRefreshes(blueSkyService);
+    meter = meterRefreshes([t.ctx]);
     worker = createTokenRefreshWorker(t.ctx);
     const asked = new Date();
     await refreshAllBlueskyTokens(t.ctx);
@@ -100,9 +100,9 @@ describe.each(BACKENDS)("token refresh worker against a real PDS (queue backend 
   it("the post worker's on-demand refresh racing the refresh worker never overlaps and leaves a working account", async () => {
     const { id } = await connect();
     await t.ctx.database.pool.query("UPDATE social_accounts SET access_expires_at = now() + interval '1 minute' WHERE id = $1", [id]);
-    meter = meterRefreshes(blueSkyService, { delayMs: 50 });
+    meter = meterRefreshes([t.ctx], { delayMs: 50 });
     worker = createTokenRefreshWorker(t.ctx);
-    const { jobId } = await refreshAccountTokens(id, t.ctx);
+    const { jobId } = await refreshAccountTokens(t.ctx, id);
     const onDemand = await Promise.all(Array.from({ length: 10 }, () => ensureFreshSession(t.ctx, id)));
     await until("the refresh job settles", settled(jobId));
     expect(meter.peakPerAccount).toBe(1);
@@ -111,7 +111,7 @@ describe.each(BACKENDS)("token refresh worker against a real PDS (queue backend 
     expect(stored.status).toBe("active");
     for (const a of onDemand) expect(a.accessExpiresAt!.getTime()).toBeGreaterThan(Date.now() + 60 * 60_000);
     // The stored refresh token is the newest: one more refresh with it succeeds.
-    await expect(blueSkyService.refreshSession(stored)).resolves.toMatchObject({ did: stored.did });
+    await expect(getPlatformService(t.ctx, "bluesky").refreshSession(stored)).resolves.toMatchObject({ did: stored.did });
   });
 
   it("retries a transient failure (PDS port closed) with backoff; the account stays active and is refreshed once the PDS is back", async () => {
@@ -130,7 +130,7 @@ describe.each(BACKENDS)("token refresh worker against a real PDS (queue backend 
       if (failures.length === 2) await t.ctx.database.pool.query("UPDATE social_accounts SET service = $2 WHERE id = $1", [id, pds.url]);
     };
     worker.on("failed", (job) => void onFailed(job));
-    const { jobId } = await refreshAccountTokens(id, t.ctx);
+    const { jobId } = await refreshAccountTokens(t.ctx, id);
     await until("the refresh job settles", settled(jobId));
     const job = (await getTokenRefreshQueue(t.ctx).getJob(jobId))!;
     expect(await job.isCompleted()).toBe(true);
@@ -145,7 +145,8 @@ describe.each(BACKENDS)("token refresh worker against a real PDS (queue backend 
     const { id } = await connect();
     let limited = 0;
     // A platform that answers 429 twice, then lets the real service through.
-    const restore = registerPlatformService({
+    const blueSkyService = getPlatformService(t.ctx, "bluesky") as BlueSkyService;
+    const restore = registerPlatformService(t.ctx, {
       ...blueSkyService,
       forceRefreshTokens: async (account) => {
         if (limited < 2) {
@@ -157,7 +158,7 @@ describe.each(BACKENDS)("token refresh worker against a real PDS (queue backend 
     });
     try {
       worker = createTokenRefreshWorker(t.ctx);
-      const { jobId } = await refreshAccountTokens(id, t.ctx);
+      const { jobId } = await refreshAccountTokens(t.ctx, id);
       await until("the refresh job settles", settled(jobId));
       const job = (await getTokenRefreshQueue(t.ctx).getJob(jobId))!;
       expect(await job.isCompleted()).toBe(true);
@@ -177,7 +178,7 @@ describe.each(BACKENDS)("token refresh worker against a real PDS (queue backend 
     const broken = sealCredentials(t.ctx.box, { ...current.credentials, refreshJwt: "revoked" }, id);
     await t.ctx.database.pool.query("UPDATE social_accounts SET credentials = $2 WHERE id = $1", [id, broken]);
     worker = createTokenRefreshWorker(t.ctx);
-    const { jobId } = await refreshAccountTokens(id, t.ctx);
+    const { jobId } = await refreshAccountTokens(t.ctx, id);
     await until("the refresh job settles", settled(jobId));
     const job = (await getTokenRefreshQueue(t.ctx).getJob(jobId))!;
     expect(await job.isFailed()).toBe(true);

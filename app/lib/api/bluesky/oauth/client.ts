@@ -1,5 +1,5 @@
 import { NodeOAuthClient, type HandleResolver } from "@atproto/oauth-client-node";
-import { withAdvisoryLock } from "../../../accounts/lock";
+import { withAdvisoryLock } from "../../../db/advisoryLock";
 import type { AppContext } from "../../../context";
 import { logger } from "../../../logger";
 import { JSON_MAX_BYTES, type Outbound } from "../../../net/outbound";
@@ -64,16 +64,15 @@ async function createClient(ctx: AppContext): Promise<NodeOAuthClient> {
   return client;
 }
 
-// One client per application context (its caches and stores belong to that context).
-const clients = new WeakMap<AppContext, Promise<NodeOAuthClient>>();
-
+/** The context's client, made on first use (its caches and stores belong to that context). */
 export function getBlueskyOAuthClient(ctx: AppContext): Promise<NodeOAuthClient> {
-  let client = clients.get(ctx);
-  if (!client) {
-    client = createClient(ctx);
+  if (!ctx.blueskyOAuthClient) {
+    const client = createClient(ctx);
+    ctx.blueskyOAuthClient = client;
     // A failed start (an unreadable key) is retried by the next caller rather than kept.
-    client.catch(() => clients.delete(ctx));
-    clients.set(ctx, client);
+    client.catch(() => {
+      if (ctx.blueskyOAuthClient === client) ctx.blueskyOAuthClient = undefined;
+    });
   }
-  return client;
+  return ctx.blueskyOAuthClient;
 }

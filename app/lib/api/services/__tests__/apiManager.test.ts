@@ -1,11 +1,13 @@
 import { describe, expect, it } from "vitest";
 import type { PlatformService } from "@/app/lib/api/platform";
-import { getPlatformService, registerPlatformService } from "../apiManager";
-import { blueSkyService } from "../blueSkyService";
+import { createOutbound } from "@/app/lib/net/outbound";
+import { createPlatformRegistry, getPlatformService, registerPlatformService } from "../apiManager";
 
 describe("apiManager", () => {
   it("serves Bluesky by default and lets a test swap a service in and back out", async () => {
-    expect(getPlatformService("bluesky")).toBe(blueSkyService);
+    const ctx = { platforms: createPlatformRegistry({ plcUrl: "http://127.0.0.1:9", handleResolverUrl: "http://127.0.0.1:9", timeoutMs: 1000, outbound: createOutbound({ allowlist: undefined }) }) };
+    const blueSkyService = getPlatformService(ctx, "bluesky");
+    expect(blueSkyService.platform).toBe("bluesky");
     const standIn: PlatformService = {
       platform: "bluesky",
       connect: async () => {
@@ -17,11 +19,11 @@ describe("apiManager", () => {
       validate: () => [],
       publish: async () => ({ root: { uri: "at://x/y/z", cid: "c" }, records: [], alreadyPublished: false }),
     };
-    const restore = registerPlatformService(standIn);
-    expect(getPlatformService("bluesky")).toBe(standIn);
+    const restore = registerPlatformService(ctx, standIn);
+    expect(getPlatformService(ctx, "bluesky")).toBe(standIn);
     restore();
-    expect(getPlatformService("bluesky")).toBe(blueSkyService);
+    expect(getPlatformService(ctx, "bluesky")).toBe(blueSkyService);
     restore(); // twice is harmless
-    expect(getPlatformService("bluesky")).toBe(blueSkyService);
+    expect(getPlatformService(ctx, "bluesky")).toBe(blueSkyService);
   });
 });

@@ -18,5 +18,5 @@ export async function triggerTokenRefresh(ctx: AppContext, input: TriggerTokenRe
   const accountId = input.accountId;
   const account = await findAccountRefreshState(ctx.database.db, accountId);
   if (!account) throw notFound("account");
-  return queueCall("queueing the refresh", () => refreshAccountTokens(accountId, ctx));
+  return queueCall("queueing the refresh", () => refreshAccountTokens(ctx, accountId));
 }

@@ -33,12 +33,14 @@ export function meterRefreshes(inner: PlatformService, opts: { delayMs?: number 
   };
   const wrapped: PlatformService = {
     platform: inner.platform,
-    connect: (input) => inner.connect(input),
+    descriptor: inner.descriptor,
+    newSegmentKeys: (count) => inner.newSegmentKeys(count),
+    connect: (input) => inner.connect!(input),
     validate: (content) => inner.validate(content),
     publish: (account, request) => inner.publish(account, request),
-    refreshSession: (account) => around(account, () => inner.refreshSession(account)),
+    refreshSession: (account) => around(account, () => inner.refreshSession!(account)),
     forceRefreshTokens: (account) =>
-      around(account, () => (inner.forceRefreshTokens ? inner.forceRefreshTokens(account) : inner.refreshSession(account))),
+      around(account, () => (inner.forceRefreshTokens ? inner.forceRefreshTokens(account) : inner.refreshSession!(account))),
   };
   meter.restore = registerPlatformService(wrapped);
   return meter;

@@ -70,6 +70,9 @@ const publishRequest = (claim: ClaimedDelivery): PublishRequest => ({
   createdAt: claim.recordCreatedAt,
   content: segmentsOf(claim.text, claim.content),
   published: claim.segmentRecords,
+  // Not the first attempt: an earlier one may have posted unheard. It began no earlier than the
+  // delivery's fixed record time (set when it became due), so that bounds the search.
+  ...(claim.attempt > 1 ? { unclearSince: claim.recordCreatedAt } : {}),
 });
 
 async function publish(ctx: AppContext, claim: ClaimedDelivery): Promise<PublishResult> {

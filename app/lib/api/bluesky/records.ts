@@ -12,7 +12,7 @@ export interface PostRecordInput {
   langs?: string[];
   facets?: Facet[];
   embed?: $Typed<AppBskyEmbedImages.Main>;
-  reply?: { root: PublishedRecord; parent: PublishedRecord };
+  reply?: { root: { uri: string; cid: string }; parent: { uri: string; cid: string } };
 }
 
 /** The record exactly as written: the same input always gives the same bytes (and CID). */

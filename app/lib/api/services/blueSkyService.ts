@@ -3,6 +3,7 @@ import { getAppContext } from "../../context";
 import { logger } from "../../logger";
 import type {
   PlatformAccount,
+  PlatformDescriptor,
   PlatformService,
   PlatformSession,
   PublishedRecord,
@@ -17,14 +18,30 @@ import { normaliseIdentifier, resolveIdentifier, verifyIdentity, type IdentitySe
 import { uploadImages } from "../bluesky/images";
 import { buildPostRecord, findRecord, writeRecordOnce } from "../bluesky/records";
 import { connectError, normaliseServiceUrl, toPlatformSession } from "../bluesky/session";
-import { isRecordKey } from "../bluesky/tid";
-import { validatePostContent } from "../bluesky/validate";
+import { isRecordKey, newRecordKeys } from "../bluesky/tid";
+import { IMAGE_MIME_TYPES, LIMITS, validatePostContent } from "../bluesky/validate";
+import { blueskyViewUrl } from "../bluesky/viewUrl";
 
 const log = logger("bluesky");
+
+/** Bluesky's limits as the composer and validation read them (numbers from bluesky/validate.ts). */
+export const BLUESKY_DESCRIPTOR: PlatformDescriptor = {
+  name: "bluesky",
+  label: "Bluesky",
+  text: { maxLength: LIMITS.graphemes, counting: "graphemes" },
+  media: { maxCount: LIMITS.imagesPerPost, maxBytes: LIMITS.imageBytes, types: [...IMAGE_MIME_TYPES], maxAltLength: LIMITS.altGraphemes },
+  threads: { maxSegments: LIMITS.segments },
+  languages: { max: LIMITS.langs },
+  contentWarnings: false,
+  auth: { kinds: ["app_password"], tokensExpire: true },
+  idempotency: { strategy: "record-key" },
+};
 
 export type BlueSkySettings = IdentitySettings;
 
 export interface BlueSkyService extends PlatformService {
+  connect: NonNullable<PlatformService["connect"]>;
+  refreshSession: NonNullable<PlatformService["refreshSession"]>;
   /** refreshSession; when the refresh token is refused, a new session from the stored app password; ReauthRequiredError when that is refused too. */
   forceRefreshTokens(account: PlatformAccount): Promise<PlatformSession>;
 }
@@ -51,6 +68,8 @@ export function createBlueSkyService(settings: BlueSkySettings | (() => BlueSkyS
 
   return {
     platform: "bluesky",
+    descriptor: BLUESKY_DESCRIPTOR,
+    newSegmentKeys: newRecordKeys,
 
     async connect({ identifier, appPassword, service }) {
       const id = normaliseIdentifier(identifier);
@@ -124,10 +143,10 @@ export function createBlueSkyService(settings: BlueSkySettings | (() => BlueSkyS
             langs,
             facets: await buildFacets(segment.text, lookup),
             embed: await uploadImages(client, segment.images),
-            reply: root && parent ? { root, parent } : undefined,
+            reply: root && parent ? { root: strongRef(root), parent: strongRef(parent) } : undefined,
           });
           const written = await writeRecordOnce(client, account.did, rkey, record);
-          records.push({ uri: written.uri, cid: written.cid });
+          records.push({ uri: written.uri, cid: written.cid, url: blueskyViewUrl(account.service, written.uri) });
           allExisted &&= written.existed;
         } catch (err) {
           const classified = classifyError(err, action);
@@ -146,11 +165,17 @@ export function createBlueSkyService(settings: BlueSkySettings | (() => BlueSkyS
       for (const rkey of request.rkeys) {
         const record = await findRecord(client, account.did, rkey);
         if (!record) break;
-        found.push(record);
+        found.push({ ...record, url: blueskyViewUrl(account.service, record.uri) });
       }
       return found;
     },
   };
+}
+
+/** A reply points at records by uri and cid; every Bluesky record we stored has both. */
+function strongRef(record: PublishedRecord): { uri: string; cid: string } {
+  if (!record.cid) throw new PermanentPlatformError(`internal: the earlier segment ${record.uri} has no cid`);
+  return { uri: record.uri, cid: record.cid };
 }
 
 function checkRequest(request: PublishRequest): void {

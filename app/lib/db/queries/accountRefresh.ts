@@ -105,7 +105,7 @@ export async function commitRefreshedSession(
   const results = (await client.query(
     `UPDATE social_accounts
         SET handle = ${lit(values.handle)}, service = ${lit(values.service)}, credentials = ${lit(values.credentials)},
-            access_expires_at = ${lit(values.accessExpiresAt.toISOString())}, status = 'active',
+            access_expires_at = ${values.accessExpiresAt ? lit(values.accessExpiresAt.toISOString()) : "NULL"}, status = 'active',
             last_refreshed_at = ${at}, last_error = NULL, last_error_at = NULL, updated_at = ${at}
       WHERE id = ${uuidLiteral(accountId)};
      COMMIT`,

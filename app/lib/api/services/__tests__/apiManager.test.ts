@@ -8,6 +8,8 @@ describe("apiManager", () => {
     expect(getPlatformService("bluesky")).toBe(blueSkyService);
     const standIn: PlatformService = {
       platform: "bluesky",
+      descriptor: blueSkyService.descriptor,
+      newSegmentKeys: blueSkyService.newSegmentKeys,
       connect: async () => {
         throw new Error("not used");
       },

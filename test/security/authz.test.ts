@@ -60,6 +60,14 @@ const MATRIX: Row[] = [
     pattern: "/api/[...path]",
     expect: { anon: 404, A: 404, B: 404, admin: 404 },
   })),
+  // branch mastodon
+  { method: "GET", pattern: "/api/platforms", expect: anyUser },
+  { method: "POST", pattern: "/api/accounts/mastodon/authorize", body: { instance: "http://not a host" }, expect: { anon: 401, A: 400, B: 400, admin: 400 } },
+  {
+    method: "GET",
+    pattern: "/api/accounts/mastodon/callback",
+    expect: { anon: 401, A: 400, B: 400, admin: 400 },
+  },
   // Destructive rows last: B and admin first (must fail), then A.
   { method: "DELETE", pattern: "/api/posts/[id]", id: "post", expect: own },
   { method: "DELETE", pattern: "/api/accounts/[id]", id: "account", expect: { ...own, A: 204 } },

@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { connectAccountBody } from "../accounts/schemas";
+import { connectAccountBody, mastodonAuthorizeBody, mastodonCallbackQuery } from "../accounts/schemas";
 import { triggerTokenRefreshBody } from "../admin/triggerTokenRefresh";
 import { changePasswordBody, createApiTokenBody, signInBody } from "../auth/schemas";
 import { retryFailedJobBody } from "../dashboard/failedJobs";
@@ -130,4 +130,23 @@ export const apiRoutes: ApiRoute[] = [
     responses: { 200: { description: "the activity", json: res.activity } } },
   { method: "get", path: "/api/metrics", summary: "Prometheus metrics", auth: "metrics",
     responses: { 200: { description: "Prometheus text format", other: "text/plain" } } },
+
+  // branch mastodon
+  { method: "get", path: "/api/platforms", summary: "Every platform's limits and features (what the composer counts against)", auth: "user",
+    responses: { 200: { description: "the platforms", json: res.platformList } } },
+  { method: "post", path: "/api/accounts/mastodon/authorize", summary: "Start connecting a Mastodon account: the browser visits authorizeUrl", auth: "user",
+    body: mastodonAuthorizeBody,
+    responses: {
+      200: { description: "where to consent", json: res.mastodonAuthorize },
+      422: { description: "the instance refused PostMore, or its address is not allowed", json: res.errorResponse },
+      429: { description: "too many account connections this hour: wait Retry-After seconds", json: res.errorResponse },
+      502: { description: "the instance did not answer", json: res.errorResponse },
+    } },
+  { method: "get", path: "/api/accounts/mastodon/callback", summary: "Where the instance sends the browser back; stores the account", auth: "user",
+    query: mastodonCallbackQuery,
+    responses: {
+      303: { description: "connected: on to /accounts" },
+      400: { description: "unknown, used or expired state (start again)", json: res.errorResponse },
+      502: { description: "the instance did not answer", json: res.errorResponse },
+    } },
 ];

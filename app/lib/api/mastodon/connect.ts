@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
+import { isIP } from "node:net";
 import { and, eq, gt, lt } from "drizzle-orm";
 import { MastoHttpError } from "masto";
 import { retryAfterReconnect, storeAccount } from "../../accounts/connectAccount";
@@ -65,8 +66,9 @@ function instanceUrlOf(ctx: AppContext, instance: string): string {
   } catch {
     throw new AppError("bad_request", `instance ${JSON.stringify(instance)} is not a web address (for example https://mastodon.social)`);
   }
-  const port = Number(url.port) || 80;
-  if (url.protocol === "http:" && !ctx.outbound.allowlist.allowsHost(url.hostname.replace(/^\[(.*)\]$/, "$1"), port)) {
+  const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
+  const allowed = ctx.outbound.allowlist.allowsHost(host, Number(url.port) || 80) || (isIP(host) !== 0 && ctx.outbound.allowlist.allowsAddress(host));
+  if (url.protocol === "http:" && !allowed) {
     throw new AppError("bad_request", "the instance must be an https:// address");
   }
   return url.origin;

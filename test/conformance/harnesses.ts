@@ -32,6 +32,8 @@ export interface Harness {
   live(): Promise<LiveItem[]>;
   /** The next `times` writes of a post fail this way (the message, for 422, is `REFUSAL`). */
   failWrites(fault: WriteFault, times?: number): void;
+  /** The next `times` writes never get an answer (the caller hangs mid-publish). */
+  holdWrites(times?: number): void;
   /** Connects the same account again, as a person would; resolves with the account id it got. */
   reconnect(): Promise<string>;
   close(): Promise<void>;
@@ -68,6 +70,7 @@ export async function blueskyHarness(ctx: AppContext, userId: string, pds: TestP
       } as const;
       proxy.inject("putRecord", faults[fault], times);
     },
+    holdWrites: (times = 1) => proxy.inject("putRecord", { kind: "hold" }, times),
     reconnect: connect,
     close: () => proxy.close(),
   };
@@ -122,6 +125,7 @@ export async function mastodonHarness(ctx: AppContext, token: string, double: Ma
       else if (fault === 422) double.failNext(route, { status: 422, message: REFUSAL }, times);
       else double.failNext(route, { status: fault }, times);
     },
+    holdWrites: (times = 1) => double.failNext("POST /api/v1/statuses", { status: "held" }, times),
     async reconnect() {
       await connectMastodon(double, token);
       return accountIdOf();

@@ -8,6 +8,7 @@ import { startTestPds, type TestPds } from "@/test/helpers/pds";
 import { tinyPng } from "@/test/helpers/png";
 import { postsApi, waitFor } from "@/test/helpers/postsApi";
 import { createTestContext, createTestUser, type TestContext } from "@/test/helpers/testContext";
+import { startWorkerProcess, type WorkerProcess } from "@/test/helpers/workerProcess";
 import { MastodonDouble } from "@/test/mastodon/mastodonDouble";
 import { blueskyHarness, mastodonHarness, REFUSAL, type Harness, type LiveItem } from "./harnesses";
 
@@ -181,4 +182,36 @@ describe.each(PLATFORMS)("platform conformance: %s", (_name, setup) => {
     expect((await settled(await schedule({ text }))).status).toBe("published");
     expect(await liveWith(text)).toHaveLength(1);
   });
+
+  // Last: it replaces the in-process worker with worker processes.
+  it("a worker SIGKILLed mid-burst: every post of the burst is published exactly once", async () => {
+    await worker?.close();
+    worker = undefined;
+    const env = { DATABASE_URL: tc.databaseUrl, POSTMORE_SECRET: tc.secret, QUEUE_BACKEND: "postgres", ...h.workerEnv };
+    const texts = Array.from({ length: 6 }, (_, i) => unique(`burst ${i}`));
+    // One write never gets its answer: that job is mid-publish when the worker dies.
+    h.holdWrites(1);
+    const first = startWorkerProcess(env);
+    const second: WorkerProcess[] = [];
+    try {
+      const ids: string[] = [];
+      for (const text of texts) ids.push(await schedule({ text }));
+      await waitFor("a post of the burst to reach the platform", async () => {
+        const live = await h.live();
+        return texts.some((t) => live.some((i) => i.text === t)) ? true : undefined;
+      }, 60_000);
+      first.kill("SIGKILL");
+      expect(await first.exited).toBeNull();
+      second.push(startWorkerProcess(env));
+      await waitFor("every post of the burst to be published", async () => {
+        const statuses = await Promise.all(ids.map(async (id) => (await api.get(id)).body.post.status as string));
+        return statuses.every((s) => s === "published") ? true : undefined;
+      }, 90_000);
+      for (const text of texts) expect(await liveWith(text), text).toHaveLength(1);
+    } finally {
+      first.kill("SIGKILL");
+      for (const w of second) w.kill("SIGKILL");
+      await Promise.all([first.exited, ...second.map((w) => w.exited)]);
+    }
+  }, 150_000);
 });

@@ -5,7 +5,7 @@ import type { PlatformName } from "@/app/lib/api/platform";
 import type { AppContext } from "@/app/lib/context";
 import { startFaultProxy, type FaultProxy } from "@/test/helpers/faultProxy";
 import type { TestAccount, TestPds } from "@/test/helpers/pds";
-import { MastodonDouble } from "@/test/mastodon/mastodonDouble";
+import type { MastodonDouble } from "@/test/mastodon/mastodonDouble";
 
 /**
  * One platform as the conformance suite sees it: a connected account, what is live on the

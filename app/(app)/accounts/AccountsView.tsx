@@ -7,6 +7,7 @@ import { browserTimeZone } from "../../components/time";
 import type { Account } from "../../components/types";
 import { AccountItem } from "./AccountItem";
 import { ConnectAccountForm } from "./ConnectAccountForm";
+import { ConnectMastodonForm } from "./ConnectMastodonForm";
 
 export function AccountsView() {
   const [accounts, setAccounts] = useState<Account[] | null>(null);
@@ -90,6 +91,10 @@ export function AccountsView() {
               setNotice(created ? `@${a.handle} is connected.` : `@${a.handle} was already connected: its login is updated.`);
             }}
           />
+        </section>
+        <section className="card" aria-labelledby="connect-mastodon-title">
+          <h2 id="connect-mastodon-title">Connect a Mastodon account</h2>
+          <ConnectMastodonForm />
         </section>
       </div>
     </>

@@ -1,5 +1,5 @@
 import { mastodonCallbackQuery } from "@/app/lib/accounts/schemas";
-import { mastodonCallbackUrl } from "@/app/lib/api/mastodon/callbackUrl";
+import { browserOrigin, mastodonCallbackUrl } from "@/app/lib/api/mastodon/callbackUrl";
 import { finishMastodonConnect } from "@/app/lib/api/mastodon/connect";
 import { requireUser } from "@/app/lib/auth/authenticate";
 import { getAppContext } from "@/app/lib/context";
@@ -13,5 +13,5 @@ export const GET = route(async (req) => {
   const user = await requireUser(ctx, req);
   const query = mastodonCallbackQuery.parse(Object.fromEntries(new URL(req.url).searchParams));
   await finishMastodonConnect(ctx, user.id, query, mastodonCallbackUrl(ctx, req));
-  return new Response(null, { status: 303, headers: { location: new URL("/accounts", ctx.config.security.publicUrl ?? req.url).toString() } });
+  return new Response(null, { status: 303, headers: { location: new URL("/accounts", browserOrigin(ctx, req)).toString() } });
 });

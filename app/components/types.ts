@@ -4,7 +4,7 @@ export type AccountStatus = "active" | "needs_reauth" | "disabled";
 
 export interface Account {
   id: string;
-  platform: "bluesky";
+  platform: "bluesky" | "mastodon";
   handle: string;
   did: string;
   service: string;
@@ -25,6 +25,8 @@ export interface DeliverySegment {
   index: number;
   status: "pending" | "published" | "failed";
   uri: string | null;
+  /** The web page that shows it (on the account's own host); null when unknown. */
+  url?: string | null;
 }
 
 export interface ImageMeta {

@@ -103,6 +103,9 @@ const envSchema = z.object({
     z.url({ protocol: /^https?$/ }).default("https://public.api.bsky.app"),
   ),
   ATPROTO_TIMEOUT_MS: positiveInt(15_000),
+  // branch mastodon
+  MASTODON_TIMEOUT_MS: positiveInt(15_000),
+  MASTODON_MEDIA_POLL_MS: positiveInt(1_000),
   OUTBOUND_ALLOWLIST: z.preprocess(
     emptyAsUndefined,
     z
@@ -223,6 +226,13 @@ export interface Config {
     /** Per-request timeout for calls to a PDS, PLC or resolver. */
     timeoutMs: number;
   };
+  /** branch mastodon: calls to Mastodon instances. */
+  mastodon: {
+    /** Per-request timeout for calls to an instance. */
+    timeoutMs: number;
+    /** How often an image still being processed by the instance is asked about again. */
+    mediaPollMs: number;
+  };
   outbound: {
     /** OUTBOUND_ALLOWLIST entries: destinations exempt from the public-address rule (LAN PDS, tests). */
     allowlist: string[];
@@ -327,6 +337,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       passwordHashConcurrency: e.PASSWORD_HASH_CONCURRENCY,
     },
     atproto: { plcUrl: e.ATPROTO_PLC_URL, handleResolverUrl: e.ATPROTO_HANDLE_RESOLVER_URL, timeoutMs: e.ATPROTO_TIMEOUT_MS },
+    mastodon: { timeoutMs: e.MASTODON_TIMEOUT_MS, mediaPollMs: e.MASTODON_MEDIA_POLL_MS },
     outbound: { allowlist: parseAllowlist(e.OUTBOUND_ALLOWLIST).entries.slice() },
     webhooks: {
       attempts: e.WEBHOOK_ATTEMPTS,

@@ -93,7 +93,14 @@ export function assembleAppContext(parts: Pick<AppContext, "config" | "database"
     locks: { tails: new Map() },
   };
   // Bluesky's OAuth sessions live in this context's database (read only when an account is used).
-  ctx.platforms = createPlatformRegistry({ ...config.atproto, outbound, oauth: blueskyOAuthSessions(ctx) });
+  ctx.platforms = createPlatformRegistry({
+    bluesky: { ...config.atproto, outbound, oauth: blueskyOAuthSessions(ctx) },
+    // Every call to an instance goes through the guarded outbound layer.
+    mastodon: {
+      http: { timeoutMs: config.mastodon.timeoutMs, requestInit: { dispatcher: outbound.dispatcher } as RequestInit },
+      media: { intervalMs: config.mastodon.mediaPollMs, timeoutMs: 60_000 },
+    },
+  });
   return ctx;
 }
 

@@ -35,12 +35,14 @@ export function meterRefreshes(ctxs: AppContext[], opts: { delayMs?: number; inn
   };
   const wrap = (inner: PlatformService): PlatformService => ({
     platform: inner.platform,
-    connect: (input) => inner.connect(input),
+    descriptor: inner.descriptor,
+    newSegmentKeys: (count) => inner.newSegmentKeys(count),
+    connect: (input) => inner.connect!(input),
     validate: (content) => inner.validate(content),
     publish: (account, request) => inner.publish(account, request),
-    refreshSession: (account) => around(account, () => inner.refreshSession(account)),
+    refreshSession: (account) => around(account, () => inner.refreshSession!(account)),
     forceRefreshTokens: (account) =>
-      around(account, () => (inner.forceRefreshTokens ? inner.forceRefreshTokens(account) : inner.refreshSession(account))),
+      around(account, () => (inner.forceRefreshTokens ? inner.forceRefreshTokens(account) : inner.refreshSession!(account))),
   });
   const restores = ctxs.map((ctx) => registerPlatformService(ctx, wrap(opts.inner ?? getPlatformService(ctx, "bluesky"))));
   meter.restore = () => restores.forEach((restore) => restore());

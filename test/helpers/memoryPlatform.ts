@@ -7,7 +7,9 @@ import type {
   PublishRequest,
   PublishResult,
 } from "@/app/lib/api/platform";
+import { newRecordKeys } from "@/app/lib/api/bluesky/tid";
 import { registerPlatformService } from "@/app/lib/api/services/apiManager";
+import { BLUESKY_DESCRIPTOR } from "@/app/lib/api/services/blueSkyService";
 import type { AppContext } from "@/app/lib/context";
 import { storeAccount } from "@/app/lib/accounts/connectAccount";
 
@@ -29,6 +31,8 @@ export interface MemoryRecord {
 }
 
 export interface MemoryPlatform extends PlatformService {
+  connect: NonNullable<PlatformService["connect"]>;
+  refreshSession: NonNullable<PlatformService["refreshSession"]>;
   records: Map<string, MemoryRecord>;
   /** Number of publish() calls that reached the "network". */
   calls: number;
@@ -62,6 +66,8 @@ export function createMemoryPlatform(): MemoryPlatform {
 
   const platform: MemoryPlatform = {
     platform: "bluesky",
+    descriptor: BLUESKY_DESCRIPTOR,
+    newSegmentKeys: newRecordKeys,
     records,
     calls: 0,
     latencyMs: 0,
@@ -129,7 +135,7 @@ export async function insertMemoryAccount(ctx: AppContext, userId: string, name 
   const did = `did:plc:${name}`;
   const { account } = await storeAccount(
     ctx,
-    { userId, platform: "bluesky", did, handle: `${name}.test`, service: "memory://", accessExpiresAt: new Date(Date.now() + 2 * 3600_000) },
+    { userId, platform: "bluesky", did, handle: `${name}.test`, service: "memory://", accessExpiresAt: new Date(Date.now() + 2 * 3600_000), credentialsKind: "app_password" },
     { appPassword: "app-pass", accessJwt: "a-jwt", refreshJwt: "r-jwt" },
   );
   return account;

@@ -33,7 +33,9 @@ export type Fault =
   | { status: 401 | 403 | 404 | 422 | 500 | 502 | 503; message?: string }
   | { status: 429; resetInSeconds?: number }
   /** Does the work (a status is committed), then drops the connection without answering. */
-  | { status: "lost" };
+  | { status: "lost" }
+  /** Does the work, then keeps the connection open without ever answering (until close()). */
+  | { status: "held" };
 
 export interface AppRecord {
   id: string;
@@ -183,9 +185,10 @@ export class MastodonDouble {
       const token = bearer(req);
       if (!this.countRequest(token ?? `ip:${req.socket.remoteAddress}`, reply)) return;
       const fault = this.faults.get(match.route.name)?.shift();
-      if (fault && fault.status !== "lost") return this.answerFault(fault, reply);
+      if (fault && fault.status !== "lost" && fault.status !== "held") return this.answerFault(fault, reply);
       if (!body) return reply.error(400, "The request body could not be parsed");
-      if (fault) reply.loseAfterCommit();
+      if (fault?.status === "held") reply.holdAfterCommit();
+      else if (fault) reply.loseAfterCommit();
       const ctx = { double: this, req, url, params: match.params, body, token, reply };
       await match.route.handler(ctx);
     } catch (err) {
@@ -206,7 +209,7 @@ export class MastodonDouble {
     return false;
   }
 
-  private answerFault(fault: Exclude<Fault, { status: "lost" }>, reply: Reply): void {
+  private answerFault(fault: Exclude<Fault, { status: "lost" | "held" }>, reply: Reply): void {
     if (fault.status === 429) {
       const reset = new Date(this.now() + (fault.resetInSeconds ?? 60) * 1000);
       reply.setRateHeaders(this.rateLimit, 0, reset);

@@ -6,6 +6,7 @@ import type { MastodonDouble, RequestLog } from "./mastodonDouble";
 export class Reply {
   private readonly headers: Record<string, string> = {};
   private lose = false;
+  private hold = false;
 
   constructor(
     private readonly double: MastodonDouble,
@@ -18,6 +19,12 @@ export class Reply {
     this.headers["X-RateLimit-Limit"] = String(limit);
     this.headers["X-RateLimit-Remaining"] = String(remaining);
     this.headers["X-RateLimit-Reset"] = reset.toISOString();
+  }
+
+  /** Does the work, then never answers (the client waits, as on a worker killed mid-call). */
+  holdAfterCommit(): void {
+    this.lose = true;
+    this.hold = true;
   }
 
   loseAfterCommit(): void {
@@ -62,7 +69,7 @@ export class Reply {
   /** The work is done but the client never hears of it: a lost response. */
   private drop(): void {
     this.log.status = "lost";
-    this.res.socket?.destroy();
+    if (!this.hold) this.res.socket?.destroy();
   }
 }
 

@@ -83,6 +83,14 @@ const MATRIX: Row[] = [
   { method: "GET", pattern: "/api/webhooks/[id]/deliveries", id: "webhook", expect: own },
   { method: "POST", pattern: "/api/webhooks/[id]/test", id: "webhook", expect: { anon: 401, A: 202, B: 404, admin: 404 } },
   { method: "POST", pattern: "/api/webhooks/[id]/resume", id: "webhook", expect: own },
+  // branch mastodon
+  { method: "GET", pattern: "/api/platforms", expect: anyUser },
+  { method: "POST", pattern: "/api/accounts/mastodon/authorize", body: { instance: "http://not a host" }, expect: { anon: 401, A: 400, B: 400, admin: 400 } },
+  {
+    method: "GET",
+    pattern: "/api/accounts/mastodon/callback",
+    expect: { anon: 401, A: 400, B: 400, admin: 400 },
+  },
   // Destructive rows last: B and admin first (must fail), then A.
   { method: "DELETE", pattern: "/api/posts/[id]", id: "post", expect: own },
   { method: "DELETE", pattern: "/api/reposts/[id]", id: "repost", expect: own },

@@ -191,6 +191,14 @@ describe("bad input never causes a 5xx or a change", () => {
       },
     },
     { method: "POST", pattern: "/api/media", bodies: imageJunk },
+    // branch mastodon: the template names a documentation address (192.0.2.0/24) over http, refused before any connection.
+    {
+      method: "POST",
+      pattern: "/api/accounts/mastodon/authorize",
+      template: { instance: "http://192.0.2.1" },
+      required: ["instance"],
+      wrong: { instance: fc.oneof(fc.constant(""), fc.constant("x".repeat(3000)), fc.integer(), fc.constant("ftp://x"), fc.constant(null)) },
+    },
   ];
 
   async function snapshot(): Promise<Record<string, string>> {

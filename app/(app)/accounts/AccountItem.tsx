@@ -5,7 +5,9 @@ import { api } from "../../components/api";
 import { StatusBadge } from "../../components/StatusBadge";
 import { formatInZone, relativeTime } from "../../components/time";
 import type { Account } from "../../components/types";
+import { displayHandle, PlatformIcon } from "../../components/platforms";
 import { ConnectAccountForm } from "./ConnectAccountForm";
+import { ConnectMastodonForm } from "./ConnectMastodonForm";
 
 export function AccountItem({ account, timeZone, onChange, onRemoved }: { account: Account; timeZone: string; onChange(a: Account): void; onRemoved(id: string): void }) {
   const [mode, setMode] = useState<"view" | "confirm" | "reconnect">("view");
@@ -23,7 +25,9 @@ export function AccountItem({ account, timeZone, onChange, onRemoved }: { accoun
   return (
     <li data-account={account.handle}>
       <div className="item-head">
-        <span className="item-title">@{account.handle}</span>
+        <span className="item-title">
+          <PlatformIcon platform={account.platform} /> {displayHandle(account.handle)}
+        </span>
         <StatusBadge status={account.status} />
         <span className="spacer" />
         {mode === "view" && (
@@ -59,7 +63,7 @@ export function AccountItem({ account, timeZone, onChange, onRemoved }: { accoun
       )}
       {mode === "confirm" && (
         <div className="alert alert-error" role="alertdialog" aria-label="Confirm disconnect">
-          Disconnect @{account.handle}? Its scheduled posts will not go out to it. Published posts stay on Bluesky.
+          Disconnect @{account.handle}? Its scheduled posts will not go out to it. Published posts stay where they are.
           <div className="btn-row">
             <button type="button" className="btn-danger" disabled={busy} onClick={() => void disconnect()}>
               {busy ? "Disconnecting…" : "Yes, disconnect"}
@@ -72,14 +76,18 @@ export function AccountItem({ account, timeZone, onChange, onRemoved }: { accoun
       )}
       {mode === "reconnect" && (
         <div className="reconnect-panel" style={{ marginTop: "0.75rem" }}>
-          <ConnectAccountForm
-            prefill={{ identifier: account.handle, service: account.service }}
-            onDone={(a) => {
-              setMode("view");
-              onChange(a);
-            }}
-            onCancel={() => setMode("view")}
-          />
+          {account.platform === "mastodon" ? (
+            <ConnectMastodonForm instance={account.service} onCancel={() => setMode("view")} />
+          ) : (
+            <ConnectAccountForm
+              prefill={{ identifier: account.handle, service: account.service }}
+              onDone={(a) => {
+                setMode("view");
+                onChange(a);
+              }}
+              onCancel={() => setMode("view")}
+            />
+          )}
         </div>
       )}
       {error && <p className="error">{error}</p>}

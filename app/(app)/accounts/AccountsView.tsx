@@ -8,6 +8,7 @@ import type { Account } from "../../components/types";
 import { AccountItem } from "./AccountItem";
 import { ConnectAccountForm } from "./ConnectAccountForm";
 import { OAuthConnectForm } from "./OAuthConnectForm";
+import { ConnectMastodonForm } from "./ConnectMastodonForm";
 
 export function AccountsView({ oauthMode }: { oauthMode: "confidential" | "loopback" }) {
   const [accounts, setAccounts] = useState<Account[] | null>(null);
@@ -106,6 +107,10 @@ export function AccountsView({ oauthMode }: { oauthMode: "confidential" | "loopb
               setNotice(created ? `@${a.handle} is connected.` : `@${a.handle} was already connected: its login is updated.`);
             }}
           />
+        </section>
+        <section className="card" aria-labelledby="connect-mastodon-title">
+          <h2 id="connect-mastodon-title">Connect a Mastodon account</h2>
+          <ConnectMastodonForm />
         </section>
       </div>
     </>

@@ -13,6 +13,7 @@ import { BlueskyOptions } from "./BlueskyOptions";
 import { PostPreview } from "./PostPreview";
 import { defaultRich, rememberLangs } from "./richOptions";
 import { SegmentEditor } from "./SegmentEditor";
+import { displayHandle, PlatformIcon, usePlatforms } from "../../components/platforms";
 
 /** The API names a thread's parts "post N of the thread" (or "the post" when there is one): show each under its part. */
 function problemsOfSegment(problems: string[], index: number, count: number): string[] {
@@ -31,6 +32,7 @@ function defaultDraft(): Draft {
 export function Composer() {
   const [draft, update, restored] = useDraft(defaultDraft);
   const [accounts, setAccounts] = useState<Account[] | null>(null);
+  const platforms = usePlatforms();
   const [loadError, setLoadError] = useState<string | null>(null);
   const [problems, setProblems] = useState<string[]>([]);
   const [showAltErrors, setShowAltErrors] = useState(false);
@@ -86,6 +88,8 @@ export function Composer() {
   // Drafts from before the Bluesky options start with the user's last languages.
   const rich = draft.rich ?? defaultRich();
   const previewHandle = active.find((a) => draft.accountIds.includes(a.id))?.handle ?? "you";
+  const chosen = new Set((accounts ?? []).filter((a) => draft.accountIds.includes(a.id)).map((a) => a.platform));
+  const chosenPlatforms = (platforms ?? []).filter((p) => chosen.size === 0 || chosen.has(p.name));
   const inactive = (accounts ?? []).filter((a) => a.status !== "active");
 
   return (
@@ -115,6 +119,7 @@ export function Composer() {
               count={draft.segments.length}
               showAltErrors={showAltErrors}
               problems={problemsOfSegment(problems, i, draft.segments.length)}
+              platforms={chosenPlatforms}
               onChange={(seg) => setSegments((list) => list.map((x) => (x.id === seg.id ? seg : x)))}
               onImage={(imageId, patch) =>
                 setSegments((list) =>
@@ -148,7 +153,7 @@ export function Composer() {
             {loadError && <p className="error">Could not load your accounts: {loadError}</p>}
             {accounts?.length === 0 && (
               <p className="muted">
-                No accounts yet. <Link href="/accounts">Connect a Bluesky account</Link> first.
+                No accounts yet. <Link href="/accounts">Connect a Bluesky or Mastodon account</Link> first.
               </p>
             )}
             {active.map((a) => (
@@ -158,12 +163,12 @@ export function Composer() {
                   checked={draft.accountIds.includes(a.id)}
                   onChange={(e) => update((d) => ({ ...d, accountIds: e.target.checked ? [...d.accountIds, a.id] : d.accountIds.filter((x) => x !== a.id) }))}
                 />
-                @{a.handle}
+                <PlatformIcon platform={a.platform} /> {displayHandle(a.handle)}
               </label>
             ))}
             {inactive.map((a) => (
               <p key={a.id} className="small muted">
-                @{a.handle} <StatusBadge status={a.status} /> <Link href="/accounts">reconnect</Link>
+                <PlatformIcon platform={a.platform} /> {displayHandle(a.handle)} <StatusBadge status={a.status} /> <Link href="/accounts">reconnect</Link>
               </p>
             ))}
           </fieldset>

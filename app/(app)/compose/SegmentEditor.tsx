@@ -2,12 +2,17 @@
 
 import { useRef, useState, type ChangeEvent } from "react";
 import { uploadMedia } from "../../components/api";
-import { byteCount, counterLevel, graphemeCount, MAX_BYTES, MAX_GRAPHEMES } from "../../components/richtext";
+import type { PlatformDescriptor } from "../../lib/api/platform";
+import { textLength } from "../../components/platforms";
+import { WARN_BEFORE } from "../../components/richtext";
 import { newId, type DraftImage, type DraftSegment } from "./draft";
 import { HighlightedTextarea } from "./HighlightedTextarea";
 
-const MAX_IMAGES = 4;
-const ACCEPTED = ["image/png", "image/jpeg", "image/webp", "image/gif"];
+/** Counter state of one platform's limit. */
+function levelOf(length: number, max: number): "ok" | "warn" | "over" {
+  if (length > max) return "over";
+  return length > max - WARN_BEFORE ? "warn" : "ok";
+}
 
 export interface SegmentProps {
   segment: DraftSegment;
@@ -16,6 +21,8 @@ export interface SegmentProps {
   showAltErrors: boolean;
   /** What the API said about this part. */
   problems: string[];
+  /** The platforms of the chosen accounts (all platforms while none is chosen): one counter each. */
+  platforms: PlatformDescriptor[];
   onChange(s: DraftSegment): void;
   /** Changes one image wherever it is now (an upload ends after other edits); undefined removes it. */
   onImage(imageId: string, patch: Partial<DraftImage> | undefined): void;
@@ -24,12 +31,18 @@ export interface SegmentProps {
 }
 
 /** One post of the thread: text with its own counters, up to four images with alt text. */
-export function SegmentEditor({ segment, index, count, showAltErrors, problems, onChange, onImage, onRemove, onMove }: SegmentProps) {
+export function SegmentEditor({ segment, index, count, showAltErrors, problems, platforms, onChange, onImage, onRemove, onMove }: SegmentProps) {
   const fileInput = useRef<HTMLInputElement>(null);
   const [imageError, setImageError] = useState<string | null>(null);
-  const graphemes = graphemeCount(segment.text);
-  const bytes = byteCount(segment.text);
-  const level = counterLevel(graphemes, bytes);
+  const counters = platforms.map((p) => {
+    const length = textLength(p, segment.text);
+    return { platform: p, length, level: levelOf(length, p.text.maxLength) };
+  });
+  const level = counters.some((c) => c.level === "over") ? "over" : counters.some((c) => c.level === "warn") ? "warn" : "ok";
+  // Images must suit every chosen platform: the strictest limits win.
+  const MAX_IMAGES = Math.min(4, ...platforms.map((p) => p.media.maxCount));
+  const MAX_IMAGE_BYTES = Math.min(...platforms.map((p) => p.media.maxBytes), Number.MAX_SAFE_INTEGER);
+  const ACCEPTED = platforms.length > 0 ? platforms.map((p) => p.media.types).reduce((a, b) => a.filter((t) => b.includes(t))) : [];
   const id = `seg-${segment.id}`;
   const label = count > 1 ? `Post ${index + 1} of ${count}` : "Post text";
 
@@ -43,6 +56,10 @@ export function SegmentEditor({ segment, index, count, showAltErrors, problems, 
     for (const file of files.slice(0, Math.max(room, 0))) {
       if (!ACCEPTED.includes(file.type)) {
         setImageError(`${file.name}: use a PNG, JPEG, WebP or GIF image.`);
+        continue;
+      }
+      if (file.size > MAX_IMAGE_BYTES) {
+        setImageError(`${file.name} is ${(file.size / 1_000_000).toFixed(1)} MB; the chosen platforms take images up to ${(MAX_IMAGE_BYTES / 1_000_000).toFixed(1)} MB.`);
         continue;
       }
       added.push({ image: { id: newId(), name: file.name, mimeType: file.type, alt: "" }, file });
@@ -71,9 +88,13 @@ export function SegmentEditor({ segment, index, count, showAltErrors, problems, 
           {label}
         </label>
         <span className="spacer" />
-        <span id={`${id}-count`} className={`counter ${level}`} aria-live="polite" title={`${bytes} of ${MAX_BYTES} bytes`}>
-          {graphemes}/{MAX_GRAPHEMES}
-          {bytes > MAX_BYTES - 200 ? ` · ${bytes}/${MAX_BYTES} bytes` : ""}
+        <span id={`${id}-count`} aria-live="polite">
+          {counters.map((c) => (
+            <span key={c.platform.name} className={`counter ${c.level}`} data-counter={c.platform.name} title={`${c.platform.label} allows ${c.platform.text.maxLength}`}>
+              {counters.length > 1 ? `${c.platform.label} ` : ""}
+              {c.length}/{c.platform.text.maxLength}{" "}
+            </span>
+          ))}
         </span>
       </div>
       <HighlightedTextarea
@@ -92,7 +113,10 @@ export function SegmentEditor({ segment, index, count, showAltErrors, problems, 
       ))}
       {level === "over" && problems.length === 0 && (
         <p className="field-error">
-          {graphemes > MAX_GRAPHEMES ? `${graphemes - MAX_GRAPHEMES} characters over Bluesky's limit of ${MAX_GRAPHEMES}.` : `${bytes - MAX_BYTES} bytes over Bluesky's limit of ${MAX_BYTES} bytes.`}
+          {counters
+            .filter((c) => c.level === "over")
+            .map((c) => `${c.length - c.platform.text.maxLength} characters over ${c.platform.label}'s limit of ${c.platform.text.maxLength}.`)
+            .join(" ")}
         </p>
       )}
       {segment.images.length > 0 && (

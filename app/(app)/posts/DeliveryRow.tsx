@@ -3,16 +3,31 @@
 import { useState } from "react";
 import { api } from "../../components/api";
 import { MessageText } from "../../components/MessageText";
+import type { PlatformName } from "../../lib/api/platform";
+import { displayHandle, PlatformIcon } from "../../components/platforms";
 import { bskyPostUrl } from "../../components/richtext";
 import { StatusBadge } from "../../components/StatusBadge";
 import { formatInZone, formatTime } from "../../components/time";
 import type { Delivery, Post } from "../../components/types";
 
 /** One account's side of a post: status, attempts, what is live (each thread part), the last error, retry. */
-export function DeliveryRow({ delivery, handle, timeZone, onPost }: { delivery: Delivery; handle: string; timeZone: string; onPost(p: Post): void }) {
+export function DeliveryRow({
+  delivery,
+  handle,
+  timeZone,
+  onPost,
+  platform = "bluesky",
+}: {
+  delivery: Delivery;
+  handle: string;
+  timeZone: string;
+  onPost(p: Post): void;
+  platform?: PlatformName;
+}) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const url = bskyPostUrl(delivery.remoteUri);
+  const label = platform === "mastodon" ? "Mastodon" : "Bluesky";
+  const url = viewUrl(delivery.segments?.[0]?.url, delivery.remoteUri);
   const segments = delivery.segments ?? [];
   const live = segments.filter((s) => s.status === "published" && s.uri);
   const partial = delivery.status === "partially_published";
@@ -29,7 +44,8 @@ export function DeliveryRow({ delivery, handle, timeZone, onPost }: { delivery: 
 
   return (
     <li data-delivery={delivery.id}>
-      <strong>@{handle}</strong>
+      <PlatformIcon platform={platform} />
+      <strong>{displayHandle(handle)}</strong>
       <StatusBadge status={delivery.status} />
       {delivery.attempts > 0 && (
         <span className="muted small">
@@ -43,12 +59,12 @@ export function DeliveryRow({ delivery, handle, timeZone, onPost }: { delivery: 
       )}
       {url && !partial && (
         <a href={url} target="_blank" rel="noreferrer" className="small" data-testid="published-link">
-          View on Bluesky ↗
+          View on {hostOf(url)} ↗
         </a>
       )}
       {waiting && (
         <span className="small" data-testid="rate-limit-wait" style={{ color: "var(--warn)" }}>
-          Waiting for Bluesky&apos;s rate limit until <time dateTime={waiting}>{formatTime(waiting, timeZone)}</time>
+          Waiting for {label}&apos;s rate limit until <time dateTime={waiting}>{formatTime(waiting, timeZone)}</time>
         </span>
       )}
       {(delivery.status === "failed" || partial) && (
@@ -60,7 +76,7 @@ export function DeliveryRow({ delivery, handle, timeZone, onPost }: { delivery: 
         <span className="small" style={{ flexBasis: "100%" }} data-testid="live-parts">
           {partial ? `${live.length} of ${segments.length} parts are live: ` : "Parts: "}
           {segments.map((s) => {
-            const href = s.status === "published" ? bskyPostUrl(s.uri) : undefined;
+            const href = s.status === "published" ? viewUrl(s.url, s.uri) : undefined;
             return (
               <span key={s.index} style={{ marginRight: "0.6rem" }}>
                 {href ? (
@@ -90,4 +106,21 @@ export function DeliveryRow({ delivery, handle, timeZone, onPost }: { delivery: 
       )}
     </li>
   );
+}
+
+/**
+ * The server's link (the Mastodon status page; for Bluesky, bsky.app only for accounts on
+ * Bluesky's own hosting, else the record on the account's PDS). Deliveries published before
+ * links were stored have only their at:// URI: those keep the bsky.app link they always had.
+ */
+function viewUrl(url: string | null | undefined, uri: string | null): string | undefined {
+  return url ?? bskyPostUrl(uri);
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return "the platform";
+  }
 }

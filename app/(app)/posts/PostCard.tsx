@@ -127,7 +127,14 @@ export function PostCard({ post, accounts, onPost }: { post: Post; accounts: Map
       )}
       <ul className="deliveries" aria-label="Deliveries">
         {post.deliveries.map((d) => (
-          <DeliveryRow key={d.id} delivery={d} handle={accounts.get(d.accountId)?.handle ?? "removed account"} timeZone={post.timeZone} onPost={onPost} />
+          <DeliveryRow
+            key={d.id}
+            delivery={d}
+            handle={accounts.get(d.accountId)?.handle ?? "removed account"}
+            platform={accounts.get(d.accountId)?.platform}
+            timeZone={post.timeZone}
+            onPost={onPost}
+          />
         ))}
       </ul>
     </li>

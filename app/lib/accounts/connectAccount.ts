@@ -6,6 +6,7 @@ import { updateAccountSession, upsertAccount, type AccountSessionValues } from "
 import { refreshPostStatus, resetDeliveriesFailedForReauth } from "../db/queries/deliveries";
 import type { SocialAccount } from "../db/schema";
 import { rescheduleDeliveries } from "../posts/enqueueDeliveries";
+import { AppError } from "../errors";
 import { logger } from "../logger";
 import { sealCredentials, toPublicAccount, type PublicAccount } from "./publicAccount";
 
@@ -28,14 +29,26 @@ export async function connectAccount(
   userId: string,
   input: ConnectAccountInput,
 ): Promise<{ account: PublicAccount; created: boolean; retriedDeliveries: number }> {
-  const session = await getPlatformService(ctx, input.platform).connect({
+  const service = getPlatformService(ctx, input.platform);
+  if (!service.connect) {
+    throw new AppError("bad_request", `${service.descriptor.label} accounts are connected by signing in on the platform (OAuth), not with an app password`);
+  }
+  const session = await service.connect({
     identifier: input.identifier,
     appPassword: input.appPassword,
     service: input.service,
   });
   const { account, created } = await storeAccount(
     ctx,
-    { userId, platform: input.platform, did: session.did, handle: session.handle, service: session.service, accessExpiresAt: session.accessExpiresAt },
+    {
+      userId,
+      platform: input.platform,
+      did: session.did,
+      handle: session.handle,
+      service: session.service,
+      accessExpiresAt: session.accessExpiresAt,
+      credentialsKind: "app_password",
+    },
     { appPassword: input.appPassword, accessJwt: session.accessJwt, refreshJwt: session.refreshJwt },
   );
   const retried = created ? 0 : await retryAfterReconnect(ctx, account.id);
@@ -64,7 +77,12 @@ export async function retryAfterReconnect(ctx: AppContext, accountId: string): P
  */
 export async function storeAccount(
   ctx: AppContext,
-  values: Omit<AccountSessionValues, "credentials"> & { userId: string; platform: SocialAccount["platform"]; did: string },
+  values: Omit<AccountSessionValues, "credentials"> & {
+    userId: string;
+    platform: SocialAccount["platform"];
+    did: string;
+    credentialsKind: SocialAccount["credentialsKind"];
+  },
   credentials: AccountCredentials,
 ): Promise<{ account: SocialAccount; created: boolean }> {
   return ctx.database.db.transaction(async (tx) => {

@@ -48,5 +48,10 @@ export function sealCredentials(box: SecretBox, credentials: AccountCredentials,
 
 export function openCredentials(box: SecretBox, sealed: string, accountId: string): AccountCredentials {
   const value = JSON.parse(box.open(sealed, credentialsContext(accountId))) as Partial<AccountCredentials>;
-  return { appPassword: value.appPassword ?? "", accessJwt: value.accessJwt ?? "", refreshJwt: value.refreshJwt ?? "" };
+  return {
+    appPassword: value.appPassword ?? "",
+    accessJwt: value.accessJwt ?? "",
+    refreshJwt: value.refreshJwt ?? "",
+    ...(value.accessToken ? { accessToken: value.accessToken } : {}),
+  };
 }

@@ -63,13 +63,15 @@ function needsNoRefresh(state: AccountRefreshState, opts: RefreshOptions, reques
 
 function assertRefreshable(state: AccountRefreshState): void {
   if (state.status !== "active") {
-    throw new ReauthRequiredError(`the account is ${state.status.replace("_", " ")}: reconnect it with a new app password`);
+    throw new ReauthRequiredError(`the account is ${state.status.replace("_", " ")}: reconnect it`);
   }
 }
 
 /** The platform's full refresh (refresh token, then the stored app password), or plain refreshSession. */
 function callRefresh(service: PlatformService, account: RefreshedAccount): Promise<PlatformSession> {
-  return service.forceRefreshTokens ? service.forceRefreshTokens(account) : service.refreshSession(account);
+  if (service.forceRefreshTokens) return service.forceRefreshTokens(account);
+  if (service.refreshSession) return service.refreshSession(account);
+  throw new Error(`internal: ${service.platform} declares expiring tokens but cannot refresh them`);
 }
 
 /**
@@ -102,6 +104,9 @@ export interface RefreshOutcome {
 async function refreshHeld(ctx: AppContext, account: RefreshedAccount, opts: RefreshOptions, requestedAt: Date): Promise<RefreshOutcome> {
   if (opts.skipInactive && account.status !== "active") return { account, refreshed: false, skipped: `account ${account.status}` };
   assertRefreshable(account);
+  const platformService = getPlatformService(ctx, account.platform);
+  // Tokens that never expire (Mastodon's) have nothing to rotate; a revoked one needs a person.
+  if (!platformService.descriptor.auth.tokensExpire) return { account, refreshed: false, skipped: "the platform's tokens do not expire" };
   const skipped = needsNoRefresh(account, opts, requestedAt);
   if (skipped) {
     log.debug({ accountId: account.id, reason: skipped }, "refresh not needed");
@@ -109,7 +114,7 @@ async function refreshHeld(ctx: AppContext, account: RefreshedAccount, opts: Ref
   }
   let session: PlatformSession;
   try {
-    session = await callRefresh(getPlatformService(ctx, account.platform), account);
+    session = await callRefresh(platformService, account);
   } catch (err) {
     await noteFailure(ctx, account.id, err);
     throw err;
@@ -155,7 +160,7 @@ export async function refreshAccountSession(ctx: AppContext, accountId: string, 
 export async function ensureFreshSession(ctx: AppContext, accountId: string): Promise<RefreshedAccount> {
   const account = await loadPlatformAccount(ctx, accountId);
   assertRefreshable(account);
-  const expiresAt = account.accessExpiresAt?.getTime() ?? 0;
-  if (expiresAt - Date.now() >= REFRESH_MARGIN_MS) return account;
+  // A null expiry means the token never expires (Mastodon), not that it has expired.
+  if (!account.accessExpiresAt || account.accessExpiresAt.getTime() - Date.now() >= REFRESH_MARGIN_MS) return account;
   return refreshAccountSession(ctx, accountId, { unlessValidForMs: REFRESH_MARGIN_MS, before: account });
 }

@@ -13,3 +13,13 @@ export type ConnectAccountBody = z.infer<typeof connectAccountBody>;
 export const blueskyAuthorizeBody = z.strictObject({
   handle: z.string().trim().min(1, "handle is required (for example alice.bsky.social)").max(253),
 });
+// branch mastodon
+/** POST /api/accounts/mastodon/authorize: the instance to connect an account on. */
+export const mastodonAuthorizeBody = z.strictObject({
+  instance: z.string().trim().min(1, "instance (for example https://mastodon.social) is required").max(2048),
+});
+/** GET /api/accounts/mastodon/callback: what the instance sends back. */
+export const mastodonCallbackQuery = z.object({
+  code: z.string().min(1, "code is required").max(2048),
+  state: z.string().min(1, "state is required").max(512),
+});

@@ -5,7 +5,37 @@
 
 import type { RichContent } from "./rich";
 
-export type PlatformName = "bluesky";
+export type PlatformName = "bluesky" | "mastodon";
+
+/**
+ * What a platform accepts and how it works, declared once by its service. Server validation
+ * reads it, and so does the composer (GET /api/platforms), so no limit is copied anywhere.
+ */
+export interface PlatformDescriptor {
+  name: PlatformName;
+  /** Shown to people: "Bluesky", "Mastodon". */
+  label: string;
+  text: {
+    maxLength: number;
+    /** graphemes: user-perceived characters; graphemes-with-urls: the same, with every URL counted as `urlLength` (and `@user@host` as `@user`). */
+    counting: "graphemes" | "graphemes-with-urls";
+    urlLength?: number;
+  };
+  media: { maxCount: number; maxBytes: number; types: string[]; maxAltLength: number };
+  /** A thread: segments published as replies in order. */
+  threads: { maxSegments: number };
+  /** Languages a post may carry (0: none). */
+  languages: { max: number };
+  contentWarnings: boolean;
+  /** How an account is connected. */
+  auth: { kinds: Array<"app_password" | "oauth">; tokensExpire: boolean };
+  /**
+   * How a retry avoids a second post: record-key = the key is the record's own address (a
+   * create-only write); header = the key is sent as Idempotency-Key and the platform remembers
+   * it for `windowMs`, after which we look among recent posts.
+   */
+  idempotency: { strategy: "record-key" | "header"; windowMs?: number };
+}
 
 /** What a successful login or refresh gives back. Secrets: accessJwt, refreshJwt. */
 export interface PlatformSession {
@@ -19,17 +49,21 @@ export interface PlatformSession {
   accessExpiresAt: Date;
 }
 
-/** The decrypted credentials of a stored account (never logged, never in job data). */
+/** The decrypted credentials of a stored account (never logged, never in job data); "" when a kind has none. */
 export interface AccountCredentials {
   appPassword: string;
   accessJwt: string;
   refreshJwt: string;
+  /** An OAuth access token (Mastodon). */
+  accessToken?: string;
 }
 
 export interface PlatformAccount {
   id: string;
+  /** The account's id on the platform (Bluesky: DID; Mastodon: account id). */
   did: string;
   handle: string;
+  /** The instance URL (Bluesky: PDS; Mastodon: the server). */
   service: string;
   credentials: AccountCredentials;
 }
@@ -55,7 +89,10 @@ export interface PostContent {
 }
 
 export interface PublishRequest {
-  /** Record key per segment, chosen at scheduling time; publishing writes exactly these records. */
+  /**
+   * Idempotency key per segment, chosen at scheduling time by newSegmentKeys: Bluesky writes
+   * exactly these record keys, Mastodon sends them as Idempotency-Key.
+   */
   rkeys: string[];
   /** Fixed createdAt, so a retry writes byte-identical records. */
   createdAt: Date;
@@ -65,11 +102,20 @@ export interface PublishRequest {
    * after them, replying to them, and never writes them again.
    */
   published?: PublishedRecord[];
+  /**
+   * Set when an earlier attempt may have posted without us hearing back (this is not the
+   * first attempt): no earlier than that attempt began. Platforms whose idempotency keys
+   * expire look among recent posts when this is older than their window.
+   */
+  unclearSince?: Date;
 }
 
+/** What one segment became on the platform (schema.ts SegmentRecord). */
 export interface PublishedRecord {
   uri: string;
-  cid: string;
+  cid?: string;
+  id?: string;
+  url?: string | null;
 }
 
 export interface PublishResult {
@@ -82,10 +128,13 @@ export interface PublishResult {
 
 export interface PlatformService {
   readonly platform: PlatformName;
-  /** Logs in with an identifier and app password (createSession). */
-  connect(input: { identifier: string; appPassword: string; service?: string }): Promise<PlatformSession>;
-  /** Rotates the session with the refresh token. */
-  refreshSession(account: PlatformAccount): Promise<PlatformSession>;
+  readonly descriptor: PlatformDescriptor;
+  /** One fresh idempotency key per segment, chosen when a post is scheduled. */
+  newSegmentKeys(count: number): string[];
+  /** Logs in with an identifier and app password (createSession); platforms without app passwords omit it. */
+  connect?(input: { identifier: string; appPassword: string; service?: string }): Promise<PlatformSession>;
+  /** Rotates the session with the refresh token; only for platforms whose tokens expire. */
+  refreshSession?(account: PlatformAccount): Promise<PlatformSession>;
   /** Problems a person can fix before anything is stored (empty when valid). */
   validate(content: PostContent): string[];
   /** Writes the records create-only under the given keys; idempotent for identical content. */

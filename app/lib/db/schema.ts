@@ -78,6 +78,11 @@ export const rateLimits = pgTable("rate_limits", {
 
 export const accountStatuses = ["active", "needs_reauth", "disabled"] as const;
 
+/** Every platform a service is registered for (app/lib/api/services/apiManager.ts). */
+export const platformNames = ["bluesky", "mastodon"] as const;
+/** How the account's credentials were obtained: an app password (with rotating JWTs) or an OAuth token. */
+export const credentialsKinds = ["app_password", "oauth"] as const;
+
 export const socialAccounts = pgTable(
   "social_accounts",
   {
@@ -85,12 +90,17 @@ export const socialAccounts = pgTable(
     userId: uuid("user_id")
       .notNull()
       .references(() => users.id, { onDelete: "cascade" }),
-    platform: text("platform", { enum: ["bluesky"] }).notNull(),
+    platform: text("platform", { enum: platformNames }).notNull(),
+    /** The account's id on its platform: the DID for Bluesky, the account id on its instance for Mastodon. */
     did: text("did").notNull(),
+    /** As the platform writes it: `alice.bsky.social`, `@alice@mastodon.social`. */
     handle: text("handle").notNull(),
+    /** The instance URL: the account's PDS for Bluesky, the Mastodon server. */
     service: text("service").notNull(),
-    /** AES-256-GCM sealed JSON: app password, access and refresh JWTs. */
+    credentialsKind: text("credentials_kind", { enum: credentialsKinds }).notNull().default("app_password"),
+    /** AES-256-GCM sealed JSON: app password, access and refresh JWTs; or an OAuth access token. */
     credentials: text("credentials").notNull(),
+    /** When the access token stops working; null: it never expires (nothing to refresh). */
     accessExpiresAt: timestamp("access_expires_at", { withTimezone: true }),
     status: text("status", { enum: accountStatuses }).notNull().default("active"),
     lastRefreshedAt: timestamp("last_refreshed_at", { withTimezone: true }),
@@ -142,10 +152,17 @@ export const posts = pgTable(
 /** partially_published: some thread segments are live, the rest failed and no retry is left. */
 export const deliveryStatuses = ["pending", "publishing", "published", "partially_published", "failed", "cancelled"] as const;
 
-/** A record a delivery put on the platform (one per published thread segment, in order). */
+/**
+ * What a delivery put on the platform (one per published thread segment, in order). Bluesky:
+ * the record's at:// uri and cid. Mastodon: the status's ActivityPub uri, its id and its web url.
+ */
 export interface SegmentRecord {
   uri: string;
-  cid: string;
+  cid?: string;
+  /** The platform's own id for it, when it has one besides the uri (Mastodon's status id). */
+  id?: string;
+  /** The web page a person opens to see it. */
+  url?: string | null;
 }
 
 export const deliveries = pgTable(
@@ -159,9 +176,13 @@ export const deliveries = pgTable(
       .notNull()
       .references(() => socialAccounts.id, { onDelete: "cascade" }),
     status: text("status", { enum: deliveryStatuses }).notNull().default("pending"),
-    /** The record key (TID) chosen at scheduling: publishing writes exactly this record. */
+    /** The first segment's key chosen at scheduling (= rkeys[0]). */
     rkey: text("rkey").notNull(),
-    /** One record key per thread segment (rkeys[0] = rkey), so each segment is idempotent on its own. */
+    /**
+     * One idempotency key per thread segment, chosen at scheduling by the platform's descriptor
+     * (rkeys[0] = rkey): a Bluesky record key (TID), a Mastodon Idempotency-Key. Each segment is
+     * idempotent on its own.
+     */
     rkeys: text("rkeys").array().notNull().default(sql`'{}'::text[]`),
     /** Copy of the post's scheduled_at, so the reconciler finds due and missed deliveries by index. */
     scheduledAt: timestamp("scheduled_at", { withTimezone: true }).notNull().defaultNow(),
@@ -389,3 +410,33 @@ export const blueskyOAuthSessions = pgTable("bluesky_oauth_sessions", {
   value: text("value").notNull(),
   updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
 });
+// --- branch mastodon: Mastodon apps and connect states ---
+
+/** PostMore's app registration on one Mastodon instance (POST /api/v1/apps), made once per instance. */
+export const mastodonApps = pgTable("mastodon_apps", {
+  instanceUrl: text("instance_url").primaryKey(),
+  clientId: text("client_id").notNull(),
+  /** AES-256-GCM sealed. */
+  clientSecret: text("client_secret").notNull(),
+  redirectUri: text("redirect_uri").notNull(),
+  scopes: text("scopes").notNull(),
+  createdAt: createdAt(),
+});
+
+/** A connection started with POST /api/accounts/mastodon/authorize, until its callback (or expiry). */
+export const mastodonConnectStates = pgTable(
+  "mastodon_connect_states",
+  {
+    /** SHA-256 of the OAuth `state`; the state itself only travels through the browser. */
+    stateHash: text("state_hash").primaryKey(),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    instanceUrl: text("instance_url").notNull(),
+    /** The PKCE code verifier, AES-256-GCM sealed. */
+    codeVerifier: text("code_verifier").notNull(),
+    expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index("mastodon_connect_states_expires_idx").on(t.expiresAt)],
+);

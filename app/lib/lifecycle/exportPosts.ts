@@ -59,6 +59,7 @@ export async function exportPosts(ctx: AppContext, userId: string): Promise<Expo
       status: deliveries.status,
       publishedAt: deliveries.publishedAt,
       remoteUri: deliveries.remoteUri,
+      segmentRecords: deliveries.segmentRecords,
     })
     .from(deliveries)
     .innerJoin(posts, eq(posts.id, deliveries.postId))
@@ -68,7 +69,7 @@ export async function exportPosts(ctx: AppContext, userId: string): Promise<Expo
   const byPost = new Map<string, ExportedPost["accounts"]>();
   for (const t of targets) {
     const list = byPost.get(t.postId) ?? [];
-    list.push({ platform: t.platform, handle: t.handle, status: t.status, publishedAt: t.publishedAt?.toISOString() ?? null, link: postLink(t.remoteUri) });
+    list.push({ platform: t.platform, handle: t.handle, status: t.status, publishedAt: t.publishedAt?.toISOString() ?? null, link: t.segmentRecords[0]?.url ?? postLink(t.remoteUri) });
     byPost.set(t.postId, list);
   }
   return rows.map((r) => ({

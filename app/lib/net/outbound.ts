@@ -33,6 +33,11 @@ export type LookupAll = (hostname: string) => Promise<Array<{ address: string; f
 
 export interface Outbound {
   fetch: OutboundFetch;
+  /**
+   * The guarded undici Agent itself, for libraries that call fetch on their own (masto): pass
+   * it as `dispatcher` and every connection goes through the same address checks.
+   */
+  dispatcher: Agent;
   allowlist: Allowlist;
   close(): Promise<void>;
 }
@@ -130,7 +135,7 @@ export function createOutbound(opts: OutboundOptions): Outbound {
     }
   };
 
-  return { fetch: fetchGuarded, allowlist, close: () => agent.close() };
+  return { fetch: fetchGuarded, allowlist, dispatcher: agent, close: () => agent.close() };
 }
 
 /** http and https only; literal addresses are judged later by the connector (with the allowlist). */

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { accountStatuses, deliveryStatuses, postStatuses, webhookEventTypes } from "../db/schema";
+import { accountStatuses, deliveryStatuses, platformNames, postStatuses, webhookEventTypes } from "../db/schema";
 import { REPLY_ALLOW, SELF_LABELS } from "../api/rich";
 
 /**
@@ -19,7 +19,7 @@ export const userJson = z.strictObject({ id: z.uuid(), email: z.string(), role: 
 
 export const accountJson = z.strictObject({
   id: z.uuid(),
-  platform: z.enum(["bluesky"]),
+  platform: z.enum(platformNames),
   handle: z.string(),
   did: z.string(),
   service: z.string(),
@@ -50,7 +50,13 @@ const delivery = z.strictObject({
   remoteUri: z.string().nullable(),
   /** Each thread segment (one for a single post); after a failure, the first not published one failed. */
   segments: z.array(
-    z.strictObject({ index: z.number().int(), status: z.enum(["pending", "published", "failed"]), uri: z.string().nullable() }),
+    z.strictObject({
+      index: z.number().int(),
+      status: z.enum(["pending", "published", "failed"]),
+      uri: z.string().nullable(),
+      /** The web page that shows the segment (a Mastodon status; for Bluesky see bluesky/viewUrl.ts); null when unknown. */
+      url: z.string().nullable(),
+    }),
   ),
   /** While the delivery waits for a platform's rate limit: until when. */
   waitingUntil: nullableTime,
@@ -260,3 +266,17 @@ export const oneMedia = z.strictObject({
 export const blueskyAuthorizeUrl = z.strictObject({ authorizeUrl: z.url() });
 export const blueskyClientMetadata = z.looseObject({ client_id: z.url(), redirect_uris: z.array(z.url()), scope: z.string() });
 export const blueskyJwks = z.strictObject({ keys: z.array(z.looseObject({ kty: z.string(), kid: z.string() })) });
+// branch mastodon
+export const mastodonAuthorize = z.strictObject({ authorizeUrl: z.string() });
+const platformDescriptor = z.strictObject({
+  name: z.enum(platformNames),
+  label: z.string(),
+  text: z.strictObject({ maxLength: z.number().int(), counting: z.enum(["graphemes", "graphemes-with-urls"]), urlLength: z.number().int().optional() }),
+  media: z.strictObject({ maxCount: z.number().int(), maxBytes: z.number().int(), types: z.array(z.string()), maxAltLength: z.number().int() }),
+  threads: z.strictObject({ maxSegments: z.number().int() }),
+  languages: z.strictObject({ max: z.number().int() }),
+  contentWarnings: z.boolean(),
+  auth: z.strictObject({ kinds: z.array(z.enum(["app_password", "oauth"])), tokensExpire: z.boolean() }),
+  idempotency: z.strictObject({ strategy: z.enum(["record-key", "header"]), windowMs: z.number().int().optional() }),
+});
+export const platformList = z.strictObject({ platforms: z.array(platformDescriptor) });

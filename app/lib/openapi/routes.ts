@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { blueskyAuthorizeBody, connectAccountBody } from "../accounts/schemas";
+import { blueskyAuthorizeBody, connectAccountBody, mastodonAuthorizeBody, mastodonCallbackQuery } from "../accounts/schemas";
 import { triggerTokenRefreshBody } from "../dashboard/triggerTokenRefresh";
 import { changePasswordBody, createApiTokenBody, signInBody } from "../auth/schemas";
 import { retryFailedJobBody } from "../dashboard/failedJobs";
@@ -201,4 +201,22 @@ export const apiRoutes: ApiRoute[] = [
   { method: "get", path: "/oauth/jwks.json", summary: "The public key of the Bluesky OAuth client; https PUBLIC_URL only", auth: "none",
     responses: { 200: { description: "the JWKS", json: res.blueskyJwks },
       404: { description: "no https PUBLIC_URL: the loopback client signs nothing", json: res.errorResponse } } },
+  // branch mastodon
+  { method: "get", path: "/api/platforms", summary: "Every platform's limits and features (what the composer counts against)", auth: "user",
+    responses: { 200: { description: "the platforms", json: res.platformList } } },
+  { method: "post", path: "/api/accounts/mastodon/authorize", summary: "Start connecting a Mastodon account: the browser visits authorizeUrl", auth: "user",
+    body: mastodonAuthorizeBody,
+    responses: {
+      200: { description: "where to consent", json: res.mastodonAuthorize },
+      422: { description: "the instance refused PostMore, or its address is not allowed", json: res.errorResponse },
+      429: { description: "too many account connections this hour: wait Retry-After seconds", json: res.errorResponse },
+      502: { description: "the instance did not answer", json: res.errorResponse },
+    } },
+  { method: "get", path: "/api/accounts/mastodon/callback", summary: "Where the instance sends the browser back; stores the account", auth: "user",
+    query: mastodonCallbackQuery,
+    responses: {
+      303: { description: "connected: on to /accounts" },
+      400: { description: "unknown, used or expired state (start again)", json: res.errorResponse },
+      502: { description: "the instance did not answer", json: res.errorResponse },
+    } },
 ];

@@ -1,4 +1,4 @@
-import { newRecordKeys } from "../api/bluesky/tid";
+import { getPlatformService } from "../api/services/apiManager";
 import type { AppContext } from "../context";
 import { findOwnedAccounts, insertPostWithDeliveries, type NewPost, type PostContentJson } from "../db/queries/posts";
 import { AppError } from "../errors";
@@ -31,7 +31,8 @@ export async function preparePost(ctx: AppContext, userId: string, body: CreateP
   const scheduledAt = requestedTime(body) ?? new Date();
   const rich = richContentOf(body);
   const accounts = await findOwnedAccounts(ctx.database.db, userId, body.accountIds);
-  const known = new Set(accounts.map((a) => a.id));
+  const platformOf = new Map(accounts.map((a) => [a.id, a.platform]));
+  const known = new Set(platformOf.keys());
   const unknown = body.accountIds.filter((id) => !known.has(id));
   if (unknown.length > 0) {
     throw new AppError("validation_failed", `unknown account${unknown.length > 1 ? "s" : ""}: ${unknown.join(", ")}`, {
@@ -69,6 +70,10 @@ export async function preparePost(ctx: AppContext, userId: string, body: CreateP
     dueAt,
     // The record says when it was really posted.
     recordCreatedAt: dueAt,
-    deliveries: body.accountIds.map((accountId) => ({ accountId, rkeys: newRecordKeys(segments.segments.length) })),
+    // Each platform chooses its segment keys (Bluesky: record keys; Mastodon: Idempotency-Keys).
+    deliveries: body.accountIds.map((accountId) => ({
+      accountId,
+      rkeys: getPlatformService(ctx, platformOf.get(accountId)!).newSegmentKeys(segments.segments.length),
+    })),
   };
 }

@@ -7,19 +7,20 @@ import { imageJson } from "../media/postImages";
 type SegmentStatus = "pending" | "published" | "failed";
 
 /**
- * Each thread segment of a delivery: live ones with their URI; after a failure, the first one
+ * Each thread segment of a delivery: live ones with their URI and the web page that shows it
+ * (`url`; null when unknown); after a failure, the first one
  * that is not live is the one that failed. Rows from before per-segment records knew only the
  * root's URI, so a published one counts every segment as published.
  */
-function segmentsJson(d: Delivery): Array<{ index: number; status: SegmentStatus; uri: string | null }> {
+function segmentsJson(d: Delivery): Array<{ index: number; status: SegmentStatus; uri: string | null; url: string | null }> {
   const count = Math.max(d.rkeys.length, 1);
   const live = d.segmentRecords ?? [];
   return Array.from({ length: count }, (_, index) => {
     const record = live[index];
-    if (record) return { index, status: "published" as const, uri: record.uri };
-    if (d.status === "published") return { index, status: "published" as const, uri: index === 0 ? d.remoteUri : null };
+    if (record) return { index, status: "published" as const, uri: record.uri, url: record.url ?? null };
+    if (d.status === "published") return { index, status: "published" as const, uri: index === 0 ? d.remoteUri : null, url: null };
     const failedHere = (d.status === "failed" || d.status === "partially_published") && index === live.length;
-    return { index, status: failedHere ? ("failed" as const) : ("pending" as const), uri: null };
+    return { index, status: failedHere ? ("failed" as const) : ("pending" as const), uri: null, url: null };
   });
 }
 

@@ -16,8 +16,8 @@ import type { ClaimedDelivery } from "../db/queries/deliveries";
  * publish); otherwise ensureFreshSession refreshes it under the account lock.
  */
 export async function freshAccount(ctx: AppContext, claim: ClaimedDelivery): Promise<PlatformAccount> {
-  const expiresAt = claim.accessExpiresAt?.getTime() ?? 0;
-  if (expiresAt - Date.now() < REFRESH_MARGIN_MS) return ensureFreshSession(ctx, claim.accountId);
+  // A null expiry: the token never expires (Mastodon), so there is nothing to refresh.
+  if (claim.accessExpiresAt && claim.accessExpiresAt.getTime() - Date.now() < REFRESH_MARGIN_MS) return ensureFreshSession(ctx, claim.accountId);
   return {
     id: claim.accountId,
     did: claim.accountDid,

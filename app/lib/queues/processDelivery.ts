@@ -73,7 +73,15 @@ async function publishRequest(ctx: AppContext, claim: ClaimedDelivery): Promise<
   } catch (err) {
     throw err instanceof MediaMissingError ? unrecoverable(err.message) : err;
   }
-  return { rkeys: claim.rkeys, createdAt: claim.recordCreatedAt, content, published: claim.segmentRecords };
+  return {
+    rkeys: claim.rkeys,
+    createdAt: claim.recordCreatedAt,
+    content,
+    published: claim.segmentRecords,
+    // Not the first attempt: an earlier one may have posted unheard. It began no earlier than the
+    // delivery's fixed record time (set when it became due), so that bounds the search.
+    ...(claim.attempt > 1 ? { unclearSince: claim.recordCreatedAt } : {}),
+  };
 }
 
 async function publish(ctx: AppContext, claim: ClaimedDelivery): Promise<PublishResult> {

@@ -1,5 +1,7 @@
 import type { Job, JobsOptions, Processor, Queue } from "bullmq";
 import { ZodError, z } from "zod";
+import type { PlatformName } from "../api/platform";
+import { listPlatformServices } from "../api/services/apiManager";
 import { refreshAccountSessionWithOutcome, type RefreshOutcome } from "../accounts/refresh";
 import type { AppContext } from "../context";
 import { listActiveAccountIds } from "../db/queries/accountRefresh";
@@ -18,7 +20,8 @@ import {
 
 /**
  * The seed's token refresh queue. Two kinds of job, both holding ids only:
- *   refresh-all-tokens      fans out one refresh-account-tokens job per active Bluesky account
+ *   refresh-all-tokens      fans out one refresh-account-tokens job per active account of each
+ *                           platform whose tokens expire (Bluesky; not Mastodon)
  *   refresh-account-tokens  refreshes one account (under the account lock, see accounts/refresh.ts)
  * Both are de-duplicated while one is waiting or running, so a storm of requests (admins
  * clicking, the weekly run overlapping a manual one) queues one job per account, not a storm.
@@ -127,11 +130,21 @@ export async function processRefreshAllTokensJob(
   refreshAllJobDataSchema.parse(jobData);
   const queue = getTokenRefreshQueue(ctx);
   const renewedSchedule = job ? await renewJobSchedulerIfSpent(ctx, queue as Queue, job) : false;
+  let enqueued = 0;
+  // Only platforms whose tokens expire have anything to refresh.
+  for (const { platform, descriptor } of listPlatformServices(ctx)) {
+    if (descriptor.auth.tokensExpire) enqueued += await fanOut(ctx, queue, platform);
+  }
+  log.info({ enqueued, renewedSchedule }, "queued a token refresh per active account");
+  return { enqueued, renewedSchedule };
+}
+
+async function fanOut(ctx: AppContext, queue: Queue<TokenRefreshJobData>, platform: PlatformName): Promise<number> {
   const opts = retryOptions(ctx);
   let enqueued = 0;
   let after: string | undefined;
   for (;;) {
-    const ids = await listActiveAccountIds(ctx.database.db, "bluesky", { after, limit: FAN_OUT_PAGE });
+    const ids = await listActiveAccountIds(ctx.database.db, platform, { after, limit: FAN_OUT_PAGE });
     if (ids.length === 0) break;
     await queue.addBulk(
       ids.map((accountId) => ({
@@ -144,8 +157,7 @@ export async function processRefreshAllTokensJob(
     after = ids[ids.length - 1];
     if (ids.length < FAN_OUT_PAGE) break;
   }
-  log.info({ enqueued, renewedSchedule }, "queued a token refresh per active account");
-  return { enqueued, renewedSchedule };
+  return enqueued;
 }
 
 export type RefreshAccountJobResult =

@@ -113,7 +113,7 @@ describe("accounts API", () => {
     };
     const id = list.accounts.find((a) => a.did === bob.did)!.id;
     const before = await loadPlatformAccount(t.ctx, id);
-    const session = await getPlatformService(t.ctx, "bluesky").refreshSession(before);
+    const session = await getPlatformService(t.ctx, "bluesky").refreshSession!(before);
     await saveAccountSession(t.ctx, id, session);
     const after = await loadPlatformAccount(t.ctx, id);
     expect(after.credentials).toEqual({ appPassword: bob.appPassword, accessJwt: session.accessJwt, refreshJwt: session.refreshJwt });

@@ -15,7 +15,7 @@ export interface PostRecordInput {
   facets?: Facet[];
   embed?: PostEmbed;
   labels?: SelfLabel[];
-  reply?: { root: PublishedRecord; parent: PublishedRecord };
+  reply?: { root: { uri: string; cid: string }; parent: { uri: string; cid: string } };
 }
 
 /** The record exactly as written: the same input always gives the same bytes (and CID). */

@@ -29,6 +29,8 @@ export interface MastodonSegment {
 
 export interface MastodonPublishedStatus {
   id: string;
+  /** Its ActivityPub id (absent for statuses an earlier attempt recorded without it). */
+  uri?: string;
   /** The web page of the status (null for statuses an earlier attempt recorded without it). */
   url: string | null;
 }
@@ -128,5 +130,5 @@ async function postSegment(
 }
 
 function toPublished(status: mastodon.v1.Status): MastodonPublishedStatus {
-  return { id: status.id, url: status.url ?? null };
+  return { id: status.id, uri: status.uri, url: status.url ?? null };
 }

@@ -2,6 +2,7 @@ import { Agent, XRPCError } from "@atproto/api";
 import { logger } from "../../logger";
 import type {
   PlatformAccount,
+  PlatformDescriptor,
   PlatformService,
   PlatformSession,
   PublishedRecord,
@@ -19,10 +20,24 @@ import { buildPostRecord, findRecord, POST_COLLECTION } from "../bluesky/records
 import { publishRepost, REPOST_COLLECTION } from "../bluesky/reposts";
 import type { BlueskyOAuthSessions } from "../bluesky/oauth/sessions";
 import { connectError, normaliseServiceUrl, toPlatformSession } from "../bluesky/session";
-import { isRecordKey } from "../bluesky/tid";
-import { validatePostContent } from "../bluesky/validate";
+import { isRecordKey, newRecordKeys } from "../bluesky/tid";
+import { IMAGE_MIME_TYPES, LIMITS, validatePostContent } from "../bluesky/validate";
+import { blueskyViewUrl } from "../bluesky/viewUrl";
 
 const log = logger("bluesky");
+
+/** Bluesky's limits as the composer and validation read them (numbers from bluesky/validate.ts). */
+export const BLUESKY_DESCRIPTOR: PlatformDescriptor = {
+  name: "bluesky",
+  label: "Bluesky",
+  text: { maxLength: LIMITS.graphemes, counting: "graphemes" },
+  media: { maxCount: LIMITS.imagesPerPost, maxBytes: LIMITS.imageBytes, types: [...IMAGE_MIME_TYPES], maxAltLength: LIMITS.altGraphemes },
+  threads: { maxSegments: LIMITS.segments },
+  languages: { max: LIMITS.langs },
+  contentWarnings: false,
+  auth: { kinds: ["app_password", "oauth"], tokensExpire: true },
+  idempotency: { strategy: "record-key" },
+};
 
 export type BlueSkySettings = IdentitySettings & {
   /** Accounts connected through OAuth (branch oauth): their DID's OAuth session, when it has one. */
@@ -30,6 +45,8 @@ export type BlueSkySettings = IdentitySettings & {
 };
 
 export interface BlueSkyService extends PlatformService {
+  connect: NonNullable<PlatformService["connect"]>;
+  refreshSession: NonNullable<PlatformService["refreshSession"]>;
   /** refreshSession; when the refresh token is refused, a new session from the stored app password; ReauthRequiredError when that is refused too. */
   forceRefreshTokens(account: PlatformAccount): Promise<PlatformSession>;
 }
@@ -72,6 +89,8 @@ export function createBlueSkyService(settings: BlueSkySettings | (() => BlueSkyS
 
   return {
     platform: "bluesky",
+    descriptor: BLUESKY_DESCRIPTOR,
+    newSegmentKeys: newRecordKeys,
 
     async connect({ identifier, appPassword, service }) {
       const id = normaliseIdentifier(identifier);
@@ -168,7 +187,7 @@ export function createBlueSkyService(settings: BlueSkySettings | (() => BlueSkyS
             facets,
             embed: await buildEmbed(client, get(), { images: segment.images, facets, rich: richSegment }),
             labels: richSegment?.labels,
-            reply: root && parent ? { root, parent } : undefined,
+            reply: root && parent ? { root: strongRef(root), parent: strongRef(parent) } : undefined,
           });
           // Reply control gates the whole thread, so it sits on its first post.
           const gates = buildGates(`at://${account.did}/${POST_COLLECTION}/${rkey}`, createdAt, {
@@ -176,7 +195,7 @@ export function createBlueSkyService(settings: BlueSkySettings | (() => BlueSkyS
             disableQuotes: richSegment?.disableQuotes,
           });
           const written = await writePostWithGates(client, account.did, rkey, record, gates);
-          records.push({ uri: written.uri, cid: written.cid });
+          records.push({ uri: written.uri, cid: written.cid, url: blueskyViewUrl(account.service, written.uri) });
           allExisted &&= written.existed;
         } catch (err) {
           const classified = classifyError(err, action);
@@ -196,11 +215,17 @@ export function createBlueSkyService(settings: BlueSkySettings | (() => BlueSkyS
       for (const rkey of request.rkeys) {
         const record = await findRecord(client, account.did, rkey, collection);
         if (!record) break;
-        found.push({ uri: record.uri, cid: record.cid });
+        found.push({ uri: record.uri, cid: record.cid, url: blueskyViewUrl(account.service, record.uri) });
       }
       return found;
     },
   };
+}
+
+/** A reply points at records by uri and cid; every Bluesky record we stored has both. */
+function strongRef(record: PublishedRecord): { uri: string; cid: string } {
+  if (!record.cid) throw new PermanentPlatformError(`internal: the earlier segment ${record.uri} has no cid`);
+  return { uri: record.uri, cid: record.cid };
 }
 
 function checkRequest(request: PublishRequest): void {

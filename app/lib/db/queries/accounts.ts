@@ -8,7 +8,8 @@ export interface AccountSessionValues {
   handle: string;
   service: string;
   credentials: string;
-  accessExpiresAt: Date;
+  /** Null: the token never expires. */
+  accessExpiresAt: Date | null;
 }
 
 /**
@@ -18,7 +19,12 @@ export interface AccountSessionValues {
  */
 export async function upsertAccount(
   db: Db,
-  values: AccountSessionValues & { userId: string; platform: SocialAccount["platform"]; did: string },
+  values: AccountSessionValues & {
+    userId: string;
+    platform: SocialAccount["platform"];
+    did: string;
+    credentialsKind?: SocialAccount["credentialsKind"];
+  },
 ): Promise<{ account: SocialAccount; created: boolean }> {
   const now = new Date();
   const rows = await db
@@ -31,6 +37,7 @@ export async function upsertAccount(
         service: values.service,
         credentials: values.credentials,
         accessExpiresAt: values.accessExpiresAt,
+        ...(values.credentialsKind ? { credentialsKind: values.credentialsKind } : {}),
         status: "active",
         lastRefreshedAt: now,
         lastError: null,

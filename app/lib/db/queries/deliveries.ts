@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import type { Pool } from "pg";
+import type { PlatformName } from "../../api/platform";
 import type { Db } from "../client";
 import type { SegmentRecord } from "../schema";
 import type { PostContentJson } from "./posts";
@@ -23,7 +24,7 @@ export interface ClaimedDelivery {
   /** Sealed (encrypted) credentials, opened only when the token is fresh enough to use as is. */
   accountCredentials: string;
   accessExpiresAt: Date | null;
-  platform: "bluesky";
+  platform: PlatformName;
   rkeys: string[];
   recordCreatedAt: Date;
   attempt: number;
@@ -114,7 +115,7 @@ export async function claimDelivery(db: Db, deliveryId: string, missedAfterHours
     accountService: r.service as string,
     accountCredentials: r.credentials as string,
     accessExpiresAt: r.access_expires_at ? new Date(r.access_expires_at as string | Date) : null,
-    platform: r.platform as "bluesky",
+    platform: r.platform as PlatformName,
     rkeys,
     recordCreatedAt: new Date(r.record_created_at as string | Date),
     attempt: r.attempts as number,
@@ -181,7 +182,7 @@ export interface AttemptResult {
   startedAt: Date;
   outcome: AttemptOutcome;
   error?: string;
-  remote?: { uri: string; cid: string };
+  remote?: { uri: string; cid?: string };
   /** The thread segments live after this attempt (in order); kept as they were when absent. */
   segments?: SegmentRecord[];
   /** With outcome "failed": "reauth" when only reconnecting the account can fix it (retried on reconnect). */

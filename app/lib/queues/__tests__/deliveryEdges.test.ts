@@ -113,9 +113,9 @@ describe("publishing edges", () => {
     expect(root?.value.text).toBe("part one");
     expect(delivery.remoteUri).toBe(root!.uri);
     expect(delivery.segments).toEqual([
-      { index: 0, status: "published", uri: root!.uri },
-      { index: 1, status: "failed", uri: null },
-      { index: 2, status: "pending", uri: null },
+      { index: 0, status: "published", uri: root!.uri, url: expect.stringContaining("com.atproto.repo.getRecord") },
+      { index: 1, status: "failed", uri: null, url: null },
+      { index: 2, status: "pending", uri: null, url: null },
     ]);
 
     const retried = await call(retryRoute.POST, { method: "POST", token, params: { id: delivery.id } });

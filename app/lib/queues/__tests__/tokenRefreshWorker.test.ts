@@ -111,7 +111,7 @@ describe.each(BACKENDS)("token refresh worker against a real PDS (queue backend 
     expect(stored.status).toBe("active");
     for (const a of onDemand) expect(a.accessExpiresAt!.getTime()).toBeGreaterThan(Date.now() + 60 * 60_000);
     // The stored refresh token is the newest: one more refresh with it succeeds.
-    await expect(getPlatformService(t.ctx, "bluesky").refreshSession(stored)).resolves.toMatchObject({ did: stored.did });
+    await expect(getPlatformService(t.ctx, "bluesky").refreshSession!(stored)).resolves.toMatchObject({ did: stored.did });
   });
 
   it("retries a transient failure (PDS port closed) with backoff; the account stays active and is refreshed once the PDS is back", async () => {

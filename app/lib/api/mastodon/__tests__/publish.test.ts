@@ -35,7 +35,7 @@ describe("publishing to Mastodon", () => {
     const [status] = double.statusesOf();
     expect(double.statusesOf()).toHaveLength(1);
     expect(status).toMatchObject({ text: "Hello fediverse", visibility: "unlisted", spoilerText: "greeting", language: "en", idempotencyKey: "k1" });
-    expect(result.root).toEqual({ id: status!.id, url: `${double.url}/@alice/${status!.id}` });
+    expect(result.root).toEqual({ id: status!.id, uri: `${double.url}/users/alice/statuses/${status!.id}`, url: `${double.url}/@alice/${status!.id}` });
     expect(result.alreadyPublished).toBe(false);
   });
 

@@ -5,11 +5,18 @@ import { createPlatformRegistry, getPlatformService, registerPlatformService } f
 
 describe("apiManager", () => {
   it("serves Bluesky by default and lets a test swap a service in and back out", async () => {
-    const ctx = { platforms: createPlatformRegistry({ plcUrl: "http://127.0.0.1:9", handleResolverUrl: "http://127.0.0.1:9", timeoutMs: 1000, outbound: createOutbound({ allowlist: undefined }) }) };
+    const ctx = {
+      platforms: createPlatformRegistry({
+        bluesky: { plcUrl: "http://127.0.0.1:9", handleResolverUrl: "http://127.0.0.1:9", timeoutMs: 1000, outbound: createOutbound({ allowlist: undefined }) },
+        mastodon: { http: { timeoutMs: 1000 }, media: { intervalMs: 100, timeoutMs: 1000 } },
+      }),
+    };
     const blueSkyService = getPlatformService(ctx, "bluesky");
     expect(blueSkyService.platform).toBe("bluesky");
     const standIn: PlatformService = {
       platform: "bluesky",
+      descriptor: blueSkyService.descriptor,
+      newSegmentKeys: blueSkyService.newSegmentKeys,
       connect: async () => {
         throw new Error("not used");
       },

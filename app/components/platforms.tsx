@@ -4,7 +4,7 @@ import { useEffect, useState } from "react";
 import type { PlatformDescriptor, PlatformName } from "../lib/api/platform";
 import { countMastodonCharacters } from "../lib/api/mastodon/text";
 import { api } from "./api";
-import { graphemeCount } from "./richtext";
+import { graphemeCount, WARN_BEFORE } from "./richtext";
 
 /**
  * Every platform's descriptor as the server declares it (GET /api/platforms): the composer
@@ -22,6 +22,12 @@ export function usePlatforms(): PlatformDescriptor[] | null {
 export function textLength(platform: PlatformDescriptor, text: string): number {
   if (platform.text.counting === "graphemes-with-urls") return countMastodonCharacters(text, { urlLength: platform.text.urlLength });
   return graphemeCount(text);
+}
+
+/** Counter state of a length against one platform's limit (amber WARN_BEFORE before it). */
+export function lengthLevel(length: number, max: number): "ok" | "warn" | "over" {
+  if (length > max) return "over";
+  return length > max - WARN_BEFORE ? "warn" : "ok";
 }
 
 /** A small mark per platform, so accounts and deliveries say where they post. */

@@ -1,16 +1,13 @@
 /**
- * What the composer shows while typing: Bluesky's length rules (300 graphemes, 3000 UTF-8
- * bytes) and where links, @mentions and #hashtags are, detected the way the Bluesky app does
- * (the server builds the real facets with @atproto/api's RichText when it publishes).
+ * What the composer shows while typing: grapheme counts (limits come from each platform's
+ * descriptor, GET /api/platforms) and where links, @mentions and #hashtags are, detected the
+ * way the Bluesky app does (the server builds the real facets with @atproto/api's RichText).
  */
 
-export const MAX_GRAPHEMES = 300;
-export const MAX_BYTES = 3000;
-/** The counter turns amber this many graphemes before the limit. */
+/** The counter turns amber this many characters before a platform's limit. */
 export const WARN_BEFORE = 20;
 
 const segmenter = typeof Intl !== "undefined" && "Segmenter" in Intl ? new Intl.Segmenter(undefined, { granularity: "grapheme" }) : undefined;
-const encoder = new TextEncoder();
 
 export function graphemeCount(text: string): number {
   if (!segmenter) return Array.from(text).length;
@@ -20,17 +17,6 @@ export function graphemeCount(text: string): number {
   return n;
 }
 
-export function byteCount(text: string): number {
-  return encoder.encode(text).length;
-}
-
-export type CounterLevel = "ok" | "warn" | "over";
-
-export function counterLevel(graphemes: number, bytes: number): CounterLevel {
-  if (graphemes > MAX_GRAPHEMES || bytes > MAX_BYTES) return "over";
-  if (graphemes > MAX_GRAPHEMES - WARN_BEFORE || bytes > MAX_BYTES - WARN_BEFORE * 4) return "warn";
-  return "ok";
-}
 
 export type TokenKind = "text" | "link" | "mention" | "tag";
 export interface Token {

@@ -3,16 +3,10 @@
 import { useRef, useState, type ChangeEvent } from "react";
 import { uploadMedia } from "../../components/api";
 import type { PlatformDescriptor } from "../../lib/api/platform";
-import { textLength } from "../../components/platforms";
-import { WARN_BEFORE } from "../../components/richtext";
+import { lengthLevel, textLength } from "../../components/platforms";
 import { newId, type DraftImage, type DraftSegment } from "./draft";
 import { HighlightedTextarea } from "./HighlightedTextarea";
 
-/** Counter state of one platform's limit. */
-function levelOf(length: number, max: number): "ok" | "warn" | "over" {
-  if (length > max) return "over";
-  return length > max - WARN_BEFORE ? "warn" : "ok";
-}
 
 export interface SegmentProps {
   segment: DraftSegment;
@@ -36,7 +30,7 @@ export function SegmentEditor({ segment, index, count, showAltErrors, problems, 
   const [imageError, setImageError] = useState<string | null>(null);
   const counters = platforms.map((p) => {
     const length = textLength(p, segment.text);
-    return { platform: p, length, level: levelOf(length, p.text.maxLength) };
+    return { platform: p, length, level: lengthLevel(length, p.text.maxLength) };
   });
   const level = counters.some((c) => c.level === "over") ? "over" : counters.some((c) => c.level === "warn") ? "warn" : "ok";
   // Images must suit every chosen platform: the strictest limits win.

@@ -1,11 +1,11 @@
 "use client";
 
-import { useState } from "react";
+import { useEffect, useState } from "react";
 import { api, problemList } from "../../components/api";
-import { byteCount, counterLevel, graphemeCount, MAX_GRAPHEMES } from "../../components/richtext";
+import { lengthLevel, textLength, usePlatforms } from "../../components/platforms";
 import { Problems } from "../../components/StatusBadge";
 import { inputValuesIn, instantFromInputs, isoInZone } from "../../components/time";
-import type { Post } from "../../components/types";
+import type { Account, Post } from "../../components/types";
 import { WhenPicker, type WhenValue } from "../../components/WhenPicker";
 
 /** Edit the text or move the time of a post that has not gone out (PATCH /api/posts/:id). */
@@ -14,7 +14,22 @@ export function PostEditor({ post, mode, onDone, onCancel }: { post: Post; mode:
   const [when, setWhen] = useState<WhenValue>(() => ({ ...inputValuesIn(new Date(post.scheduledAt), post.timeZone), timeZone: post.timeZone }));
   const [problems, setProblems] = useState<string[]>([]);
   const [busy, setBusy] = useState(false);
-  const level = counterLevel(graphemeCount(text), byteCount(text));
+  // One counter per platform the post goes to, against that platform's own limit.
+  const platforms = usePlatforms();
+  const [targets, setTargets] = useState<Set<string> | null>(null);
+  useEffect(() => {
+    const ids = new Set(post.deliveries.map((d) => d.accountId));
+    void api<{ accounts: Account[] }>("/api/accounts").then((res) => {
+      if (res.ok) setTargets(new Set(res.data.accounts.filter((a) => ids.has(a.id)).map((a) => a.platform)));
+    });
+  }, [post]);
+  const counters = (platforms ?? [])
+    .filter((p) => !targets || targets.size === 0 || targets.has(p.name))
+    .map((p) => {
+      const length = textLength(p, text);
+      return { platform: p, length, level: lengthLevel(length, p.text.maxLength) };
+    });
+  const level = counters.some((c) => c.level === "over") ? "over" : counters.some((c) => c.level === "warn") ? "warn" : "ok";
 
   async function save() {
     let body: Record<string, string>;
@@ -43,9 +58,12 @@ export function PostEditor({ post, mode, onDone, onCancel }: { post: Post; mode:
               Text
             </label>
             <span className="spacer" />
-            <span className={`counter ${level}`}>
-              {graphemeCount(text)}/{MAX_GRAPHEMES}
-            </span>
+            {counters.map((c) => (
+              <span key={c.platform.name} className={`counter ${c.level}`} data-counter={c.platform.name} title={`${c.platform.label} allows ${c.platform.text.maxLength}`}>
+                {counters.length > 1 ? `${c.platform.label} ` : ""}
+                {c.length}/{c.platform.text.maxLength}{" "}
+              </span>
+            ))}
           </div>
           <textarea id={`edit-${post.id}`} value={text} onChange={(e) => setText(e.target.value)} aria-invalid={level === "over" || undefined} style={{ marginTop: "0.3rem" }} />
         </>

@@ -1,17 +1,17 @@
 import { describe, expect, it } from "vitest";
 import { addMonths, visibleDays, weekStart } from "@/app/(app)/calendar/days";
-import { bskyPostUrl, byteCount, counterLevel, graphemeCount, tokenize } from "../richtext";
+import { lengthLevel } from "../platforms";
+import { bskyPostUrl, graphemeCount, tokenize } from "../richtext";
 import { instantFromInputs, isoInZone, offsetMinutes } from "../time";
 
 describe("composer text helpers", () => {
-  it("counts graphemes the way Bluesky does, and bytes as UTF-8", () => {
+  it("counts graphemes the way Bluesky does, and warns near a platform's own limit", () => {
     expect(graphemeCount("👋🏽")).toBe(1);
     expect(graphemeCount("👨‍👩‍👧‍👦 hi")).toBe(4);
-    expect(byteCount("é")).toBe(2);
-    expect(counterLevel(300, 300)).toBe("warn");
-    expect(counterLevel(301, 301)).toBe("over");
-    expect(counterLevel(10, 3001)).toBe("over");
-    expect(counterLevel(10, 10)).toBe("ok");
+    expect(lengthLevel(300, 300)).toBe("warn");
+    expect(lengthLevel(301, 300)).toBe("over");
+    expect(lengthLevel(481, 500)).toBe("warn");
+    expect(lengthLevel(10, 500)).toBe("ok");
   });
 
   it("finds links, mentions and hashtags, and leaves the rest as text", () => {

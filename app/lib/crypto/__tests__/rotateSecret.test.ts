@@ -39,6 +39,9 @@ describe("credentials sealed per row, and rotate-secret", () => {
     const { user: other } = await createTestUser(t.ctx);
     ids = [(await insertMemoryAccount(t.ctx, user.id)).id, (await insertMemoryAccount(t.ctx, user.id)).id, (await insertMemoryAccount(t.ctx, other.id)).id];
     webhook = await createWebhook(t.ctx, user.id, { url: "https://example.com/hook", events: ["post.failed"] });
+    // A disconnected account: its credentials were erased, so there is nothing of it to re-seal.
+    const gone = await insertMemoryAccount(t.ctx, other.id);
+    await t.ctx.database.pool.query("update social_accounts set credentials = '', disconnected_at = now(), status = 'disabled' where id = $1", [gone.id]);
   });
   afterAll(async () => {
     await t?.close();

@@ -1,7 +1,7 @@
 "use client";
 
 import { useCallback, useEffect, useRef, useState } from "react";
-import { api } from "./api";
+import { call, client } from "./api";
 import type { Account, Post } from "./types";
 
 export interface PostsFilter {
@@ -41,7 +41,7 @@ export function usePosts(filter: PostsFilter, opts: { pageSize: number; pages: n
       if (filter.from) q.set("from", filter.from);
       if (filter.to) q.set("to", filter.to);
       if (cursor) q.set("cursor", cursor);
-      const res = await api<{ posts: Post[]; nextCursor: string | null }>(`/api/posts?${q}`);
+      const res = await call(client.GET("/api/posts", { params: { query: Object.fromEntries(q) as never } }));
       if (mine !== seq.current) return; // a newer request (filter or range change) answers instead
       if (!res.ok) {
         setError(res.error.message);
@@ -57,7 +57,7 @@ export function usePosts(filter: PostsFilter, opts: { pageSize: number; pages: n
   }, [filter.status, filter.accountId, filter.from, filter.to, pageSize, pages]);
 
   useEffect(() => {
-    void api<{ accounts: Account[] }>("/api/accounts").then((r) => r.ok && setAccounts(r.data.accounts));
+    void call(client.GET("/api/accounts")).then((r) => r.ok && setAccounts(r.data.accounts));
   }, []);
 
   useEffect(() => {

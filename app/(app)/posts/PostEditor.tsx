@@ -1,7 +1,7 @@
 "use client";
 
 import { useState } from "react";
-import { api, problemList } from "../../components/api";
+import { call, client, problemList } from "../../components/api";
 import { byteCount, counterLevel, graphemeCount, MAX_GRAPHEMES } from "../../components/richtext";
 import { Problems } from "../../components/StatusBadge";
 import { inputValuesIn, instantFromInputs, isoInZone } from "../../components/time";
@@ -28,7 +28,7 @@ export function PostEditor({ post, mode, onDone, onCancel }: { post: Post; mode:
       body = { scheduledAt: isoInZone(instant, when.timeZone), timeZone: when.timeZone };
     }
     setBusy(true);
-    const res = await api<{ post: Post }>(`/api/posts/${post.id}`, { method: "PATCH", body });
+    const res = await call(client.PATCH("/api/posts/{id}", { params: { path: { id: post.id } }, body }));
     setBusy(false);
     if (res.ok) onDone(res.data.post);
     else setProblems(problemList(res.error));

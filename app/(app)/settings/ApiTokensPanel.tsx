@@ -1,7 +1,7 @@
 "use client";
 
 import { useCallback, useEffect, useState, type FormEvent } from "react";
-import { api, problemList } from "../../components/api";
+import { call, client, problemList } from "../../components/api";
 import { Problems } from "../../components/StatusBadge";
 
 interface ApiToken {
@@ -22,7 +22,7 @@ export function ApiTokensPanel() {
   const [fresh, setFresh] = useState<string>();
 
   const load = useCallback(async () => {
-    const res = await api<{ tokens: ApiToken[] }>("/api/tokens");
+    const res = await call(client.GET("/api/tokens"));
     if (res.ok) setTokens(res.data.tokens);
   }, []);
   useEffect(() => {
@@ -35,10 +35,9 @@ export function ApiTokensPanel() {
     const data = new FormData(form);
     const days = Number(data.get("days") ?? 0);
     const expiresAt = days > 0 ? new Date(Date.now() + days * 86_400_000).toISOString() : null;
-    const res = await api<{ token: ApiToken & { token: string } }>("/api/tokens", {
-      method: "POST",
+    const res = await call(client.POST("/api/tokens", {
       body: { name: String(data.get("name") ?? "").trim(), expiresAt, scope: data.get("scope") === "read" ? "read" : "write" },
-    });
+    }));
     if (!res.ok) return setProblems(problemList(res.error));
     setProblems([]);
     form.reset();
@@ -47,7 +46,7 @@ export function ApiTokensPanel() {
   }
 
   async function revoke(id: string) {
-    const res = await api(`/api/tokens/${id}`, { method: "DELETE" });
+    const res = await call(client.DELETE("/api/tokens/{id}", { params: { path: { id } } }));
     if (!res.ok) return setProblems(problemList(res.error));
     await load();
   }

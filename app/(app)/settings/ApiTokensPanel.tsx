@@ -1,17 +1,10 @@
 "use client";
 
 import { useCallback, useEffect, useState, type FormEvent } from "react";
-import { call, client, problemList } from "../../components/api";
+import { call, client, problemList, type ApiJson } from "../../components/api";
 import { Problems } from "../../components/StatusBadge";
 
-interface ApiToken {
-  id: string;
-  name: string;
-  scope: "read" | "write";
-  createdAt: string;
-  expiresAt: string | null;
-  lastUsedAt: string | null;
-}
+type ApiToken = ApiJson<"/api/tokens", "get">["tokens"][number];
 
 const when = (iso: string | null, none: string) => (iso ? new Date(iso).toLocaleString() : none);
 

@@ -21,6 +21,8 @@ type Success<R> = R extends { responses: infer S }
 export type ApiJson<P extends keyof paths, M extends keyof paths[P]> = Success<paths[P][M]>;
 /** The JSON request body of `method` on `path`. */
 export type ApiBody<P extends keyof paths, M extends keyof paths[P]> = paths[P][M] extends { requestBody?: { content: { "application/json": infer B } } } ? B : never;
+/** The query parameters of `method` on `path`. */
+export type ApiQuery<P extends keyof paths, M extends keyof paths[P]> = paths[P][M] extends { parameters: { query?: infer Q } } ? NonNullable<Q> : never;
 /** Paths the browser can GET. */
 export type GetPath = { [P in keyof paths]: paths[P]["get"] extends undefined ? never : P }[keyof paths];
 

@@ -1,4 +1,9 @@
-/** The browser's one way to the HTTP API: same-origin fetch with the session cookie, JSON errors made readable. */
+/**
+ * The browser's one way to the HTTP API: a typed openapi-fetch client over the generated schema
+ * (api-schema.d.ts, `npm run api:types`), same-origin with the session cookie, JSON errors made readable.
+ */
+import createClient from "openapi-fetch";
+import type { paths } from "./api-schema";
 
 export interface ApiProblem {
   status: number;
@@ -9,68 +14,67 @@ export interface ApiProblem {
 
 export type ApiResult<T> = { ok: true; status: number; data: T } | { ok: false; status: number; error: ApiProblem };
 
-export async function api<T>(path: string, init: { method?: string; body?: unknown; signal?: AbortSignal } = {}): Promise<ApiResult<T>> {
-  let res: Response;
+/** The JSON a successful (2xx) `method` on `path` answers, as the OpenAPI document describes it. */
+type Success<R> = R extends { responses: infer S }
+  ? { [C in keyof S]: C extends 200 | 201 | 202 ? (S[C] extends { content: { "application/json": infer J } } ? J : never) : never }[keyof S]
+  : never;
+export type ApiJson<P extends keyof paths, M extends keyof paths[P]> = Success<paths[P][M]>;
+/** The JSON request body of `method` on `path`. */
+export type ApiBody<P extends keyof paths, M extends keyof paths[P]> = paths[P][M] extends { requestBody?: { content: { "application/json": infer B } } } ? B : never;
+/** The query parameters of `method` on `path`. */
+export type ApiQuery<P extends keyof paths, M extends keyof paths[P]> = paths[P][M] extends { parameters: { query?: infer Q } } ? NonNullable<Q> : never;
+/** Paths the browser can GET. */
+export type GetPath = { [P in keyof paths]: paths[P]["get"] extends undefined ? never : P }[keyof paths];
+
+// cache: "no-store" — the UI always wants the current state, never a cached answer.
+export const client = createClient<paths>({ baseUrl: "", cache: "no-store" });
+
+const NETWORK: ApiProblem = { status: 0, code: "network", message: "PostMore did not answer. Check your connection and try again." };
+
+/**
+ * Awaits a client call and folds it into an ApiResult: `{error:{code,message,details}}` bodies
+ * become the ApiProblem the UI shows; a 401 outside /api/auth sends the browser to sign in.
+ */
+export async function call<D>(request: Promise<{ data?: D; error?: unknown; response: Response }>): Promise<ApiResult<NonNullable<D>>> {
+  let res: { data?: D; error?: unknown; response: Response };
   try {
-    res = await fetch(path, {
-      method: init.method ?? "GET",
-      headers: init.body === undefined ? undefined : { "content-type": "application/json" },
-      body: init.body === undefined ? undefined : JSON.stringify(init.body),
-      signal: init.signal,
-      cache: "no-store",
-    });
+    res = await request;
   } catch {
-    return { ok: false, status: 0, error: { status: 0, code: "network", message: "PostMore did not answer. Check your connection and try again." } };
+    // fetch failed, or a 2xx body was not JSON
+    return { ok: false, status: 0, error: NETWORK };
   }
-  if (res.status === 401 && typeof window !== "undefined" && !path.startsWith("/api/auth/")) {
+  const { response } = res;
+  if (response.status === 401 && typeof window !== "undefined" && !new URL(response.url || "/", window.location.href).pathname.startsWith("/api/auth/")) {
     window.location.assign("/signin");
   }
-  const text = await res.text();
-  let body: unknown;
-  try {
-    body = text ? JSON.parse(text) : undefined;
-  } catch {
-    body = undefined;
-  }
-  if (res.ok) return { ok: true, status: res.status, data: body as T };
-  const err = (body as { error?: Partial<ApiProblem> } | undefined)?.error;
+  if (response.ok) return { ok: true, status: response.status, data: res.data as NonNullable<D> };
+  const err = (res.error as { error?: Partial<ApiProblem> } | undefined)?.error;
   return {
     ok: false,
-    status: res.status,
+    status: response.status,
     error: {
-      status: res.status,
+      status: response.status,
       code: err?.code ?? "http_error",
-      message: err?.message ?? `The server answered ${res.status}.`,
+      message: err?.message ?? `The server answered ${response.status}.`,
       details: Array.isArray(err?.details) ? (err.details as ApiProblem["details"]) : undefined,
     },
   };
 }
 
-export interface UploadedMedia {
-  id: string;
-  mimeType: string;
-  width: number;
-  height: number;
-  size: number;
-  url: string;
-  thumbnailUrl: string;
-}
+export type UploadedMedia = ApiJson<"/api/media", "post">["media"];
 
 /** POST /api/media with the file itself as the body (the server checks its bytes and size). */
 export async function uploadMedia(file: File): Promise<ApiResult<{ media: UploadedMedia }>> {
-  let res: Response;
-  try {
-    res = await fetch("/api/media", { method: "POST", body: file, cache: "no-store" });
-  } catch {
-    return { ok: false, status: 0, error: { status: 0, code: "network", message: "The upload did not reach PostMore. Check your connection and try again." } };
-  }
-  const body = (await res.json().catch(() => undefined)) as { media?: UploadedMedia; error?: Partial<ApiProblem> } | undefined;
-  if (res.ok && body?.media) return { ok: true, status: res.status, data: { media: body.media } };
-  return {
-    ok: false,
-    status: res.status,
-    error: { status: res.status, code: body?.error?.code ?? "http_error", message: body?.error?.message ?? `The server answered ${res.status}.` },
-  };
+  const res = await call(
+    client.POST("/api/media", {
+      // The raw file, not JSON: the serializer hands it to fetch as is.
+      body: file as unknown as string,
+      bodySerializer: (body: unknown) => body as File,
+      headers: { "Content-Type": file.type || "application/octet-stream" },
+    }),
+  );
+  if (!res.ok && res.status === 0) return { ok: false, status: 0, error: { ...NETWORK, message: "The upload did not reach PostMore. Check your connection and try again." } };
+  return res;
 }
 
 /** The messages of a validation error, one per problem (falls back to the summary message). */

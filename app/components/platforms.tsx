@@ -3,7 +3,7 @@
 import { useEffect, useState } from "react";
 import type { PlatformDescriptor, PlatformName } from "../lib/api/platform";
 import { countMastodonCharacters } from "../lib/api/mastodon/text";
-import { api } from "./api";
+import { call, client } from "./api";
 import { graphemeCount, WARN_BEFORE } from "./richtext";
 
 /**
@@ -13,7 +13,7 @@ import { graphemeCount, WARN_BEFORE } from "./richtext";
 export function usePlatforms(): PlatformDescriptor[] | null {
   const [platforms, setPlatforms] = useState<PlatformDescriptor[] | null>(null);
   useEffect(() => {
-    void api<{ platforms: PlatformDescriptor[] }>("/api/platforms").then((res) => setPlatforms(res.ok ? res.data.platforms : []));
+    void call(client.GET("/api/platforms")).then((res) => setPlatforms(res.ok ? res.data.platforms : []));
   }, []);
   return platforms;
 }

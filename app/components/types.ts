@@ -1,73 +1,23 @@
-/** Client-side mirrors of the JSON the API answers (DESIGN.md, "The HTTP contract"). */
+/**
+ * Names for the JSON the API answers, taken from the generated OpenAPI schema (api-schema.d.ts) so
+ * they cannot drift from the server; only UI-side additions are written by hand here.
+ */
+import type { ApiJson } from "./api";
 
-export type AccountStatus = "active" | "needs_reauth" | "disabled";
-
-export interface Account {
-  id: string;
-  platform: "bluesky" | "mastodon";
-  handle: string;
-  did: string;
-  service: string;
-  status: AccountStatus;
-  lastRefreshedAt: string | null;
-  lastError: string | null;
-  lastErrorAt: string | null;
-  createdAt: string;
+export type Account = ApiJson<"/api/accounts", "get">["accounts"][number] & {
   /** Only in the admin list. */
   ownerEmail?: string;
-}
+};
+export type AccountStatus = Account["status"];
 
-export type PostStatus = "scheduled" | "publishing" | "published" | "partially_failed" | "failed" | "cancelled";
-export type DeliveryStatus = "pending" | "publishing" | "published" | "partially_published" | "failed" | "cancelled";
+export type Post = ApiJson<"/api/posts/{id}", "get">["post"];
+export type PostStatus = Post["status"];
+export type Delivery = Post["deliveries"][number];
+export type DeliveryStatus = Delivery["status"];
+/** One part of a thread as a delivery published it. */
+export type DeliverySegment = Delivery["segments"][number];
+export type ImageMeta = NonNullable<Post["images"]>[number];
 
-/** One part of a thread as a delivery published it (present once the API reports it). */
-export interface DeliverySegment {
-  index: number;
-  status: "pending" | "published" | "failed";
-  uri: string | null;
-  /** The web page that shows it (on the account's own host); null when unknown. */
-  url?: string | null;
-}
-
-export interface ImageMeta {
-  /** Absent only on posts stored before media by reference and not yet migrated. */
-  mediaId?: string;
-  mimeType: string;
-  alt: string;
-  url?: string;
-}
-
-export interface Delivery {
-  id: string;
-  accountId: string;
-  status: DeliveryStatus;
-  remoteUri: string | null;
-  attempts: number;
-  lastError: string | null;
-  publishedAt: string | null;
-  segments?: DeliverySegment[];
-  /** Set while the delivery waits for the platform's rate limit to reset (ISO 8601). */
-  waitingUntil?: string | null;
-}
-
-export interface Post {
-  id: string;
-  text: string;
-  scheduledAt: string;
-  timeZone: string;
-  status: PostStatus;
-  images?: ImageMeta[];
-  thread?: Array<{ text: string; images?: ImageMeta[] }>;
-  createdAt: string;
-  updatedAt: string;
-  deliveries: Delivery[];
-}
-
-// The admin views are the server's own shapes (type-only imports: nothing server-side ships to the browser).
-export type { QueueCounts, QueueOverview, SchedulerView as Scheduler } from "../lib/dashboard/queueOverview";
-export type { FailedJobView as FailedJob } from "../lib/dashboard/failedJobs";
-
-export interface WorkersView {
-  queues: Record<string, number>;
-  alive: boolean;
-}
+export type QueueOverview = ApiJson<"/api/admin/queues", "get">;
+export type FailedJob = ApiJson<"/api/admin/jobs", "get">["failed"][number];
+export type WorkersView = ApiJson<"/api/admin/workers", "get">;

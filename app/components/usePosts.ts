@@ -1,8 +1,8 @@
 "use client";
 
 import { useCallback, useEffect, useRef, useState } from "react";
-import { api } from "./api";
-import type { Account, Post } from "./types";
+import { call, client, type ApiQuery } from "./api";
+import type { Account, Post, PostStatus } from "./types";
 
 export interface PostsFilter {
   status: string;
@@ -35,13 +35,16 @@ export function usePosts(filter: PostsFilter, opts: { pageSize: number; pages: n
     let cursor: string | null = null;
     const max = pages === "all" ? MAX_PAGES_FOR_ALL : pages;
     for (let page = 0; page < max; page++) {
-      const q = new URLSearchParams({ limit: String(pageSize) });
-      if (filter.status) q.set("status", filter.status);
-      if (filter.accountId) q.set("accountId", filter.accountId);
-      if (filter.from) q.set("from", filter.from);
-      if (filter.to) q.set("to", filter.to);
-      if (cursor) q.set("cursor", cursor);
-      const res = await api<{ posts: Post[]; nextCursor: string | null }>(`/api/posts?${q}`);
+      // Empty filters are left out (undefined is not sent).
+      const query: ApiQuery<"/api/posts", "get"> = {
+        limit: pageSize,
+        status: (filter.status || undefined) as PostStatus | undefined,
+        accountId: filter.accountId || undefined,
+        from: filter.from || undefined,
+        to: filter.to || undefined,
+        cursor: cursor ?? undefined,
+      };
+      const res = await call(client.GET("/api/posts", { params: { query } }));
       if (mine !== seq.current) return; // a newer request (filter or range change) answers instead
       if (!res.ok) {
         setError(res.error.message);
@@ -57,7 +60,7 @@ export function usePosts(filter: PostsFilter, opts: { pageSize: number; pages: n
   }, [filter.status, filter.accountId, filter.from, filter.to, pageSize, pages]);
 
   useEffect(() => {
-    void api<{ accounts: Account[] }>("/api/accounts").then((r) => r.ok && setAccounts(r.data.accounts));
+    void call(client.GET("/api/accounts")).then((r) => r.ok && setAccounts(r.data.accounts));
   }, []);
 
   useEffect(() => {

@@ -1,7 +1,7 @@
 "use client";
 
 import { useState } from "react";
-import { api } from "../../components/api";
+import { call, client } from "../../components/api";
 import { StatusBadge } from "../../components/StatusBadge";
 import { formatInZone, relativeTime } from "../../components/time";
 import type { Account } from "../../components/types";
@@ -16,7 +16,7 @@ export function AccountItem({ account, timeZone, onChange, onRemoved }: { accoun
 
   async function disconnect() {
     setBusy(true);
-    const res = await api(`/api/accounts/${account.id}`, { method: "DELETE" });
+    const res = await call(client.DELETE("/api/accounts/{id}", { params: { path: { id: account.id } } }));
     setBusy(false);
     if (res.ok || res.status === 404) onRemoved(account.id);
     else setError(res.error.message);

@@ -1,7 +1,7 @@
 "use client";
 
 import { useCallback, useEffect, useState } from "react";
-import { api } from "../../components/api";
+import { call, client } from "../../components/api";
 import { Loading } from "../../components/StatusBadge";
 import { browserTimeZone } from "../../components/time";
 import type { Account } from "../../components/types";
@@ -18,7 +18,7 @@ export function AccountsView({ oauthMode }: { oauthMode: "confidential" | "loopb
   const [timeZone, setTimeZone] = useState("UTC");
 
   const load = useCallback(async () => {
-    const res = await api<{ accounts: Account[] }>("/api/accounts");
+    const res = await call(client.GET("/api/accounts"));
     if (res.ok) {
       setAccounts(res.data.accounts);
       setError(null);

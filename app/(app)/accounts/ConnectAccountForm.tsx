@@ -1,7 +1,7 @@
 "use client";
 
 import { useState, type FormEvent } from "react";
-import { api, problemList } from "../../components/api";
+import { call, client, problemList } from "../../components/api";
 import { Problems } from "../../components/StatusBadge";
 import type { Account } from "../../components/types";
 
@@ -27,10 +27,9 @@ export function ConnectAccountForm({ prefill, onDone, onCancel }: { prefill?: Co
     setProblems(missing);
     if (missing.length > 0) return;
     setBusy(true);
-    const res = await api<{ account: Account }>("/api/accounts", {
-      method: "POST",
+    const res = await call(client.POST("/api/accounts", {
       body: { platform: "bluesky", identifier, appPassword, ...(service ? { service } : {}) },
-    });
+    }));
     setBusy(false);
     if (!res.ok) {
       setProblems(problemList(res.error));

@@ -1,7 +1,7 @@
 "use client";
 
 import { useState, type FormEvent } from "react";
-import { api, problemList } from "../../components/api";
+import { call, client, problemList } from "../../components/api";
 import { Problems } from "../../components/StatusBadge";
 
 /**
@@ -18,7 +18,7 @@ export function ConnectMastodonForm({ instance, onCancel }: { instance?: string;
     const value = String(new FormData(e.currentTarget).get("instance") ?? "").trim();
     if (!value) return setProblems(["Enter your Mastodon server, for example mastodon.social."]);
     setBusy(true);
-    const res = await api<{ authorizeUrl: string }>("/api/accounts/mastodon/authorize", { method: "POST", body: { instance: value } });
+    const res = await call(client.POST("/api/accounts/mastodon/authorize", { body: { instance: value } }));
     if (!res.ok) {
       setBusy(false);
       setProblems(problemList(res.error));

@@ -1,7 +1,7 @@
 "use client";
 
 import { useState, type FormEvent } from "react";
-import { api, problemList } from "../../components/api";
+import { call, client, problemList } from "../../components/api";
 import { Problems } from "../../components/StatusBadge";
 
 /**
@@ -21,7 +21,7 @@ export function OAuthConnectForm({ mode }: { mode: "confidential" | "loopback" }
     }
     setProblems([]);
     setBusy(true);
-    const res = await api<{ authorizeUrl: string }>("/api/accounts/bluesky/authorize", { method: "POST", body: { handle } });
+    const res = await call(client.POST("/api/accounts/bluesky/authorize", { body: { handle } }));
     if (!res.ok) {
       setBusy(false);
       setProblems(problemList(res.error));

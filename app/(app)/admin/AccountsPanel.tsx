@@ -2,7 +2,7 @@
 
 import Link from "next/link";
 import { useState } from "react";
-import { api } from "../../components/api";
+import { call, client } from "../../components/api";
 import { StatusBadge } from "../../components/StatusBadge";
 import { formatInZone, relativeTime } from "../../components/time";
 import type { Account } from "../../components/types";
@@ -14,7 +14,7 @@ export function AccountsPanel({ accounts, timeZone, onChanged }: { accounts: Acc
 
   async function refresh(accountId?: string, handle?: string) {
     setBusy(accountId ?? "all");
-    const res = await api<{ jobId: string }>("/api/admin/refresh-tokens", { method: "POST", body: accountId ? { accountId } : {} });
+    const res = await call(client.POST("/api/admin/refresh-tokens", { body: accountId ? { accountId } : {} }));
     setBusy(null);
     setMessage(
       res.ok

@@ -3,9 +3,8 @@
 import { useEffect, useState } from "react";
 import { Loading } from "../../components/StatusBadge";
 import { browserTimeZone, formatTime } from "../../components/time";
-import type { Account, FailedJob, QueueOverview, WorkersView } from "../../components/types";
 import { AccountsPanel } from "./AccountsPanel";
-import { ActivityChart, type HourPoint } from "./ActivityChart";
+import { ActivityChart } from "./ActivityChart";
 import { BackupsPanel } from "./BackupsPanel";
 import { FailedJobsPanel } from "./FailedJobsPanel";
 import { QueuesPanel } from "./QueuesPanel";
@@ -13,11 +12,11 @@ import { usePoll } from "./usePoll";
 
 export function AdminDashboard() {
   const [timeZone, setTimeZone] = useState("UTC");
-  const queues = usePoll<QueueOverview>("/api/admin/queues", 3000);
-  const workers = usePoll<WorkersView>("/api/admin/workers", 5000);
-  const failed = usePoll<{ failed: FailedJob[] }>("/api/admin/jobs", 5000);
-  const accounts = usePoll<{ accounts: Account[] }>("/api/admin/accounts", 15000);
-  const activity = usePoll<{ hours: HourPoint[] }>("/api/admin/activity", 10000);
+  const queues = usePoll("/api/admin/queues", 3000);
+  const workers = usePoll("/api/admin/workers", 5000);
+  const failed = usePoll("/api/admin/jobs", 5000);
+  const accounts = usePoll("/api/admin/accounts", 15000);
+  const activity = usePoll("/api/admin/activity", 10000);
 
   useEffect(() => setTimeZone(browserTimeZone()), []);
 

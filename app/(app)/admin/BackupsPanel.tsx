@@ -3,16 +3,11 @@
 import { formatInZone } from "../../components/time";
 import { usePoll } from "./usePoll";
 
-interface BackupsView {
-  backups: Array<{ name: string; createdAt: string; bytes: number; scheduled: boolean }>;
-  schedule: { enabled: boolean; embedded: boolean; intervalHours: number; keep: number; dir: string };
-}
-
 const size = (bytes: number) => (bytes < 1024 ** 2 ? `${(bytes / 1024).toFixed(1)} KB` : `${(bytes / 1024 ** 2).toFixed(1)} MB`);
 
 /** The archives under <data dir>/backups (GET /api/admin/backups) and how backups are scheduled. */
 export function BackupsPanel({ timeZone }: { timeZone: string }) {
-  const { data, error } = usePoll<BackupsView>("/api/admin/backups", 60_000);
+  const { data, error } = usePoll("/api/admin/backups", 60_000);
   const s = data?.schedule;
   return (
     <section className="card" aria-labelledby="backups" data-testid="backups-panel">

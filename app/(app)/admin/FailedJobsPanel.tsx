@@ -1,7 +1,7 @@
 "use client";
 
 import { useState } from "react";
-import { api } from "../../components/api";
+import { call, client } from "../../components/api";
 import { MessageText } from "../../components/MessageText";
 import { formatInZone } from "../../components/time";
 import type { FailedJob } from "../../components/types";
@@ -12,7 +12,7 @@ export function FailedJobsPanel({ jobs, timeZone, onChanged }: { jobs: FailedJob
 
   async function retry(job: FailedJob) {
     setBusy(job.id);
-    const res = await api<{ retried: string }>("/api/admin/jobs/retry", { method: "POST", body: { queue: job.queue, jobId: job.id } });
+    const res = await call(client.POST("/api/admin/jobs/retry", { body: { queue: job.queue, jobId: job.id } }));
     setBusy(null);
     setMessage(res.ok ? { ok: true, text: `Job ${job.id} queued again.` } : { ok: false, text: res.error.message });
     onChanged();

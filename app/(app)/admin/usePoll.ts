@@ -1,18 +1,19 @@
 "use client";
 
 import { useCallback, useEffect, useState } from "react";
-import { api } from "../../components/api";
+import { call, client, type ApiJson, type GetPath } from "../../components/api";
 
 /** GETs `path` now and every `everyMs` while the tab is visible; `at` is when it last answered. */
-export function usePoll<T>(path: string, everyMs: number) {
-  const [data, setData] = useState<T | null>(null);
+export function usePoll<P extends GetPath>(path: P, everyMs: number) {
+  const [data, setData] = useState<ApiJson<P, "get"> | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [at, setAt] = useState<number | null>(null);
 
   const load = useCallback(async () => {
-    const res = await api<T>(path);
+    // Polled paths have no parameters; the cast only widens the union openapi-fetch cannot narrow for a generic path.
+    const res = await call(client.GET(path as "/api/admin/queues"));
     if (res.ok) {
-      setData(res.data);
+      setData(res.data as ApiJson<P, "get">);
       setError(null);
       setAt(Date.now());
     } else setError(res.error.message);

@@ -1,7 +1,7 @@
 "use client";
 
 import { useEffect, useMemo, useState, type DragEvent } from "react";
-import { api } from "../../components/api";
+import { call, client } from "../../components/api";
 import { Loading } from "../../components/StatusBadge";
 import { browserTimeZone, formatTime, instantFromInputs, isoInZone, resolveWallTime, wallTimeIn } from "../../components/time";
 import { TimeZonePicker } from "../../components/TimeZonePicker";
@@ -79,7 +79,7 @@ export function CalendarView() {
       setMessage({ ok: false, text: `${formatTime(resolved.instant, timeZone)} today has passed: a post can only move to a time still ahead.` });
       return;
     }
-    const res = await api<{ post: Post }>(`/api/posts/${post.id}`, { method: "PATCH", body: { scheduledAt: isoInZone(resolved.instant, timeZone), timeZone } });
+    const res = await call(client.PATCH("/api/posts/{id}", { params: { path: { id: post.id } }, body: { scheduledAt: isoInZone(resolved.instant, timeZone), timeZone } }));
     if (res.ok) {
       replace(res.data.post);
       const when = `${label(day, { weekday: "long", day: "numeric", month: "long" })}, ${formatTime(resolved.instant, timeZone)}`;

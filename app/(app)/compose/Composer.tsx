@@ -2,7 +2,7 @@
 
 import Link from "next/link";
 import { useEffect, useState, type FormEvent } from "react";
-import { api, problemList } from "../../components/api";
+import { call, client, problemList, type ApiBody } from "../../components/api";
 import { Loading, Problems, StatusBadge } from "../../components/StatusBadge";
 import { browserTimeZone, formatInZone, inputValuesIn } from "../../components/time";
 import type { Account, Post } from "../../components/types";
@@ -40,7 +40,7 @@ export function Composer() {
   const [created, setCreated] = useState<Post | null>(null);
 
   useEffect(() => {
-    void api<{ accounts: Account[] }>("/api/accounts").then((res) => (res.ok ? setAccounts(res.data.accounts) : setLoadError(res.error.message)));
+    void call(client.GET("/api/accounts")).then((res) => (res.ok ? setAccounts(res.data.accounts) : setLoadError(res.error.message)));
   }, []);
 
   // Whatever was wrong is re-checked at the next submit; stale messages go as soon as the draft changes.
@@ -71,7 +71,7 @@ export function Composer() {
     setProblems(local);
     if (!body) return;
     setBusy(true);
-    const res = await api<{ post: Post }>("/api/posts", { method: "POST", body });
+    const res = await call(client.POST("/api/posts", { body: body as ApiBody<"/api/posts", "post"> })) // buildCreateBody checks the draft; the server validates the rest;
     setBusy(false);
     if (!res.ok) {
       setProblems(problemList(res.error));

@@ -1,7 +1,7 @@
 "use client";
 
 import { useState } from "react";
-import { api } from "../../components/api";
+import { call, client } from "../../components/api";
 import { MessageText } from "../../components/MessageText";
 import type { PlatformName } from "../../lib/api/platform";
 import { displayHandle, PlatformIcon } from "../../components/platforms";
@@ -36,7 +36,7 @@ export function DeliveryRow({
   async function retry() {
     setBusy(true);
     setError(null);
-    const res = await api<{ post: Post }>(`/api/deliveries/${delivery.id}/retry`, { method: "POST" });
+    const res = await call(client.POST("/api/deliveries/{id}/retry", { params: { path: { id: delivery.id } } }));
     setBusy(false);
     if (res.ok) onPost(res.data.post);
     else setError(res.error.message);

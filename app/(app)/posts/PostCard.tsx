@@ -1,7 +1,7 @@
 "use client";
 
 import { useState } from "react";
-import { api } from "../../components/api";
+import { call, client } from "../../components/api";
 import { RichText } from "../../components/RichText";
 import { StatusBadge } from "../../components/StatusBadge";
 import { formatInZone, relativeTime, zoneAbbreviation } from "../../components/time";
@@ -40,7 +40,7 @@ export function PostCard({ post, accounts, onPost }: { post: Post; accounts: Map
 
   async function cancel() {
     setBusy(true);
-    const res = await api<{ post: Post }>(`/api/posts/${post.id}`, { method: "DELETE" });
+    const res = await call(client.DELETE("/api/posts/{id}", { params: { path: { id: post.id } } }));
     setBusy(false);
     setMode("view");
     if (res.ok) onPost(res.data.post);

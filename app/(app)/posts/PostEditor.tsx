@@ -1,11 +1,11 @@
 "use client";
 
 import { useEffect, useState } from "react";
-import { api, problemList } from "../../components/api";
+import { call, client, problemList } from "../../components/api";
 import { lengthLevel, textLength, usePlatforms } from "../../components/platforms";
 import { Problems } from "../../components/StatusBadge";
 import { inputValuesIn, instantFromInputs, isoInZone } from "../../components/time";
-import type { Account, Post } from "../../components/types";
+import type { Post } from "../../components/types";
 import { WhenPicker, type WhenValue } from "../../components/WhenPicker";
 
 /** Edit the text or move the time of a post that has not gone out (PATCH /api/posts/:id). */
@@ -19,7 +19,7 @@ export function PostEditor({ post, mode, onDone, onCancel }: { post: Post; mode:
   const [targets, setTargets] = useState<Set<string> | null>(null);
   useEffect(() => {
     const ids = new Set(post.deliveries.map((d) => d.accountId));
-    void api<{ accounts: Account[] }>("/api/accounts").then((res) => {
+    void call(client.GET("/api/accounts")).then((res) => {
       if (res.ok) setTargets(new Set(res.data.accounts.filter((a) => ids.has(a.id)).map((a) => a.platform)));
     });
   }, [post]);
@@ -43,7 +43,7 @@ export function PostEditor({ post, mode, onDone, onCancel }: { post: Post; mode:
       body = { scheduledAt: isoInZone(instant, when.timeZone), timeZone: when.timeZone };
     }
     setBusy(true);
-    const res = await api<{ post: Post }>(`/api/posts/${post.id}`, { method: "PATCH", body });
+    const res = await call(client.PATCH("/api/posts/{id}", { params: { path: { id: post.id } }, body }));
     setBusy(false);
     if (res.ok) onDone(res.data.post);
     else setProblems(problemList(res.error));

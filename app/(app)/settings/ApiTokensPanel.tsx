@@ -1,17 +1,10 @@
 "use client";
 
 import { useCallback, useEffect, useState, type FormEvent } from "react";
-import { api, problemList } from "../../components/api";
+import { call, client, problemList, type ApiJson } from "../../components/api";
 import { Problems } from "../../components/StatusBadge";
 
-interface ApiToken {
-  id: string;
-  name: string;
-  scope: "read" | "write";
-  createdAt: string;
-  expiresAt: string | null;
-  lastUsedAt: string | null;
-}
+type ApiToken = ApiJson<"/api/tokens", "get">["tokens"][number];
 
 const when = (iso: string | null, none: string) => (iso ? new Date(iso).toLocaleString() : none);
 
@@ -22,7 +15,7 @@ export function ApiTokensPanel() {
   const [fresh, setFresh] = useState<string>();
 
   const load = useCallback(async () => {
-    const res = await api<{ tokens: ApiToken[] }>("/api/tokens");
+    const res = await call(client.GET("/api/tokens"));
     if (res.ok) setTokens(res.data.tokens);
   }, []);
   useEffect(() => {
@@ -35,10 +28,9 @@ export function ApiTokensPanel() {
     const data = new FormData(form);
     const days = Number(data.get("days") ?? 0);
     const expiresAt = days > 0 ? new Date(Date.now() + days * 86_400_000).toISOString() : null;
-    const res = await api<{ token: ApiToken & { token: string } }>("/api/tokens", {
-      method: "POST",
+    const res = await call(client.POST("/api/tokens", {
       body: { name: String(data.get("name") ?? "").trim(), expiresAt, scope: data.get("scope") === "read" ? "read" : "write" },
-    });
+    }));
     if (!res.ok) return setProblems(problemList(res.error));
     setProblems([]);
     form.reset();
@@ -47,7 +39,7 @@ export function ApiTokensPanel() {
   }
 
   async function revoke(id: string) {
-    const res = await api(`/api/tokens/${id}`, { method: "DELETE" });
+    const res = await call(client.DELETE("/api/tokens/{id}", { params: { path: { id } } }));
     if (!res.ok) return setProblems(problemList(res.error));
     await load();
   }

@@ -1,7 +1,7 @@
 "use client";
 
 import { useState, type FormEvent } from "react";
-import { api, problemList } from "../../components/api";
+import { call, client, problemList } from "../../components/api";
 import { Problems } from "../../components/StatusBadge";
 
 /** Password change (ends the other sessions) and "sign out everywhere". */
@@ -16,10 +16,9 @@ export function PasswordPanel() {
     const data = new FormData(form);
     setBusy(true);
     setDone(undefined);
-    const res = await api<{ endedSessions: number }>("/api/auth/password", {
-      method: "POST",
+    const res = await call(client.POST("/api/auth/password", {
       body: { currentPassword: String(data.get("currentPassword") ?? ""), newPassword: String(data.get("newPassword") ?? "") },
-    });
+    }));
     setBusy(false);
     if (!res.ok) return setProblems(problemList(res.error));
     setProblems([]);
@@ -28,7 +27,7 @@ export function PasswordPanel() {
   }
 
   async function signOutEverywhere() {
-    await api("/api/auth/signout-everywhere", { method: "POST" });
+    await call(client.POST("/api/auth/signout-everywhere"));
     window.location.assign("/signin");
   }
 

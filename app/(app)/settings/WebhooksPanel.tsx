@@ -1,30 +1,13 @@
 "use client";
 
 import { useCallback, useEffect, useState, type FormEvent } from "react";
-import { api, problemList } from "../../components/api";
+import { call, client, problemList, type ApiJson, type ApiResult } from "../../components/api";
 import { Problems } from "../../components/StatusBadge";
 
 const EVENTS = ["post.published", "post.failed", "post.partially_published", "account.needs_reconnect", "account.reconnected"] as const;
 
-interface Webhook {
-  id: string;
-  url: string;
-  events: string[];
-  status: "active" | "paused";
-  pausedAt: string | null;
-  pausedReason: string | null;
-  consecutiveFailures: number;
-  createdAt: string;
-}
-
-interface LoggedDelivery {
-  id: string;
-  type: string;
-  status: string;
-  attempts: number;
-  createdAt: string;
-  log: Array<{ attempt: number; statusCode: number | null; error: string | null; durationMs: number; at: string }>;
-}
+type Webhook = ApiJson<"/api/webhooks", "get">["webhooks"][number];
+type LoggedDelivery = ApiJson<"/api/webhooks/{id}/deliveries", "get">["deliveries"][number];
 
 const when = (iso: string) => new Date(iso).toLocaleString();
 
@@ -36,7 +19,7 @@ export function WebhooksPanel() {
   const [open, setOpen] = useState<string>();
 
   const load = useCallback(async () => {
-    const res = await api<{ webhooks: Webhook[] }>("/api/webhooks");
+    const res = await call(client.GET("/api/webhooks"));
     if (res.ok) setWebhooks(res.data.webhooks);
   }, []);
   useEffect(() => {
@@ -47,11 +30,10 @@ export function WebhooksPanel() {
     e.preventDefault();
     const form = e.currentTarget;
     const data = new FormData(form);
-    const events = data.getAll("events").map(String);
-    const res = await api<{ webhook: Webhook & { secret: string } }>("/api/webhooks", {
-      method: "POST",
+    const events = data.getAll("events").map(String) as Webhook["events"];
+    const res = await call(client.POST("/api/webhooks", {
       body: { url: String(data.get("url") ?? "").trim(), events },
-    });
+    }));
     if (!res.ok) return setProblems(problemList(res.error));
     setProblems([]);
     form.reset();
@@ -59,8 +41,14 @@ export function WebhooksPanel() {
     await load();
   }
 
-  async function act(path: string, method: "POST" | "DELETE") {
-    const res = await api(path, { method });
+  async function act(id: string, action: "test" | "resume" | "delete") {
+    const params = { path: { id } };
+    const res: ApiResult<unknown> =
+      action === "delete"
+        ? await call(client.DELETE("/api/webhooks/{id}", { params }))
+        : action === "test"
+          ? await call(client.POST("/api/webhooks/{id}/test", { params }))
+          : await call(client.POST("/api/webhooks/{id}/resume", { params }));
     if (!res.ok) return setProblems(problemList(res.error));
     setProblems([]);
     await load();
@@ -107,18 +95,18 @@ export function WebhooksPanel() {
             )}
             {w.status === "paused" && <p className="muted">Paused: {w.pausedReason}. Fix the endpoint, send a test event, then resume.</p>}
             <div className="btn-row">
-              <button type="button" className="btn-secondary" onClick={() => void act(`/api/webhooks/${w.id}/test`, "POST")}>
+              <button type="button" className="btn-secondary" onClick={() => void act(w.id, "test")}>
                 Send test event
               </button>
               {w.status === "paused" && (
-                <button type="button" onClick={() => void act(`/api/webhooks/${w.id}/resume`, "POST")}>
+                <button type="button" onClick={() => void act(w.id, "resume")}>
                   Resume
                 </button>
               )}
               <button type="button" className="btn-secondary" aria-expanded={open === w.id} onClick={() => setOpen(open === w.id ? undefined : w.id)}>
                 {open === w.id ? "Hide log" : "Delivery log"}
               </button>
-              <button type="button" className="btn-secondary" onClick={() => void act(`/api/webhooks/${w.id}`, "DELETE")}>
+              <button type="button" className="btn-secondary" onClick={() => void act(w.id, "delete")}>
                 Delete
               </button>
             </div>
@@ -136,7 +124,7 @@ function DeliveryLog({ webhookId }: { webhookId: string }) {
   useEffect(() => {
     let live = true;
     const load = async () => {
-      const res = await api<{ deliveries: LoggedDelivery[] }>(`/api/webhooks/${webhookId}/deliveries`);
+      const res = await call(client.GET("/api/webhooks/{id}/deliveries", { params: { path: { id: webhookId } } }));
       if (live && res.ok) setEntries(res.data.deliveries);
     };
     void load();

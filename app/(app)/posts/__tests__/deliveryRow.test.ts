@@ -8,7 +8,7 @@ import { DeliveryRow } from "../DeliveryRow";
 const render = (d: Partial<Delivery>) =>
   renderToStaticMarkup(
     createElement(DeliveryRow, {
-      delivery: { id: "d1", accountId: "a1", status: "pending", remoteUri: null, attempts: 0, lastError: null, publishedAt: null, ...d },
+      delivery: { id: "d1", accountId: "a1", status: "pending", remoteUri: null, attempts: 0, lastError: null, publishedAt: null, segments: [], waitingUntil: null, ...d },
       handle: "alice.test",
       timeZone: "UTC",
       onPost: () => {},
@@ -23,9 +23,9 @@ describe("a delivery row", () => {
       lastError: "the PDS refused part 3",
       remoteUri: "at://did:plc:abc/app.bsky.feed.post/3kone",
       segments: [
-        { index: 0, status: "published", uri: "at://did:plc:abc/app.bsky.feed.post/3kone" },
-        { index: 1, status: "published", uri: "at://did:plc:abc/app.bsky.feed.post/3ktwo" },
-        { index: 2, status: "failed", uri: null },
+        { index: 0, status: "published", uri: "at://did:plc:abc/app.bsky.feed.post/3kone", url: null },
+        { index: 1, status: "published", uri: "at://did:plc:abc/app.bsky.feed.post/3ktwo", url: null },
+        { index: 2, status: "failed", uri: null, url: null },
       ],
     });
     expect(html).toContain("Partly published");

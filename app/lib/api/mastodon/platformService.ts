@@ -52,10 +52,9 @@ const limitsOf = (d: PlatformDescriptor): MastodonLimits => ({
 const toRecord = (s: MastodonPublishedStatus): PublishedRecord => ({ uri: s.uri ?? s.url ?? s.id, id: s.id, url: s.url });
 const fromRecord = (r: PublishedRecord): MastodonPublishedStatus => ({ id: r.id ?? r.uri, uri: r.uri, url: r.url ?? null });
 
-/** Mastodon behind the PlatformService interface; `settings` may be a getter read on first use. */
-export function createMastodonPlatformService(settings: MastodonPlatformSettings | (() => MastodonPlatformSettings)): PlatformService {
-  const get = typeof settings === "function" ? settings : () => settings;
-  const limits = () => get().limits ?? limitsOf(MASTODON_DESCRIPTOR);
+/** Mastodon behind the PlatformService interface. */
+export function createMastodonPlatformService(settings: MastodonPlatformSettings): PlatformService {
+  const limits = () => settings.limits ?? limitsOf(MASTODON_DESCRIPTOR);
 
   function validate(content: Parameters<PlatformService["validate"]>[0]): string[] {
     const request = fromPlatformRequest({ rkeys: content.segments.map(() => "k"), createdAt: new Date(), content });
@@ -79,7 +78,7 @@ export function createMastodonPlatformService(settings: MastodonPlatformSettings
       const problems = validate(request.content);
       if (problems.length > 0) throw new PermanentPlatformError(problems.join("; "));
       const live: MastodonPublishedStatus[] = [];
-      const { http, media, now } = get();
+      const { http, media, now } = settings;
       try {
         const result = await publishStatuses(
           { instanceUrl: account.service, accessToken, remoteAccountId: account.did },

@@ -51,18 +51,17 @@ export interface BlueSkyService extends PlatformService {
   forceRefreshTokens(account: PlatformAccount): Promise<PlatformSession>;
 }
 
-/** `settings` may be a getter, read on every use. */
-export function createBlueSkyService(settings: BlueSkySettings | (() => BlueSkySettings)): BlueSkyService {
-  const get = typeof settings === "function" ? settings : () => settings;
+/** Bluesky behind the PlatformService interface, with the settings of its AppContext. */
+export function createBlueSkyService(settings: BlueSkySettings): BlueSkyService {
 
   async function createSession(service: string, identifier: string, password: string) {
-    const client = pdsClient(service, { timeoutMs: get().timeoutMs, outbound: get().outbound });
+    const client = pdsClient(service, { timeoutMs: settings.timeoutMs, outbound: settings.outbound });
     const res = await client.com.atproto.server.createSession({ identifier, password });
     return toPlatformSession(res.data, service);
   }
 
   async function refreshSession(account: PlatformAccount): Promise<PlatformSession> {
-    const client = pdsClient(account.service, { token: account.credentials.refreshJwt, timeoutMs: get().timeoutMs, outbound: get().outbound });
+    const client = pdsClient(account.service, { token: account.credentials.refreshJwt, timeoutMs: settings.timeoutMs, outbound: settings.outbound });
     try {
       const res = await client.com.atproto.server.refreshSession();
       return toPlatformSession(res.data, account.service);
@@ -73,14 +72,14 @@ export function createBlueSkyService(settings: BlueSkySettings | (() => BlueSkyS
 
   /** The OAuth session's agent (DPoP-bound tokens) when the account signed in that way, else its app-password session. */
   async function clientFor(account: PlatformAccount): Promise<PdsClient> {
-    const session = await get().oauth?.restore(account.did);
+    const session = await settings.oauth?.restore(account.did);
     if (session) return new Agent(session);
-    return pdsClient(account.service, { token: account.credentials.accessJwt, timeoutMs: get().timeoutMs, outbound: get().outbound });
+    return pdsClient(account.service, { token: account.credentials.accessJwt, timeoutMs: settings.timeoutMs, outbound: settings.outbound });
   }
 
   /** An OAuth account's refresh: the library rotates the tokens (under its lock) and stores them. */
   async function refreshOAuth(account: PlatformAccount): Promise<PlatformSession | undefined> {
-    const session = await get().oauth?.refresh(account.did);
+    const session = await settings.oauth?.refresh(account.did);
     if (!session) return undefined;
     const info = await session.getTokenInfo(false);
     const accessExpiresAt = info.expiresAt ?? new Date(Date.now() + 60 * 60_000);
@@ -94,10 +93,10 @@ export function createBlueSkyService(settings: BlueSkySettings | (() => BlueSkyS
 
     async connect({ identifier, appPassword, service }) {
       const id = normaliseIdentifier(identifier);
-      const target = service ? normaliseServiceUrl(service) : (await resolveIdentifier(id, get())).service;
+      const target = service ? normaliseServiceUrl(service) : (await resolveIdentifier(id, settings)).service;
       try {
         const session = await createSession(target, id, appPassword);
-        await verifyIdentity(session, get());
+        await verifyIdentity(session, settings);
         log.info({ did: session.did, service: target }, "connected account");
         return session;
       } catch (err) {
@@ -148,7 +147,7 @@ export function createBlueSkyService(settings: BlueSkySettings | (() => BlueSkyS
       }
       if (rich?.repost) {
         try {
-          const written = await publishRepost(client, get(), account.did, request.rkeys[0] as string, rich.repost.subject, request.createdAt.toISOString());
+          const written = await publishRepost(client, settings, account.did, request.rkeys[0] as string, rich.repost.subject, request.createdAt.toISOString());
           const root = { uri: written.uri, cid: written.cid };
           log.info({ accountId: account.id, uri: root.uri, alreadyPublished: written.existed }, "reposted");
           return { root, records: [root], alreadyPublished: written.existed };
@@ -185,7 +184,7 @@ export function createBlueSkyService(settings: BlueSkySettings | (() => BlueSkyS
             createdAt,
             langs,
             facets,
-            embed: await buildEmbed(client, get(), { images: segment.images, facets, rich: richSegment }),
+            embed: await buildEmbed(client, settings, { images: segment.images, facets, rich: richSegment }),
             labels: richSegment?.labels,
             reply: root && parent ? { root: strongRef(root), parent: strongRef(parent) } : undefined,
           });

@@ -17,7 +17,7 @@ import { waitFor } from "@/test/helpers/postsApi";
 import { freePort } from "@/test/helpers/freePort";
 import { startTestPds, type TestAccount, type TestPds } from "@/test/helpers/pds";
 import { createTestContext, LOOPBACK_ALLOWLIST, type TestContext } from "@/test/helpers/testContext";
-import { ensureBuild, startWeb, startWorker, waitForHealth, type Proc } from "./servers";
+import { ensureBuild, signIn, startWeb, startWorker, waitForHealth, type Proc } from "./servers";
 
 /**
  * Bluesky OAuth end to end, confidential client: PostMore's web served over https on a
@@ -151,11 +151,7 @@ describe("Bluesky OAuth (confidential client) in a real browser", () => {
   });
 
   it("connects an account by signing in on the PDS and approving PostMore", async () => {
-    await page.goto("/signin");
-    await page.getByLabel("Email").fill(email);
-    await page.getByLabel("Password").fill(PASSWORD);
-    await page.getByRole("button", { name: "Sign in" }).click();
-    await page.waitForURL("**/posts");
+    await signIn(page, email, PASSWORD);
     await page.goto("/accounts");
     const form = page.getByRole("form", { name: "Sign in with Bluesky" });
     await expect.poll(() => form.getByText("no password is given to PostMore").count()).toBe(1);

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectAccount } from "@/app/lib/accounts/connectAccount";
 import { createUser } from "@/app/lib/auth/users";
@@ -7,13 +7,12 @@ import { freePort } from "@/test/helpers/freePort";
 import { startTestPds, type TestAccount, type TestPds } from "@/test/helpers/pds";
 import { waitFor } from "@/test/helpers/postsApi";
 import { createTestContext, LOOPBACK_ALLOWLIST, type TestContext } from "@/test/helpers/testContext";
-import { ensureBuild, startWeb, startWorker, waitForHealth, type Proc } from "./servers";
+import { ensureBuild, launchChromium, signIn, startWeb, startWorker, waitForHealth, type Proc } from "./servers";
 
 /**
  * The composer's Bluesky options and live preview (issue 16 items 6 and 9) in a real browser,
  * against the production build, a worker process and the local PDS.
  */
-const CHROMIUM = "/usr/bin/chromium";
 const PASSWORD = "correct horse battery staple";
 
 describe("composer: Bluesky options and live preview", () => {
@@ -48,7 +47,7 @@ describe("composer: Bluesky options and live preview", () => {
     web = startWeb(port, { ...env, PORT: String(port) });
     worker = startWorker(env);
     await waitForHealth(`http://127.0.0.1:${port}`, web);
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox", "--disable-gpu", "--no-first-run"] });
+    browser = await launchChromium();
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, baseURL: `http://127.0.0.1:${port}` });
     // The languages chosen for the previous post, as the composer saved them.
     await context.addInitScript(() => {
@@ -65,11 +64,7 @@ describe("composer: Bluesky options and live preview", () => {
   }, 60_000);
 
   it("defaults the languages to the last choice, previews facets, card, warning and reply control, and publishes them", async () => {
-    await page.goto("/signin");
-    await page.getByLabel("Email").fill(email);
-    await page.getByLabel("Password").fill(PASSWORD);
-    await page.getByRole("button", { name: "Sign in" }).click();
-    await page.waitForURL("**/posts");
+    await signIn(page, email, PASSWORD);
     await page.goto("/compose");
 
     const languages = page.getByRole("group", { name: "Languages" });

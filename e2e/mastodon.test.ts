@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { countMastodonCharacters } from "@/app/lib/api/mastodon/text";
 import { createUser } from "@/app/lib/auth/users";
@@ -9,7 +9,7 @@ import { freePort } from "@/test/helpers/freePort";
 import { startTestPds, type TestAccount, type TestPds } from "@/test/helpers/pds";
 import { createTestContext, LOOPBACK_ALLOWLIST, type TestContext } from "@/test/helpers/testContext";
 import { MastodonDouble } from "@/test/mastodon/mastodonDouble";
-import { ensureBuild, startWeb, startWorker, waitForHealth, type Proc } from "./servers";
+import { ensureBuild, launchChromium, signIn, startWeb, startWorker, waitForHealth, type Proc } from "./servers";
 
 /**
  * Bluesky and Mastodon side by side in a real browser: connect a Mastodon account through its
@@ -18,7 +18,6 @@ import { ensureBuild, startWeb, startWorker, waitForHealth, type Proc } from "./
  */
 
 const SHOTS = path.resolve(import.meta.dirname, "..", process.env.SCREENSHOTS_DIR ?? "e2e/.screenshots");
-const CHROMIUM = "/usr/bin/chromium";
 const PASSWORD = "correct horse battery staple";
 
 describe("Bluesky and Mastodon in the browser", () => {
@@ -33,7 +32,6 @@ describe("Bluesky and Mastodon in the browser", () => {
   const email = `two-${randomBytes(3).toString("hex")}@example.test`;
 
   beforeAll(async () => {
-    if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (never \`npx playwright install\`)`);
     fs.mkdirSync(SHOTS, { recursive: true });
     await ensureBuild((l) => console.log(l));
     tc = await createTestContext("postgres");
@@ -58,11 +56,7 @@ describe("Bluesky and Mastodon in the browser", () => {
     web = startWeb(port, { ...env, PORT: String(port) });
     worker = startWorker(env);
     await waitForHealth(base, web);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic", "--no-first-run", "--disable-component-update", "--disable-sync"],
-    });
+    browser = await launchChromium(["--disable-quic", "--disable-component-update", "--disable-sync"]);
     const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, baseURL: base });
     page = await context.newPage();
   }, 900_000);
@@ -76,11 +70,7 @@ describe("Bluesky and Mastodon in the browser", () => {
   }, 60_000);
 
   it("connects a Bluesky and a Mastodon account", async () => {
-    await page.goto("/signin");
-    await page.getByLabel("Email").fill(email);
-    await page.getByLabel("Password").fill(PASSWORD);
-    await page.getByRole("button", { name: "Sign in" }).click();
-    await page.waitForURL("**/posts");
+    await signIn(page, email, PASSWORD);
     await page.goto("/accounts");
     await page.getByLabel("Handle or DID").fill(bsky.handle);
     await page.getByLabel(/^App password/).fill(bsky.appPassword);

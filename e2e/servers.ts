@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
 import path from "node:path";
+import { chromium, type Browser, type Page } from "playwright-core";
 
 /** The production web app (`next start`) and the worker as child processes, the way `npm start` runs them. */
 
@@ -71,4 +73,21 @@ export async function waitForHealth(url: string, proc: Proc, timeoutMs = 60_000)
     await new Promise((r) => setTimeout(r, 300));
   }
   throw new Error(`web did not become healthy:\n${proc.output()}`);
+}
+
+/** Debian's Chromium (Playwright's own browser download does not work here), headless. */
+export const CHROMIUM = "/usr/bin/chromium";
+
+export function launchChromium(extraArgs: string[] = []): Promise<Browser> {
+  if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (never \`npx playwright install\`)`);
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run", ...extraArgs] });
+}
+
+/** Signs in through the sign-in page and waits for the app to land on Posts. */
+export async function signIn(page: Page, email: string, password: string): Promise<void> {
+  await page.goto("/signin");
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.waitForURL("**/posts");
 }

@@ -1,5 +1,5 @@
-import fs from "node:fs";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
+import { launchChromium, signIn } from "@/e2e/servers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createUser } from "@/app/lib/auth/users";
 import { createTestContext, type TestContext } from "@/test/helpers/testContext";
@@ -9,7 +9,6 @@ import { startWebApps, type WebApp } from "./webApp";
  * The settings page in Chromium against the production build: tokens and password from the
  * UI, under the nonce CSP (a blocked script would leave the page dead and log a violation).
  */
-const CHROMIUM = "/usr/bin/chromium";
 const email = "settings@example.test";
 const password = "correct horse battery";
 
@@ -21,11 +20,10 @@ describe("settings page in a real browser", () => {
   const violations: string[] = [];
 
   beforeAll(async () => {
-    if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
     t = await createTestContext("postgres");
     await createUser(t.ctx.database.db, { email, password, role: "user" });
     [web] = (await startWebApps(t, [{}])) as [WebApp];
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox", "--disable-gpu", "--no-first-run"] });
+    browser = await launchChromium();
     page = await (await browser.newContext({ baseURL: web.url })).newPage();
     page.on("console", (m) => {
       if (/Content Security Policy|Refused to/i.test(m.text())) violations.push(m.text());
@@ -38,11 +36,7 @@ describe("settings page in a real browser", () => {
   });
 
   it("creates a token (shown once), lists and revokes it, changes the password, with no CSP violation", async () => {
-    await page.goto("/signin");
-    await page.getByLabel("Email").fill(email);
-    await page.getByLabel("Password").fill(password);
-    await page.getByRole("button", { name: "Sign in" }).click();
-    await page.waitForURL("**/posts");
+    await signIn(page, email, password);
 
     await page.getByRole("link", { name: "Settings" }).click();
     await page.waitForURL("**/settings");

@@ -1,5 +1,5 @@
-import fs from "node:fs";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
+import { launchChromium, signIn } from "@/e2e/servers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createUser } from "@/app/lib/auth/users";
 import { getPostQueue } from "@/app/lib/queues/postQueue";
@@ -15,7 +15,6 @@ import { startReceiver } from "./receiver";
  * worker's webhook queue running on the same database: add (secret shown once), send a test
  * event and read it in the delivery log, see a paused endpoint and resume it, delete.
  */
-const CHROMIUM = "/usr/bin/chromium";
 const email = "webhooks-ui@example.test";
 const password = "correct horse battery";
 
@@ -28,13 +27,12 @@ describe("webhooks in the settings page", () => {
   let receiver: Awaited<ReturnType<typeof startReceiver>>;
 
   beforeAll(async () => {
-    if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
     receiver = await startReceiver(200);
     t = await createTestContext("postgres", { WEBHOOK_RELAY_INTERVAL_MS: "200" });
     await createUser(t.ctx.database.db, { email, password, role: "user" });
     [web] = (await startWebApps(t, [{ OUTBOUND_ALLOWLIST: new URL(receiver.url).host }])) as [WebApp];
     running = await startWorkers(t.ctx);
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox", "--disable-gpu", "--no-first-run"] });
+    browser = await launchChromium();
     page = await (await browser.newContext({ baseURL: web.url })).newPage();
   }, 180_000);
   afterAll(async () => {
@@ -48,11 +46,7 @@ describe("webhooks in the settings page", () => {
   });
 
   it("adds a webhook, sends a test event shown in the log, resumes a paused one and deletes it", async () => {
-    await page.goto("/signin");
-    await page.getByLabel("Email").fill(email);
-    await page.getByLabel("Password").fill(password);
-    await page.getByRole("button", { name: "Sign in" }).click();
-    await page.waitForURL("**/posts");
+    await signIn(page, email, password);
     await page.goto("/settings");
 
     await page.getByLabel("URL").fill(receiver.url);

@@ -17,6 +17,10 @@ const nextConfig: NextConfig = {
     "undici",
   ],
   poweredByHeader: false,
+  // Next.js loads every route's code at start-up by default; lazily, an idle web holds only
+  // what has been asked for (footprint bench: see docs/BENCHMARKS.md). The first request to
+  // each route pays its load once.
+  experimental: { preloadEntriesOnStart: false },
   // Types are checked by `npm run typecheck` (CI runs it); the first-start build should not repeat it.
   typescript: { ignoreBuildErrors: true },
   // Pages get their CSP (with a nonce) from proxy.ts; everything else gets these.

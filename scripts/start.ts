@@ -5,7 +5,7 @@ import { describeBackends } from "@/app/lib/config";
 import { leaveSignalsToCaller, resolveDatabase, type RunningDatabase } from "@/app/lib/embedded/embeddedPostgres";
 import { clearRuntime, publishRuntime } from "@/app/lib/embedded/runtime";
 import { startLauncherBackups, type BackupSchedule } from "@/app/lib/lifecycle/backupSchedule";
-import { childEnv, listenBanner } from "./lib/launcher";
+import { builtNextConfigEnv, childEnv, listenBanner } from "./lib/launcher";
 import { configOrExit, secretFor } from "./lib/settings";
 
 /**
@@ -125,7 +125,8 @@ async function main(): Promise<void> {
 
   const env = childEnv(process.env, resolved);
   const host = config.hostname ? ["-H", config.hostname] : [];
-  children.push(run([nextBin, "start", "-p", String(config.port), ...host], env), run([entry("worker")], env));
+  const webEnv = { ...env, ...builtNextConfigEnv(process.cwd()) };
+  children.push(run([nextBin, "start", "-p", String(config.port), ...host], webEnv), run([entry("worker")], env));
   started.backups = startLauncherBackups(config, running, () => scheduledBackup(env, config.secret === undefined));
   for (const c of children) {
     void exited(c).then((code) => {

@@ -4,6 +4,7 @@ import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import next from "next";
+import { builtNextConfigEnv } from "./lib/launcher";
 import { configOrExit } from "./lib/settings";
 
 /**
@@ -58,6 +59,7 @@ async function main(): Promise<void> {
   const startedAt = Date.now();
   const config = configOrExit();
   const hostname = config.hostname ?? "0.0.0.0";
+  Object.assign(process.env, builtNextConfigEnv(root));
   const app = next({ dir: root, dev: false, hostname, port: config.port });
   await app.prepare();
   const handler = app.getRequestHandler();

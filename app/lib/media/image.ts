@@ -1,4 +1,8 @@
-import sharp from "sharp";
+/**
+ * sharp (libvips and its thread pool, ~10 MB per process) loads with the first image processed,
+ * not in every web and worker at start-up: most of them never process one.
+ */
+const loadSharp = async () => (await import("sharp")).default;
 
 /** The image types every platform we post to accepts (Bluesky: PNG, JPEG, WebP, GIF). */
 export const MEDIA_TYPES = ["image/png", "image/jpeg", "image/webp", "image/gif"] as const;
@@ -38,6 +42,7 @@ export interface NormalizedImage {
  */
 export async function normalizeImage(src: string, type: MediaType, out: string): Promise<NormalizedImage> {
   const animated = type === "image/gif" || type === "image/webp";
+  const sharp = await loadSharp();
   const meta = await sharp(src, { limitInputPixels: MAX_INPUT_PIXELS }).metadata();
   if (`image/${meta.format}` !== type) throw new Error(`the bytes decode as ${meta.format}, not ${type}`);
   let img = sharp(src, { animated, limitInputPixels: MAX_INPUT_PIXELS });
@@ -54,6 +59,7 @@ export async function normalizeImage(src: string, type: MediaType, out: string):
 
 /** A small WebP of the first frame, for lists and the composer. */
 export async function writeThumbnail(src: string, out: string): Promise<void> {
+  const sharp = await loadSharp();
   await sharp(src, { pages: 1, limitInputPixels: MAX_INPUT_PIXELS })
     .resize(THUMBNAIL_PX, THUMBNAIL_PX, { fit: "inside", withoutEnlargement: true })
     .webp({ quality: 75 })

@@ -119,7 +119,7 @@ const sessions = async (ctx: AppContext) =>
 async function newAccount(ctx: AppContext) {
   const user = await benchUser(ctx);
   const account = await insertMemoryAccount(ctx, user.id);
-  return { userId: user.id, accountId: account.id, did: account.did };
+  return { userId: user.id, accountId: account.id, did: account.remoteId };
 }
 
 /** The reference: a due burst queued while the worker is stopped, then the worker starts. */

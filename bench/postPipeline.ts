@@ -124,7 +124,7 @@ export async function preparePipelineBurst(ctx: AppContext, services: BenchServi
     await worker.close();
     const rows = await db.execute(sql`SELECT extract(epoch FROM published_at) * 1000 AS t FROM deliveries
       WHERE status = 'published' AND account_id = ${account.id}`);
-    const onPlatform = platform.postsOf(account.did).length;
+    const onPlatform = platform.postsOf(account.remoteId).length;
     if (rows.rows.length !== n || onPlatform !== n) {
       throw new Error(`post-pipeline: ${rows.rows.length} deliveries published and ${onPlatform} records written, expected ${n} of each`);
     }

@@ -100,7 +100,7 @@ export async function mastodonHarness(ctx: AppContext, token: string, double: Ma
   await connectMastodon(double, token);
   const accountIdOf = async () => {
     const row = await ctx.database.pool.query<{ id: string }>(
-      "SELECT id FROM social_accounts WHERE platform = 'mastodon' AND service = $1 AND did = $2",
+      "SELECT id FROM social_accounts WHERE platform = 'mastodon' AND instance_url = $1 AND remote_id = $2",
       [double.url, double.user.id],
     );
     if (!row.rows[0]) throw new Error("the Mastodon account was not stored");

@@ -36,6 +36,7 @@ export function meterRefreshes(ctxs: AppContext[], opts: { delayMs?: number; inn
   const wrap = (inner: PlatformService): PlatformService => ({
     platform: inner.platform,
     descriptor: inner.descriptor,
+    instanceCheck: inner.instanceCheck,
     newSegmentKeys: (count) => inner.newSegmentKeys(count),
     connect: (input) => inner.connect!(input),
     validate: (content) => inner.validate(content),

@@ -67,6 +67,7 @@ export function createMemoryPlatform(): MemoryPlatform {
   const platform: MemoryPlatform = {
     platform: "bluesky",
     descriptor: BLUESKY_DESCRIPTOR,
+    instanceCheck: { label: "memory", path: "/" },
     newSegmentKeys: newRecordKeys,
     records,
     calls: 0,
@@ -81,7 +82,7 @@ export function createMemoryPlatform(): MemoryPlatform {
       platform.refreshes++;
       const failure = refreshFailures.shift();
       if (failure) throw failure;
-      return session(account.did, account.handle);
+      return session(account.remoteId, account.handle);
     },
     validate(content: PostContent) {
       const problems: string[] = [];
@@ -102,7 +103,7 @@ export function createMemoryPlatform(): MemoryPlatform {
       const out = req.content.segments.map((seg, i) => {
         const rkey = req.rkeys[i]!;
         const rec: MemoryRecord = {
-          did: account.did,
+          did: account.remoteId,
           rkey,
           text: seg.text,
           createdAt: req.createdAt.toISOString(),
@@ -110,14 +111,14 @@ export function createMemoryPlatform(): MemoryPlatform {
           ...(req.content.langs ? { langs: req.content.langs } : {}),
           ...(i > 0 ? { root: req.rkeys[0], parent: req.rkeys[i - 1] } : {}),
         };
-        const key = `${account.did}/${rkey}`;
+        const key = `${account.remoteId}/${rkey}`;
         const existing = records.get(key);
         if (existing && JSON.stringify(existing) !== JSON.stringify(rec)) throw new Error(`InvalidSwap on ${key}`);
         if (!existing) {
           records.set(key, rec);
           wrote = true;
         }
-        return { uri: `at://${account.did}/app.bsky.feed.post/${rkey}`, cid: `cid-${rkey}` };
+        return { uri: `at://${account.remoteId}/app.bsky.feed.post/${rkey}`, cid: `cid-${rkey}` };
       });
       return { root: out[0]!, records: out, alreadyPublished: !wrote };
     },
@@ -135,7 +136,7 @@ export async function insertMemoryAccount(ctx: AppContext, userId: string, name 
   const did = `did:plc:${name}`;
   const { account } = await storeAccount(
     ctx,
-    { userId, platform: "bluesky", did, handle: `${name}.test`, service: "memory://", accessExpiresAt: new Date(Date.now() + 2 * 3600_000), credentialsKind: "app_password" },
+    { userId, platform: "bluesky", remoteId: did, handle: `${name}.test`, instanceUrl: "memory://", accessExpiresAt: new Date(Date.now() + 2 * 3600_000), credentialsKind: "app_password" },
     { appPassword: "app-pass", accessJwt: "a-jwt", refreshJwt: "r-jwt" },
   );
   return account;

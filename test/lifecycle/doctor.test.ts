@@ -10,7 +10,9 @@ import { POST as connect } from "@/app/api/accounts/route";
 import { loadConfig } from "@/app/lib/config";
 import { runDoctor, type Check, type DoctorInput } from "@/app/lib/lifecycle/doctor";
 import { startWorkers, type RunningWorkers } from "@/app/lib/queues/worker";
+import { mastodonHarness } from "@/test/conformance/harnesses";
 import { freePort } from "@/test/helpers/freePort";
+import { MastodonDouble } from "@/test/mastodon/mastodonDouble";
 import { call } from "@/test/helpers/http";
 import { DEAD_URL, startTestPds, type TestPds } from "@/test/helpers/pds";
 import { startTestRedis } from "@/test/helpers/redis";
@@ -22,6 +24,7 @@ import { runCli } from "./cli";
 
 let t: TestContext;
 let pds: TestPds;
+let mastodon: MastodonDouble;
 let redis: RedisMemoryServer;
 let workers: RunningWorkers | undefined;
 let accountId = "";
@@ -37,7 +40,7 @@ const input = (over: Partial<DoctorInput> = {}): DoctorInput => ({
 });
 const byName = (checks: Check[], name: string) => checks.find((c) => c.name === name) ?? checks.find((c) => c.name.startsWith(name));
 const failing = (checks: Check[]) => checks.filter((c) => !c.ok).map((c) => c.name);
-const cliEnv = () => ({ DATABASE_URL: t.databaseUrl, POSTMORE_SECRET: t.secret, QUEUE_BACKEND: "postgres", POSTMORE_DATA_DIR: dataDir, OUTBOUND_ALLOWLIST: pds.env.OUTBOUND_ALLOWLIST });
+const cliEnv = () => ({ DATABASE_URL: t.databaseUrl, POSTMORE_SECRET: t.secret, QUEUE_BACKEND: "postgres", POSTMORE_DATA_DIR: dataDir, OUTBOUND_ALLOWLIST: `${pds.env.OUTBOUND_ALLOWLIST},${new URL(mastodon.url).host}` });
 
 beforeAll(async () => {
   pds = await startTestPds();
@@ -48,12 +51,16 @@ beforeAll(async () => {
   const res = await call(connect, { method: "POST", token, body: { platform: "bluesky", identifier: acct.handle, appPassword: acct.appPassword, service: pds.url } });
   expect(res.status).toBe(201);
   accountId = res.body.account.id;
+  // A Mastodon account too: its server is checked on a Mastodon path, not on the PDS's /xrpc/_health.
+  mastodon = await new MastodonDouble().start();
+  await mastodonHarness(t.ctx, token, mastodon);
 }, 180_000);
 
 afterAll(async () => {
   await workers?.close(5_000);
   await redis?.stop();
   await pds?.close();
+  await mastodon?.close();
   await t?.close();
   const admin = new pg.Client({ connectionString: adminUrl() });
   await admin.connect();
@@ -76,7 +83,7 @@ describe("doctor", () => {
     workers = await startWorkers(t.ctx);
     const checks = await runDoctor(input());
     expect(failing(checks)).toEqual([]);
-    expect(checks.map((c) => c.name)).toEqual(["database", "queue", "credentials key", "worker", "clock", `PDS ${pds.url}`, "disk"]);
+    expect(checks.map((c) => c.name)).toEqual(["database", "queue", "credentials key", "worker", "clock", `PDS ${pds.url}`, `Mastodon server ${mastodon.url}`, "disk"]);
     const cli = await runCli(["doctor"], cliEnv());
     expect(cli.output).toContain("All checks passed.");
     expect(cli.code).toBe(0);
@@ -125,12 +132,12 @@ describe("doctor", () => {
   }, 60_000);
 
   it("explains an account whose PDS does not answer", async () => {
-    await t.ctx.database.pool.query("UPDATE social_accounts SET service = $1 WHERE id = $2", [DEAD_URL, accountId]);
+    await t.ctx.database.pool.query("UPDATE social_accounts SET instance_url = $1 WHERE id = $2", [DEAD_URL, accountId]);
     try {
       const checks = await runDoctor(input());
       expect(byName(checks, "PDS")).toMatchObject({ name: `PDS ${DEAD_URL}`, ok: false, detail: expect.stringMatching(/unreachable .*will fail/) });
     } finally {
-      await t.ctx.database.pool.query("UPDATE social_accounts SET service = $1 WHERE id = $2", [pds.url, accountId]);
+      await t.ctx.database.pool.query("UPDATE social_accounts SET instance_url = $1 WHERE id = $2", [pds.url, accountId]);
     }
   }, 60_000);
 

@@ -28,7 +28,7 @@ beforeAll(async () => {
   // Accounts are inserted directly: the export reads rows, no PDS is involved.
   const pool = t.ctx.database.pool;
   const acct = await pool.query<{ id: string }>(
-    "INSERT INTO social_accounts (user_id, platform, did, handle, service, credentials) VALUES ($1, 'bluesky', $2, 'alice.test', 'http://127.0.0.1:9', 'v1.x.y.z') RETURNING id",
+    "INSERT INTO social_accounts (user_id, platform, remote_id, handle, instance_url, credentials) VALUES ($1, 'bluesky', $2, 'alice.test', 'http://127.0.0.1:9', 'v1.x.y.z') RETURNING id",
     [a.user.id, did],
   );
   const accountId = acct.rows[0]!.id;

@@ -129,7 +129,7 @@ describe.each(BACKENDS)("webhooks on %s", (kind) => {
       const { id } = (await create(receiver.url, ["account.needs_reconnect", "account.reconnected"])).body.webhook;
       const [account] = await ctx.database.db
         .insert(socialAccounts)
-        .values({ userId, platform: "bluesky", did: `did:plc:${id.slice(0, 8)}`, handle: "pause.test", service: "http://127.0.0.1:9", credentials: "" })
+        .values({ userId, platform: "bluesky", remoteId: `did:plc:${id.slice(0, 8)}`, handle: "pause.test", instanceUrl: "http://127.0.0.1:9", credentials: "" })
         .returning();
       const accountId = account!.id;
       const settledCount = async (status: string, n: number) =>
@@ -137,7 +137,7 @@ describe.each(BACKENDS)("webhooks on %s", (kind) => {
 
       await markAccountNeedsReauth(ctx, accountId, "the platform refused the app password");
       await settledCount("failed", 1);
-      await updateAccountSession(ctx.database.db, accountId, { handle: "pause.test", service: "http://127.0.0.1:9", credentials: "", accessExpiresAt: new Date() });
+      await updateAccountSession(ctx.database.db, accountId, { handle: "pause.test", instanceUrl: "http://127.0.0.1:9", credentials: "", accessExpiresAt: new Date() });
       await settledCount("failed", 2);
       const paused = (await call(collection.GET, { token })).body.webhooks.find((w: { id: string }) => w.id === id);
       expect(paused).toMatchObject({ status: "paused", consecutiveFailures: 2, pausedReason: expect.stringContaining("2 events") });
@@ -221,7 +221,7 @@ describe("the webhook outbox across a crash", () => {
       const db = ctx.database.db;
       const [account] = await db
         .insert(socialAccounts)
-        .values({ userId, platform: "bluesky", did: "did:plc:crash", handle: "crash.test", service: "http://127.0.0.1:9", credentials: "" })
+        .values({ userId, platform: "bluesky", remoteId: "did:plc:crash", handle: "crash.test", instanceUrl: "http://127.0.0.1:9", credentials: "" })
         .returning();
       // A change that rolls back leaves no event behind.
       await expect(

@@ -75,7 +75,7 @@ export async function completeBlueskyAuthorization(
   const handle = getHandle(doc) ?? session.did;
   const { account, created } = await storeAccount(
     ctx,
-    { userId: state.userId, platform: "bluesky", credentialsKind: "oauth", did: session.did, handle, service: info.aud, accessExpiresAt: info.expiresAt ?? new Date(Date.now() + 60 * 60_000) },
+    { userId: state.userId, platform: "bluesky", credentialsKind: "oauth", remoteId: session.did, handle, instanceUrl: info.aud, accessExpiresAt: info.expiresAt ?? new Date(Date.now() + 60 * 60_000) },
     // No app password and no bearer tokens: the OAuth session row holds the credentials.
     { appPassword: "", accessJwt: "", refreshJwt: "" },
   );

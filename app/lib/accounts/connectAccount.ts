@@ -43,16 +43,16 @@ export async function connectAccount(
     {
       userId,
       platform: input.platform,
-      did: session.did,
+      remoteId: session.did,
       handle: session.handle,
-      service: session.service,
+      instanceUrl: session.service,
       accessExpiresAt: session.accessExpiresAt,
       credentialsKind: "app_password",
     },
     { appPassword: input.appPassword, accessJwt: session.accessJwt, refreshJwt: session.refreshJwt },
   );
   const retried = created ? 0 : await retryAfterReconnect(ctx, account.id);
-  log.info({ accountId: account.id, userId, did: account.did, created, retried }, created ? "account connected" : "account reconnected");
+  log.info({ accountId: account.id, userId, did: account.remoteId, created, retried }, created ? "account connected" : "account reconnected");
   return { account: toPublicAccount(account), created, retriedDeliveries: retried };
 }
 
@@ -80,7 +80,7 @@ export async function storeAccount(
   values: Omit<AccountSessionValues, "credentials"> & {
     userId: string;
     platform: SocialAccount["platform"];
-    did: string;
+    remoteId: string;
     credentialsKind: SocialAccount["credentialsKind"];
   },
   credentials: AccountCredentials,
@@ -90,8 +90,8 @@ export async function storeAccount(
     const db = tx as unknown as Db;
     const { account, created } = await upsertAccount(db, { ...values, credentials: "" });
     const sealed = sealCredentials(ctx.box, credentials, account.id);
-    const { handle, service, accessExpiresAt } = values;
-    await updateAccountSession(db, account.id, { handle, service, accessExpiresAt, credentials: sealed });
+    const { handle, instanceUrl, accessExpiresAt } = values;
+    await updateAccountSession(db, account.id, { handle, instanceUrl, accessExpiresAt, credentials: sealed });
     return { account: { ...account, credentials: sealed }, created };
   });
 }

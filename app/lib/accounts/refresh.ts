@@ -122,15 +122,15 @@ async function refreshHeld(ctx: AppContext, account: RefreshedAccount, opts: Ref
   const credentials = { ...account.credentials, accessJwt: session.accessJwt, refreshJwt: session.refreshJwt };
   const refreshedAt = await updateAccountSession(ctx.database.db, account.id, {
     handle: session.handle,
-    service: session.service,
+    instanceUrl: session.service,
     accessExpiresAt: session.accessExpiresAt,
     credentials: sealCredentials(ctx.box, credentials, account.id),
   });
   if (!refreshedAt) throw notFound("account");
   // Per account, so debug: the refresh-all job logs the fan-out, failures log at warn.
   log.debug({ accountId: account.id, accessExpiresAt: session.accessExpiresAt }, "tokens refreshed");
-  const { handle, service, accessExpiresAt } = session;
-  return { account: { ...account, handle, service, status: "active", accessExpiresAt, lastRefreshedAt: refreshedAt, credentials }, refreshed: true };
+  const { handle, service: instanceUrl, accessExpiresAt } = session;
+  return { account: { ...account, handle, instanceUrl, status: "active", accessExpiresAt, lastRefreshedAt: refreshedAt, credentials }, refreshed: true };
 }
 
 /**

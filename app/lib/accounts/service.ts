@@ -27,9 +27,9 @@ export async function loadPlatformAccount(ctx: AppContext, accountId: string): P
     id: row.id,
     userId: row.userId,
     platform: row.platform,
-    did: row.did,
+    remoteId: row.remoteId,
     handle: row.handle,
-    service: row.service,
+    instanceUrl: row.instanceUrl,
     status: row.status,
     accessExpiresAt: row.accessExpiresAt,
     lastRefreshedAt: row.lastRefreshedAt,
@@ -49,7 +49,7 @@ export async function saveAccountSession(ctx: AppContext, accountId: string, ses
   const { appPassword } = openCredentials(ctx.box, row.credentials, accountId);
   await updateAccountSession(db, accountId, {
     handle: session.handle,
-    service: session.service,
+    instanceUrl: session.service,
     accessExpiresAt: session.accessExpiresAt,
     credentials: sealCredentials(ctx.box, { appPassword, accessJwt: session.accessJwt, refreshJwt: session.refreshJwt }, accountId),
   });

@@ -61,10 +61,10 @@ export interface AccountCredentials {
 export interface PlatformAccount {
   id: string;
   /** The account's id on the platform (Bluesky: DID; Mastodon: account id). */
-  did: string;
+  remoteId: string;
   handle: string;
   /** The instance URL (Bluesky: PDS; Mastodon: the server). */
-  service: string;
+  instanceUrl: string;
   credentials: AccountCredentials;
 }
 
@@ -129,6 +129,8 @@ export interface PublishResult {
 export interface PlatformService {
   readonly platform: PlatformName;
   readonly descriptor: PlatformDescriptor;
+  /** What `postmore doctor` asks an account's instance to see it answers: what to call it, and a path that needs no token. */
+  readonly instanceCheck: { label: string; path: string };
   /** One fresh idempotency key per segment, chosen when a post is scheduled. */
   newSegmentKeys(count: number): string[];
   /** Logs in with an identifier and app password (createSession); platforms without app passwords omit it. */

@@ -92,11 +92,11 @@ export const socialAccounts = pgTable(
       .references(() => users.id, { onDelete: "cascade" }),
     platform: text("platform", { enum: platformNames }).notNull(),
     /** The account's id on its platform: the DID for Bluesky, the account id on its instance for Mastodon. */
-    did: text("did").notNull(),
+    remoteId: text("remote_id").notNull(),
     /** As the platform writes it: `alice.bsky.social`, `@alice@mastodon.social`. */
     handle: text("handle").notNull(),
     /** The instance URL: the account's PDS for Bluesky, the Mastodon server. */
-    service: text("service").notNull(),
+    instanceUrl: text("instance_url").notNull(),
     credentialsKind: text("credentials_kind", { enum: credentialsKinds }).notNull().default("app_password"),
     /** AES-256-GCM sealed JSON: app password, access and refresh JWTs; or an OAuth access token. */
     credentials: text("credentials").notNull(),
@@ -116,7 +116,7 @@ export const socialAccounts = pgTable(
     updatedAt: updatedAt(),
   },
   (t) => [
-    uniqueIndex("social_accounts_owner_did_key").on(t.userId, t.platform, t.did),
+    uniqueIndex("social_accounts_owner_remote_id_key").on(t.userId, t.platform, t.remoteId),
     index("social_accounts_status_idx").on(t.platform, t.status),
   ],
 );

@@ -3,8 +3,9 @@ import fs from "node:fs";
 import path from "node:path";
 import pg from "pg";
 import { openCredentials } from "../accounts/publicAccount";
-import type { Outbound } from "../net/outbound";
 import type { Config } from "../config";
+import { getPlatformService } from "../api/services/apiManager";
+import type { PlatformName } from "../api/platform";
 import { assembleAppContext, type AppContext } from "../context";
 import { createSecretBox } from "../crypto/secretBox";
 import { getWorkers } from "../dashboard/workers";
@@ -108,21 +109,25 @@ async function checkClock(client: pg.ClientBase, now: () => number): Promise<Che
   return pass("clock", `agrees with the database (${seconds} s apart).`);
 }
 
-async function checkAccounts(client: pg.ClientBase, outbound: Outbound, timeoutMs: number): Promise<Check[]> {
-  const { rows } = await client.query<{ service: string; handles: string[] }>(
-    "SELECT service, array_agg(handle ORDER BY handle) AS handles FROM social_accounts WHERE status <> 'disabled' GROUP BY service ORDER BY service",
+async function checkAccounts(client: pg.ClientBase, ctx: AppContext, timeoutMs: number): Promise<Check[]> {
+  const { rows } = await client.query<{ platform: PlatformName; instance_url: string; handles: string[] }>(
+    `SELECT platform, instance_url, array_agg(handle ORDER BY handle) AS handles FROM social_accounts
+     WHERE status <> 'disabled' GROUP BY platform, instance_url ORDER BY platform, instance_url`,
   );
   if (rows.length === 0) return [pass("accounts", "no connected accounts to check.")];
   return Promise.all(
-    rows.map(async ({ service, handles }) => {
-      const who = handles.map((h) => `@${h}`).join(", ");
+    rows.map(async ({ platform, instance_url: url, handles }) => {
+      const who = handles.map((h) => (h.startsWith("@") ? h : `@${h}`)).join(", ");
+      const { label, path: checkPath } = getPlatformService(ctx, platform).instanceCheck;
+      const name = `${label} ${url}`;
       try {
-        // Through the guarded outbound layer, as publishing does: a PDS it refuses is reported here too.
-        const res = await outbound.fetch(new URL("/xrpc/_health", service).href, { timeoutMs });
-        if (res.ok) return pass(`PDS ${service}`, `reachable (for ${who}).`);
-        return failed(`PDS ${service}`, `answers ${res.status} to a health check: posts of ${who} may fail. Check the server's status.`);
+        // Through the guarded outbound layer, as publishing does: an instance it refuses is reported here too.
+        const res = await ctx.outbound.fetch(new URL(checkPath, url).href, { timeoutMs });
+        await res.body?.cancel();
+        if (res.ok) return pass(name, `reachable (for ${who}).`);
+        return failed(name, `answers ${res.status} to a health check: posts of ${who} may fail. Check the server's status.`);
       } catch (err) {
-        return failed(`PDS ${service}`, `unreachable (${message(err)}): posts of ${who} will fail until it answers. Check this machine's network and the server.`);
+        return failed(name, `unreachable (${message(err)}): posts of ${who} will fail until it answers. Check this machine's network and the server.`);
       }
     }),
   );
@@ -170,7 +175,7 @@ export async function runDoctor(input: DoctorInput): Promise<Check[]> {
       checks.push(await safe("credentials key", () => checkKey(client, input)));
       checks.push(await safe("worker", () => checkWorker(ctx)));
       checks.push(await safe("clock", () => checkClock(client, input.now ?? Date.now)));
-      checks.push(...(await checkAccounts(client, ctx.outbound, Math.min(config.atproto.timeoutMs, ANSWER_MS)).catch((err: unknown) => [failed("accounts", message(err))])));
+      checks.push(...(await checkAccounts(client, ctx, Math.min(config.atproto.timeoutMs, ANSWER_MS)).catch((err: unknown) => [failed("accounts", message(err))])));
     } else {
       checks.push(await safe("queue", () => checkQueue(ctx)));
       checks.push(...notRun(["credentials key", "worker", "clock", "accounts"], "the database is unreachable"));

@@ -20,9 +20,9 @@ export async function freshAccount(ctx: AppContext, claim: ClaimedDelivery): Pro
   if (claim.accessExpiresAt && claim.accessExpiresAt.getTime() - Date.now() < REFRESH_MARGIN_MS) return ensureFreshSession(ctx, claim.accountId);
   return {
     id: claim.accountId,
-    did: claim.accountDid,
+    remoteId: claim.accountRemoteId,
     handle: claim.accountHandle,
-    service: claim.accountService,
+    instanceUrl: claim.accountInstanceUrl,
     credentials: openCredentials(ctx.box, claim.accountCredentials, claim.accountId),
   };
 }

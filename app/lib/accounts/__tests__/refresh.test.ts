@@ -157,7 +157,7 @@ describe.each(BACKENDS)("token refresh of one account (queue backend %s)", (kind
   it("an unreachable PDS is a transient failure: rethrown for a retry, the account stays active", async () => {
     const { id } = await connect();
     const closed = `http://127.0.0.1:${await freePort()}`;
-    await t.ctx.database.pool.query("UPDATE social_accounts SET service = $2 WHERE id = $1", [id, closed]);
+    await t.ctx.database.pool.query("UPDATE social_accounts SET instance_url = $2 WHERE id = $1", [id, closed]);
     const before = await loadPlatformAccount(t.ctx, id);
     await expect(refreshAccountSession(t.ctx, id, { force: true })).rejects.toBeInstanceOf(TransientPlatformError);
     const after = await loadPlatformAccount(t.ctx, id);

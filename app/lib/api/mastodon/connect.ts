@@ -143,9 +143,9 @@ export async function finishMastodonConnect(
     {
       userId,
       platform: "mastodon",
-      did: identity.remoteAccountId,
+      remoteId: identity.remoteAccountId,
       handle: identity.handle,
-      service: row.instanceUrl,
+      instanceUrl: row.instanceUrl,
       accessExpiresAt: null,
       credentialsKind: "oauth",
     },

@@ -33,6 +33,8 @@ export const MASTODON_DESCRIPTOR: PlatformDescriptor = {
   idempotency: { strategy: "header", windowMs: 60 * 60 * 1000 },
 };
 
+const MASTODON_INSTANCE_CHECK = { label: "Mastodon server", path: "/api/v2/instance" };
+
 export interface MastodonPlatformSettings {
   http: MastodonHttpSettings;
   media: MediaPolling;
@@ -69,6 +71,7 @@ export function createMastodonPlatformService(settings: MastodonPlatformSettings
   return {
     platform: "mastodon",
     descriptor: MASTODON_DESCRIPTOR,
+    instanceCheck: MASTODON_INSTANCE_CHECK,
     newSegmentKeys: (count) => Array.from({ length: count }, () => randomUUID()),
     validate,
 
@@ -81,7 +84,7 @@ export function createMastodonPlatformService(settings: MastodonPlatformSettings
       const { http, media, now } = settings;
       try {
         const result = await publishStatuses(
-          { instanceUrl: account.service, accessToken, remoteAccountId: account.did },
+          { instanceUrl: account.instanceUrl, accessToken, remoteAccountId: account.remoteId },
           { ...fromPlatformRequest(request), published: (request.published ?? []).map(fromRecord), unclearSince: request.unclearSince },
           { http, media, now, onSegment: (_i, status) => void live.push(status) },
         );

@@ -39,6 +39,8 @@ export const BLUESKY_DESCRIPTOR: PlatformDescriptor = {
   idempotency: { strategy: "record-key" },
 };
 
+const BLUESKY_INSTANCE_CHECK = { label: "PDS", path: "/xrpc/_health" };
+
 export type BlueSkySettings = IdentitySettings & {
   /** Accounts connected through OAuth (branch oauth): their DID's OAuth session, when it has one. */
   oauth?: BlueskyOAuthSessions;
@@ -61,10 +63,10 @@ export function createBlueSkyService(settings: BlueSkySettings): BlueSkyService 
   }
 
   async function refreshSession(account: PlatformAccount): Promise<PlatformSession> {
-    const client = pdsClient(account.service, { token: account.credentials.refreshJwt, timeoutMs: settings.timeoutMs, outbound: settings.outbound });
+    const client = pdsClient(account.instanceUrl, { token: account.credentials.refreshJwt, timeoutMs: settings.timeoutMs, outbound: settings.outbound });
     try {
       const res = await client.com.atproto.server.refreshSession();
-      return toPlatformSession(res.data, account.service);
+      return toPlatformSession(res.data, account.instanceUrl);
     } catch (err) {
       throw classifyError(err, "refreshing the session");
     }
@@ -72,23 +74,24 @@ export function createBlueSkyService(settings: BlueSkySettings): BlueSkyService 
 
   /** The OAuth session's agent (DPoP-bound tokens) when the account signed in that way, else its app-password session. */
   async function clientFor(account: PlatformAccount): Promise<PdsClient> {
-    const session = await settings.oauth?.restore(account.did);
+    const session = await settings.oauth?.restore(account.remoteId);
     if (session) return new Agent(session);
-    return pdsClient(account.service, { token: account.credentials.accessJwt, timeoutMs: settings.timeoutMs, outbound: settings.outbound });
+    return pdsClient(account.instanceUrl, { token: account.credentials.accessJwt, timeoutMs: settings.timeoutMs, outbound: settings.outbound });
   }
 
   /** An OAuth account's refresh: the library rotates the tokens (under its lock) and stores them. */
   async function refreshOAuth(account: PlatformAccount): Promise<PlatformSession | undefined> {
-    const session = await settings.oauth?.refresh(account.did);
+    const session = await settings.oauth?.refresh(account.remoteId);
     if (!session) return undefined;
     const info = await session.getTokenInfo(false);
     const accessExpiresAt = info.expiresAt ?? new Date(Date.now() + 60 * 60_000);
-    return { did: account.did, handle: account.handle, service: account.service, accessJwt: "", refreshJwt: "", accessExpiresAt };
+    return { did: account.remoteId, handle: account.handle, service: account.instanceUrl, accessJwt: "", refreshJwt: "", accessExpiresAt };
   }
 
   return {
     platform: "bluesky",
     descriptor: BLUESKY_DESCRIPTOR,
+    instanceCheck: BLUESKY_INSTANCE_CHECK,
     newSegmentKeys: newRecordKeys,
 
     async connect({ identifier, appPassword, service }) {
@@ -121,7 +124,7 @@ export function createBlueSkyService(settings: BlueSkySettings): BlueSkyService 
         throw new ReauthRequiredError("the session expired and no app password is stored: reconnect the account");
       }
       try {
-        return await createSession(account.service, account.did, account.credentials.appPassword);
+        return await createSession(account.instanceUrl, account.remoteId, account.credentials.appPassword);
       } catch (err) {
         const classified = classifyError(err, "logging in with the stored app password");
         if (classified instanceof AuthPlatformError) {
@@ -147,7 +150,7 @@ export function createBlueSkyService(settings: BlueSkySettings): BlueSkyService 
       }
       if (rich?.repost) {
         try {
-          const written = await publishRepost(client, settings, account.did, request.rkeys[0] as string, rich.repost.subject, request.createdAt.toISOString());
+          const written = await publishRepost(client, settings, account.remoteId, request.rkeys[0] as string, rich.repost.subject, request.createdAt.toISOString());
           const root = { uri: written.uri, cid: written.cid };
           log.info({ accountId: account.id, uri: root.uri, alreadyPublished: written.existed }, "reposted");
           return { root, records: [root], alreadyPublished: written.existed };
@@ -189,12 +192,12 @@ export function createBlueSkyService(settings: BlueSkySettings): BlueSkyService 
             reply: root && parent ? { root: strongRef(root), parent: strongRef(parent) } : undefined,
           });
           // Reply control gates the whole thread, so it sits on its first post.
-          const gates = buildGates(`at://${account.did}/${POST_COLLECTION}/${rkey}`, createdAt, {
+          const gates = buildGates(`at://${account.remoteId}/${POST_COLLECTION}/${rkey}`, createdAt, {
             replyControl: i === 0 ? rich?.replyControl : undefined,
             disableQuotes: richSegment?.disableQuotes,
           });
-          const written = await writePostWithGates(client, account.did, rkey, record, gates);
-          records.push({ uri: written.uri, cid: written.cid, url: blueskyViewUrl(account.service, written.uri) });
+          const written = await writePostWithGates(client, account.remoteId, rkey, record, gates);
+          records.push({ uri: written.uri, cid: written.cid, url: blueskyViewUrl(account.instanceUrl, written.uri) });
           allExisted &&= written.existed;
         } catch (err) {
           const classified = classifyError(err, action);
@@ -212,9 +215,9 @@ export function createBlueSkyService(settings: BlueSkySettings): BlueSkyService 
       const found: PublishedRecord[] = [];
       const collection = request.content.rich?.repost ? REPOST_COLLECTION : POST_COLLECTION;
       for (const rkey of request.rkeys) {
-        const record = await findRecord(client, account.did, rkey, collection);
+        const record = await findRecord(client, account.remoteId, rkey, collection);
         if (!record) break;
-        found.push({ uri: record.uri, cid: record.cid, url: blueskyViewUrl(account.service, record.uri) });
+        found.push({ uri: record.uri, cid: record.cid, url: blueskyViewUrl(account.instanceUrl, record.uri) });
       }
       return found;
     },

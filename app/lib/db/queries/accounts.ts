@@ -6,7 +6,7 @@ import { derivedPostStatus } from "./deliveries";
 /** Everything the data layer writes about an account's session; `credentials` is already sealed. */
 export interface AccountSessionValues {
   handle: string;
-  service: string;
+  instanceUrl: string;
   credentials: string;
   /** Null: the token never expires. */
   accessExpiresAt: Date | null;
@@ -22,7 +22,7 @@ export async function upsertAccount(
   values: AccountSessionValues & {
     userId: string;
     platform: SocialAccount["platform"];
-    did: string;
+    remoteId: string;
     credentialsKind?: SocialAccount["credentialsKind"];
   },
 ): Promise<{ account: SocialAccount; created: boolean }> {
@@ -31,10 +31,10 @@ export async function upsertAccount(
     .insert(socialAccounts)
     .values({ ...values, status: "active", lastRefreshedAt: now })
     .onConflictDoUpdate({
-      target: [socialAccounts.userId, socialAccounts.platform, socialAccounts.did],
+      target: [socialAccounts.userId, socialAccounts.platform, socialAccounts.remoteId],
       set: {
         handle: values.handle,
-        service: values.service,
+        instanceUrl: values.instanceUrl,
         credentials: values.credentials,
         accessExpiresAt: values.accessExpiresAt,
         ...(values.credentialsKind ? { credentialsKind: values.credentialsKind } : {}),

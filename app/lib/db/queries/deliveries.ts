@@ -19,8 +19,8 @@ export interface ClaimedDelivery {
   accountId: string;
   accountStatus: string;
   accountHandle: string;
-  accountDid: string;
-  accountService: string;
+  accountRemoteId: string;
+  accountInstanceUrl: string;
   /** Sealed (encrypted) credentials, opened only when the token is fresh enough to use as is. */
   accountCredentials: string;
   accessExpiresAt: Date | null;
@@ -81,7 +81,7 @@ const CLAIM_SQL = `
   )
   SELECT c.id, c.post_id, c.account_id, c.rkeys, c.rkey, c.record_created_at, c.attempts, c.segment_records,
          c.rate_limit_waited_ms, p.text, p.content, a.status AS account_status, a.handle, a.platform,
-         a.did, a.service, a.credentials, a.access_expires_at,
+         a.remote_id, a.instance_url, a.credentials, a.access_expires_at,
          (SELECT count(*) FROM deliveries s WHERE s.post_id = c.post_id)::int AS siblings
   FROM claimed c JOIN post_row p ON p.id = c.post_id JOIN social_accounts a ON a.id = c.account_id`;
 
@@ -111,8 +111,8 @@ export async function claimDelivery(db: Db, deliveryId: string, missedAfterHours
     accountId: r.account_id as string,
     accountStatus: r.account_status as string,
     accountHandle: r.handle as string,
-    accountDid: r.did as string,
-    accountService: r.service as string,
+    accountRemoteId: r.remote_id as string,
+    accountInstanceUrl: r.instance_url as string,
     accountCredentials: r.credentials as string,
     accessExpiresAt: r.access_expires_at ? new Date(r.access_expires_at as string | Date) : null,
     platform: r.platform as PlatformName,

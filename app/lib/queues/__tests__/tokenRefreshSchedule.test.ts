@@ -118,7 +118,7 @@ describe.each(BACKENDS)("token refresh schedule and fan-out (queue backend %s)",
     const { user } = await createTestUser(t.ctx);
     const insert = (status: string) =>
       t.ctx.database.pool.query<{ id: string }>(
-        `INSERT INTO social_accounts (user_id, platform, did, handle, service, credentials, status)
+        `INSERT INTO social_accounts (user_id, platform, remote_id, handle, instance_url, credentials, status)
          VALUES ($1, 'bluesky', $2, $3, 'http://127.0.0.1:9', 'x', $4) RETURNING id`,
         [user.id, `did:plc:${randomBytes(8).toString("hex")}`, `h${randomBytes(4).toString("hex")}.test`, status],
       );

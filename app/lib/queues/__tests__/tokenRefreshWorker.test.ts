@@ -111,13 +111,13 @@ describe.each(BACKENDS)("token refresh worker against a real PDS (queue backend 
     expect(stored.status).toBe("active");
     for (const a of onDemand) expect(a.accessExpiresAt!.getTime()).toBeGreaterThan(Date.now() + 60 * 60_000);
     // The stored refresh token is the newest: one more refresh with it succeeds.
-    await expect(getPlatformService(t.ctx, "bluesky").refreshSession!(stored)).resolves.toMatchObject({ did: stored.did });
+    await expect(getPlatformService(t.ctx, "bluesky").refreshSession!(stored)).resolves.toMatchObject({ did: stored.remoteId });
   });
 
   it("retries a transient failure (PDS port closed) with backoff; the account stays active and is refreshed once the PDS is back", async () => {
     const { id } = await connect();
     const closed = `http://127.0.0.1:${await freePort()}`;
-    await t.ctx.database.pool.query("UPDATE social_accounts SET service = $2 WHERE id = $1", [id, closed]);
+    await t.ctx.database.pool.query("UPDATE social_accounts SET instance_url = $2 WHERE id = $1", [id, closed]);
     const failures: number[] = [];
     const statusesWhileFailing: string[] = [];
     worker = createTokenRefreshWorker(t.ctx);
@@ -127,7 +127,7 @@ describe.each(BACKENDS)("token refresh worker against a real PDS (queue backend 
       const row = await t.ctx.database.pool.query("SELECT status FROM social_accounts WHERE id = $1", [id]);
       statusesWhileFailing.push(row.rows[0].status);
       // The PDS comes back after the second failed attempt.
-      if (failures.length === 2) await t.ctx.database.pool.query("UPDATE social_accounts SET service = $2 WHERE id = $1", [id, pds.url]);
+      if (failures.length === 2) await t.ctx.database.pool.query("UPDATE social_accounts SET instance_url = $2 WHERE id = $1", [id, pds.url]);
     };
     worker.on("failed", (job) => void onFailed(job));
     const { jobId } = await refreshAccountTokens(t.ctx, id);

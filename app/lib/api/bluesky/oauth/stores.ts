@@ -50,7 +50,7 @@ export function createSessionStore(ctx: AppContext): NodeSavedSessionStore {
       // what it means for every account: when PostMore's refresh path last rotated the tokens.
       const expiresAt = value.tokenSet.expires_at ? new Date(value.tokenSet.expires_at) : null;
       if (expiresAt) {
-        await db.update(socialAccounts).set({ accessExpiresAt: expiresAt }).where(and(eq(socialAccounts.platform, "bluesky"), eq(socialAccounts.did, did)));
+        await db.update(socialAccounts).set({ accessExpiresAt: expiresAt }).where(and(eq(socialAccounts.platform, "bluesky"), eq(socialAccounts.remoteId, did)));
       }
     },
     async get(did) {

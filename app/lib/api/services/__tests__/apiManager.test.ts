@@ -16,6 +16,7 @@ describe("apiManager", () => {
     const standIn: PlatformService = {
       platform: "bluesky",
       descriptor: blueSkyService.descriptor,
+      instanceCheck: blueSkyService.instanceCheck,
       newSegmentKeys: blueSkyService.newSegmentKeys,
       connect: async () => {
         throw new Error("not used");

@@ -26,9 +26,9 @@ describe("blueSkyService on a PDS with rate limits on", () => {
     }
     const account = {
       id: "dave",
-      did: dave.did,
+      remoteId: dave.did,
       handle: dave.handle,
-      service: pds.url,
+      instanceUrl: pds.url,
       credentials: { appPassword: dave.appPassword, accessJwt: session.accessJwt, refreshJwt: "broken.refresh.token" },
     };
     const err = await bsky.forceRefreshTokens(account).catch((e) => e);

@@ -27,9 +27,9 @@ describe("blueSkyService against a real PDS", () => {
     const s = await bsky.connect({ identifier: who.handle, appPassword: who.appPassword, service: pds.url });
     return {
       id: `acct-${who.handle}`,
-      did: s.did,
+      remoteId: s.did,
       handle: s.handle,
-      service: s.service,
+      instanceUrl: s.service,
       credentials: { appPassword: who.appPassword, accessJwt: s.accessJwt, refreshJwt: s.refreshJwt },
     };
   };
@@ -161,7 +161,7 @@ describe("blueSkyService against a real PDS", () => {
       const request = { rkeys: newRecordKeys(1), createdAt: new Date(), content: post("never seen") };
       const badToken = { ...account, credentials: { ...account.credentials, accessJwt: "not-a-jwt" } };
       await expect(bsky.publish(badToken, request)).rejects.toBeInstanceOf(AuthPlatformError);
-      const dead = { ...account, service: `http://127.0.0.1:${await freePort()}` };
+      const dead = { ...account, instanceUrl: `http://127.0.0.1:${await freePort()}` };
       await expect(bsky.publish(dead, request)).rejects.toBeInstanceOf(TransientPlatformError);
       await expect(bsky.publish(account, { ...request, content: post("x".repeat(301)) })).rejects.toBeInstanceOf(PermanentPlatformError);
       expect((await pds.listPosts(alice.did)).some((r) => r.value.text === "never seen")).toBe(false);

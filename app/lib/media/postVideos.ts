@@ -6,6 +6,7 @@ import type { PostContentJson, StoredVideo } from "../db/queries/posts";
 import type { Media } from "../db/schema";
 import { AppError } from "../errors";
 import { MediaMissingError } from "./mediaMissing";
+import { mediaUrl } from "./mediaJson";
 import { mediaFile } from "./store";
 import { CAPTIONS_TYPE, VIDEO_TYPE } from "./video";
 
@@ -90,5 +91,16 @@ export async function videoLoader(ctx: AppContext, content: PostContentJson): Pr
         return { lang: c.lang, file: cap.file, mimeType: cap.mimeType, size: cap.size };
       }),
     };
+  };
+}
+
+/** A stored video as the API shows it: references and where their bytes are. */
+export function videoJson(v: StoredVideo) {
+  return {
+    mediaId: v.mediaId,
+    alt: v.alt,
+    mimeType: v.mimeType,
+    url: mediaUrl(v.mediaId),
+    captions: (v.captions ?? []).map((c) => ({ lang: c.lang, mediaId: c.mediaId, url: mediaUrl(c.mediaId) })),
   };
 }

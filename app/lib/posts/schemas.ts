@@ -24,11 +24,12 @@ const image = z.union([mediaImage, base64Image]);
 const images = z.array(image).max(4, "at most 4 images per post");
 
 // branch video: one video per segment (uploaded with POST /api/media), its alt text and WebVTT captions by language.
-const video = z.strictObject({
+// Extra fields (a GET's mimeType, url) are ignored, as for images.
+const video = z.object({
   mediaId: z.uuid("a media id of an mp4 from POST /api/media"),
   alt: z.string().trim().min(1, "a video needs alt text (describe it for people who cannot see it)").max(10_000),
   captions: z
-    .array(z.strictObject({ lang: z.string().regex(/^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{1,8})*$/, "a language tag such as en or pt-BR"), mediaId: z.uuid("a media id of a WebVTT file from POST /api/media") }))
+    .array(z.object({ lang: z.string().regex(/^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{1,8})*$/, "a language tag such as en or pt-BR"), mediaId: z.uuid("a media id of a WebVTT file from POST /api/media") }))
     .max(20, "at most 20 caption files")
     .refine((c) => new Set(c.map((x) => x.lang.toLowerCase())).size === c.length, "one caption file per language")
     .optional(),

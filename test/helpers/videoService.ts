@@ -44,7 +44,7 @@ export async function startVideoServiceDouble(pdsUrl: string): Promise<VideoServ
     res.end(JSON.stringify(body));
   };
 
-  const server = http.createServer(async (req, res) => {
+  const handle = async (req: http.IncomingMessage, res: http.ServerResponse) => {
     if (state.reset) {
       req.socket.destroy();
       return;
@@ -88,14 +88,14 @@ export async function startVideoServiceDouble(pdsUrl: string): Promise<VideoServ
         if (!job) return send(res, 404, { error: "NotFound", message: "no such job" });
         if (job.failWith) Object.assign(job, { state: "JOB_STATE_FAILED", error: "Video processing failed", message: job.failWith });
         else job.state = "JOB_STATE_COMPLETED";
-        const { failWith: _ignored, ...status } = job;
-        return send(res, 200, { jobStatus: status });
+        return send(res, 200, { jobStatus: { jobId: job.jobId, did: job.did, state: job.state, blob: job.blob, error: job.error, message: job.message } });
       }
       send(res, 404, { error: "MethodNotImplemented" });
     } catch (err) {
       send(res, 500, { error: "InternalServerError", message: String(err) });
     }
-  });
+  };
+  const server = http.createServer((req, res) => void handle(req, res));
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   const { port } = server.address() as AddressInfo;
   const state: VideoServiceDouble = {

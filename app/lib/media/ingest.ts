@@ -5,7 +5,7 @@ import type { Media } from "../db/schema";
 import { AppError } from "../errors";
 import { logger } from "../logger";
 import { normalizeImage, SNIFF_BYTES, sniffImageType, type MediaType, writeThumbnail } from "./image";
-import { CAPTIONS_TYPE, isUtf8File, mp4Size, VIDEO_TYPE } from "./video";
+import { isUtf8File, mp4Size, VIDEO_TYPE, type CAPTIONS_TYPE } from "./video";
 import { mediaFile, placeFile, removeQuietly, sha256OfFile, tempFile, thumbnailFile } from "./store";
 
 const log = logger("media");

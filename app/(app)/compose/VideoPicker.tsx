@@ -61,7 +61,16 @@ export function VideoPicker({ video, limits, hasImages, label, showAltErrors, on
     }
   }
 
-  if (!limits) return video ? <p className="field-error">Only Bluesky takes video: choose only Bluesky accounts for this post, or remove the video.</p> : null;
+  if (!limits) {
+    // A chosen platform (or, with none chosen, some platform) takes no video: say so where the button would be.
+    return video ? (
+      <p className="field-error">Only Bluesky takes video: choose only Bluesky accounts for this post, or remove the video.</p>
+    ) : (
+      <button type="button" className="btn-secondary btn-small" disabled title="Only Bluesky takes video: choose only Bluesky accounts">
+        Add video (Bluesky only)
+      </button>
+    );
+  }
   const missingAlt = showAltErrors && video !== undefined && video.alt.trim() === "";
   return (
     <>

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectAccount } from "@/app/lib/accounts/connectAccount";
 import { createUser } from "@/app/lib/auth/users";
 import { freePort } from "@/test/helpers/freePort";
+import { tinyMp4, tinyVtt } from "@/test/helpers/mp4";
 import { startTestPds, type TestAccount, type TestPds } from "@/test/helpers/pds";
 import { waitFor } from "@/test/helpers/postsApi";
 import { createTestContext, LOOPBACK_ALLOWLIST, type TestContext } from "@/test/helpers/testContext";
@@ -42,6 +43,8 @@ describe("composer: Bluesky options and live preview", () => {
       ATPROTO_HANDLE_RESOLVER_URL: pds.url,
       ATPROTO_TIMEOUT_MS: "5000",
       OUTBOUND_ALLOWLIST: LOOPBACK_ALLOWLIST,
+      // branch video: videos straight to the local PDS (the video service cannot be reached offline).
+      BLUESKY_VIDEO_SERVICE_URL: "",
     };
     const port = await freePort();
     web = startWeb(port, { ...env, PORT: String(port) });
@@ -98,5 +101,30 @@ describe("composer: Bluesky options and live preview", () => {
     expect(gates.map((g) => g.uri.split("/").pop())).toEqual([record.uri.split("/").pop()]);
     // The next post starts from these languages.
     await expect(page.evaluate(() => window.localStorage.getItem("postmore.composer.langs.v1"))).resolves.toBe(JSON.stringify(["de", "fr", "es"]));
+  }, 180_000);
+
+  it("takes a video with alt text and captions, previews it, and publishes an app.bsky.embed.video (branch video)", async () => {
+    await page.goto("/compose");
+    const text = `A short clip ${randomBytes(2).toString("hex")}`;
+    await page.getByRole("textbox", { name: "Post text" }).fill(text);
+    await page.getByLabel("Add a video to Post text").setInputFiles({ name: "clip.mp4", mimeType: "video/mp4", buffer: tinyMp4({ seed: 7 }) });
+    await page.getByText("Video: clip.mp4").waitFor();
+    await page.getByLabel("Video alt text (required)").fill("A cat jumps onto a table");
+    await page.getByLabel("Add captions to Post text").setInputFiles({ name: "clip.vtt", mimeType: "text/vtt", buffer: tinyVtt() });
+    await page.getByRole("button", { name: "Captions: clip.vtt", exact: true }).waitFor();
+    // One video per post, not with images (Bluesky's rule): the image button is off.
+    await expect(page.getByRole("button", { name: /Add image/ }).isDisabled()).resolves.toBe(true);
+
+    const preview = page.getByRole("region", { name: "Preview on Bluesky" });
+    await expect(preview.getByRole("img", { name: "Video: A cat jumps onto a table" }).innerText()).resolves.toContain("captions (en)");
+
+    await page.getByRole("radio", { name: "Post now" }).check();
+    await page.getByRole("button", { name: "Post now" }).click();
+    await page.getByRole("status").filter({ hasText: /On its way|Scheduled/ }).waitFor();
+    const record = await waitFor("the video post on the PDS", async () => (await pds.listPosts(bsky.did)).find((r) => r.value.text === text), 60_000);
+    const embed = record.value.embed as { $type: string; alt: string; captions: Array<{ lang: string }> };
+    expect(embed.$type).toBe("app.bsky.embed.video");
+    expect(embed.alt).toBe("A cat jumps onto a table");
+    expect(embed.captions.map((c) => c.lang)).toEqual(["en"]);
   }, 180_000);
 });

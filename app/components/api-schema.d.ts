@@ -459,7 +459,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Upload one image (raw bytes as the body); metadata stripped, thumbnail made
+         * Upload one image, mp4 video or WebVTT caption file (raw bytes as the body); image metadata stripped, thumbnail made
          * @description API token or session cookie.
          */
         post: operations["postMedia"];
@@ -477,7 +477,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The bytes of one of your images
+         * The bytes of one of your images, videos or caption files
          * @description API token or session cookie.
          */
         get: operations["getMediaId"];
@@ -3075,10 +3075,36 @@ export interface operations {
                                 linkCard?: boolean;
                                 quote?: string;
                                 text: string;
+                                video?: {
+                                    alt: string;
+                                    captions: {
+                                        lang: string;
+                                        /** Format: uuid */
+                                        mediaId: string;
+                                        url: string;
+                                    }[];
+                                    /** Format: uuid */
+                                    mediaId: string;
+                                    mimeType: string;
+                                    url: string;
+                                };
                             }[];
                             timeZone: string;
                             /** Format: date-time */
                             updatedAt: string;
+                            video?: {
+                                alt: string;
+                                captions: {
+                                    lang: string;
+                                    /** Format: uuid */
+                                    mediaId: string;
+                                    url: string;
+                                }[];
+                                /** Format: uuid */
+                                mediaId: string;
+                                mimeType: string;
+                                url: string;
+                            };
                         };
                     };
                 };
@@ -3434,7 +3460,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        /** @description The image file itself (PNG, JPEG, WebP or GIF), not multipart. Its type is judged by its bytes; Content-Type is ignored. */
+        /** @description The file itself (PNG, JPEG, WebP or GIF image; branch video: an mp4 video or a WebVTT caption file), not multipart. Its type is judged by its bytes; Content-Type is ignored. */
         requestBody: {
             content: {
                 "image/*": string;
@@ -3455,9 +3481,9 @@ export interface operations {
                             /** Format: uuid */
                             id: string;
                             /** @enum {string} */
-                            mimeType: "image/png" | "image/jpeg" | "image/webp" | "image/gif";
+                            mimeType: "image/png" | "image/jpeg" | "image/webp" | "image/gif" | "video/mp4" | "text/vtt";
                             size: number;
-                            thumbnailUrl: string;
+                            thumbnailUrl: string | null;
                             url: string;
                             width: number;
                         };
@@ -3524,7 +3550,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description over MEDIA_MAX_BYTES, counted while streaming (code payload_too_large) */
+            /** @description over MEDIA_MAX_BYTES (images, captions) or MEDIA_MAX_VIDEO_BYTES (mp4), counted while streaming (code payload_too_large) */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -3539,7 +3565,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description not a PNG, JPEG, WebP or GIF by its bytes (code unsupported_media_type) */
+            /** @description not a PNG, JPEG, WebP, GIF, mp4 or WebVTT file by its bytes (code unsupported_media_type) */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -3554,7 +3580,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description looks like an image but does not decode (code unprocessable) */
+            /** @description looks like an image but does not decode, or a caption file that is not UTF-8 (code unprocessable) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3597,7 +3623,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description the image */
+            /** @description the file, with its type (image/*, video/mp4 or text/vtt) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3853,6 +3879,14 @@ export interface operations {
                             threads: {
                                 maxSegments: number;
                             };
+                            video?: {
+                                captionMaxBytes: number;
+                                captionTypes: string[];
+                                maxAltLength: number;
+                                maxBytes: number;
+                                maxCaptions: number;
+                                types: string[];
+                            };
                         }[];
                     };
                 };
@@ -3982,10 +4016,36 @@ export interface operations {
                                 linkCard?: boolean;
                                 quote?: string;
                                 text: string;
+                                video?: {
+                                    alt: string;
+                                    captions: {
+                                        lang: string;
+                                        /** Format: uuid */
+                                        mediaId: string;
+                                        url: string;
+                                    }[];
+                                    /** Format: uuid */
+                                    mediaId: string;
+                                    mimeType: string;
+                                    url: string;
+                                };
                             }[];
                             timeZone: string;
                             /** Format: date-time */
                             updatedAt: string;
+                            video?: {
+                                alt: string;
+                                captions: {
+                                    lang: string;
+                                    /** Format: uuid */
+                                    mediaId: string;
+                                    url: string;
+                                }[];
+                                /** Format: uuid */
+                                mediaId: string;
+                                mimeType: string;
+                                url: string;
+                            };
                         }[];
                     };
                 };
@@ -4087,8 +4147,28 @@ export interface operations {
                         linkCard?: boolean;
                         quote?: string;
                         text: string;
+                        video?: {
+                            alt: string;
+                            captions?: {
+                                lang: string;
+                                /** Format: uuid */
+                                mediaId: string;
+                            }[];
+                            /** Format: uuid */
+                            mediaId: string;
+                        };
                     }[];
                     timeZone?: string;
+                    video?: {
+                        alt: string;
+                        captions?: {
+                            lang: string;
+                            /** Format: uuid */
+                            mediaId: string;
+                        }[];
+                        /** Format: uuid */
+                        mediaId: string;
+                    };
                 };
             };
         };
@@ -4169,10 +4249,36 @@ export interface operations {
                                 linkCard?: boolean;
                                 quote?: string;
                                 text: string;
+                                video?: {
+                                    alt: string;
+                                    captions: {
+                                        lang: string;
+                                        /** Format: uuid */
+                                        mediaId: string;
+                                        url: string;
+                                    }[];
+                                    /** Format: uuid */
+                                    mediaId: string;
+                                    mimeType: string;
+                                    url: string;
+                                };
                             }[];
                             timeZone: string;
                             /** Format: date-time */
                             updatedAt: string;
+                            video?: {
+                                alt: string;
+                                captions: {
+                                    lang: string;
+                                    /** Format: uuid */
+                                    mediaId: string;
+                                    url: string;
+                                }[];
+                                /** Format: uuid */
+                                mediaId: string;
+                                mimeType: string;
+                                url: string;
+                            };
                         };
                     };
                 };
@@ -4267,7 +4373,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description scheduled in the past, or content a platform refuses */
+            /** @description scheduled in the past, or content a platform refuses (branch video: also Bluesky's video service refusing the account's upload today) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4284,6 +4390,21 @@ export interface operations {
             };
             /** @description API token over its per-minute limit (code too_many_requests, with Retry-After) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description branch video: the video service (or the account's PDS) could not be asked whether the video may be posted; nothing was stored (code upstream_unreachable) */
+            502: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4386,10 +4507,36 @@ export interface operations {
                                 linkCard?: boolean;
                                 quote?: string;
                                 text: string;
+                                video?: {
+                                    alt: string;
+                                    captions: {
+                                        lang: string;
+                                        /** Format: uuid */
+                                        mediaId: string;
+                                        url: string;
+                                    }[];
+                                    /** Format: uuid */
+                                    mediaId: string;
+                                    mimeType: string;
+                                    url: string;
+                                };
                             }[];
                             timeZone: string;
                             /** Format: date-time */
                             updatedAt: string;
+                            video?: {
+                                alt: string;
+                                captions: {
+                                    lang: string;
+                                    /** Format: uuid */
+                                    mediaId: string;
+                                    url: string;
+                                }[];
+                                /** Format: uuid */
+                                mediaId: string;
+                                mimeType: string;
+                                url: string;
+                            };
                         };
                     };
                 };
@@ -4528,10 +4675,36 @@ export interface operations {
                                 linkCard?: boolean;
                                 quote?: string;
                                 text: string;
+                                video?: {
+                                    alt: string;
+                                    captions: {
+                                        lang: string;
+                                        /** Format: uuid */
+                                        mediaId: string;
+                                        url: string;
+                                    }[];
+                                    /** Format: uuid */
+                                    mediaId: string;
+                                    mimeType: string;
+                                    url: string;
+                                };
                             }[];
                             timeZone: string;
                             /** Format: date-time */
                             updatedAt: string;
+                            video?: {
+                                alt: string;
+                                captions: {
+                                    lang: string;
+                                    /** Format: uuid */
+                                    mediaId: string;
+                                    url: string;
+                                }[];
+                                /** Format: uuid */
+                                mediaId: string;
+                                mimeType: string;
+                                url: string;
+                            };
                         };
                     };
                 };
@@ -4720,10 +4893,36 @@ export interface operations {
                                 linkCard?: boolean;
                                 quote?: string;
                                 text: string;
+                                video?: {
+                                    alt: string;
+                                    captions: {
+                                        lang: string;
+                                        /** Format: uuid */
+                                        mediaId: string;
+                                        url: string;
+                                    }[];
+                                    /** Format: uuid */
+                                    mediaId: string;
+                                    mimeType: string;
+                                    url: string;
+                                };
                             }[];
                             timeZone: string;
                             /** Format: date-time */
                             updatedAt: string;
+                            video?: {
+                                alt: string;
+                                captions: {
+                                    lang: string;
+                                    /** Format: uuid */
+                                    mediaId: string;
+                                    url: string;
+                                }[];
+                                /** Format: uuid */
+                                mediaId: string;
+                                mimeType: string;
+                                url: string;
+                            };
                         };
                     };
                 };
@@ -5133,10 +5332,36 @@ export interface operations {
                                 linkCard?: boolean;
                                 quote?: string;
                                 text: string;
+                                video?: {
+                                    alt: string;
+                                    captions: {
+                                        lang: string;
+                                        /** Format: uuid */
+                                        mediaId: string;
+                                        url: string;
+                                    }[];
+                                    /** Format: uuid */
+                                    mediaId: string;
+                                    mimeType: string;
+                                    url: string;
+                                };
                             }[];
                             timeZone: string;
                             /** Format: date-time */
                             updatedAt: string;
+                            video?: {
+                                alt: string;
+                                captions: {
+                                    lang: string;
+                                    /** Format: uuid */
+                                    mediaId: string;
+                                    url: string;
+                                }[];
+                                /** Format: uuid */
+                                mediaId: string;
+                                mimeType: string;
+                                url: string;
+                            };
                         }[];
                     };
                 };
@@ -5350,10 +5575,36 @@ export interface operations {
                                 linkCard?: boolean;
                                 quote?: string;
                                 text: string;
+                                video?: {
+                                    alt: string;
+                                    captions: {
+                                        lang: string;
+                                        /** Format: uuid */
+                                        mediaId: string;
+                                        url: string;
+                                    }[];
+                                    /** Format: uuid */
+                                    mediaId: string;
+                                    mimeType: string;
+                                    url: string;
+                                };
                             }[];
                             timeZone: string;
                             /** Format: date-time */
                             updatedAt: string;
+                            video?: {
+                                alt: string;
+                                captions: {
+                                    lang: string;
+                                    /** Format: uuid */
+                                    mediaId: string;
+                                    url: string;
+                                }[];
+                                /** Format: uuid */
+                                mediaId: string;
+                                mimeType: string;
+                                url: string;
+                            };
                         }[];
                     };
                 };
@@ -5504,10 +5755,36 @@ export interface operations {
                                 linkCard?: boolean;
                                 quote?: string;
                                 text: string;
+                                video?: {
+                                    alt: string;
+                                    captions: {
+                                        lang: string;
+                                        /** Format: uuid */
+                                        mediaId: string;
+                                        url: string;
+                                    }[];
+                                    /** Format: uuid */
+                                    mediaId: string;
+                                    mimeType: string;
+                                    url: string;
+                                };
                             }[];
                             timeZone: string;
                             /** Format: date-time */
                             updatedAt: string;
+                            video?: {
+                                alt: string;
+                                captions: {
+                                    lang: string;
+                                    /** Format: uuid */
+                                    mediaId: string;
+                                    url: string;
+                                }[];
+                                /** Format: uuid */
+                                mediaId: string;
+                                mimeType: string;
+                                url: string;
+                            };
                         };
                     };
                 };
@@ -5721,10 +5998,36 @@ export interface operations {
                                 linkCard?: boolean;
                                 quote?: string;
                                 text: string;
+                                video?: {
+                                    alt: string;
+                                    captions: {
+                                        lang: string;
+                                        /** Format: uuid */
+                                        mediaId: string;
+                                        url: string;
+                                    }[];
+                                    /** Format: uuid */
+                                    mediaId: string;
+                                    mimeType: string;
+                                    url: string;
+                                };
                             }[];
                             timeZone: string;
                             /** Format: date-time */
                             updatedAt: string;
+                            video?: {
+                                alt: string;
+                                captions: {
+                                    lang: string;
+                                    /** Format: uuid */
+                                    mediaId: string;
+                                    url: string;
+                                }[];
+                                /** Format: uuid */
+                                mediaId: string;
+                                mimeType: string;
+                                url: string;
+                            };
                         };
                     };
                 };
@@ -5863,10 +6166,36 @@ export interface operations {
                                 linkCard?: boolean;
                                 quote?: string;
                                 text: string;
+                                video?: {
+                                    alt: string;
+                                    captions: {
+                                        lang: string;
+                                        /** Format: uuid */
+                                        mediaId: string;
+                                        url: string;
+                                    }[];
+                                    /** Format: uuid */
+                                    mediaId: string;
+                                    mimeType: string;
+                                    url: string;
+                                };
                             }[];
                             timeZone: string;
                             /** Format: date-time */
                             updatedAt: string;
+                            video?: {
+                                alt: string;
+                                captions: {
+                                    lang: string;
+                                    /** Format: uuid */
+                                    mediaId: string;
+                                    url: string;
+                                }[];
+                                /** Format: uuid */
+                                mediaId: string;
+                                mimeType: string;
+                                url: string;
+                            };
                         };
                     };
                 };

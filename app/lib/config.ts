@@ -146,6 +146,13 @@ const envSchema = z.object({
   // branch oauth: Bluesky OAuth (docs/BLUESKY_OAUTH.md)
   BLUESKY_OAUTH_PRIVATE_KEY: optionalString,
   BLUESKY_OAUTH_ALLOW_HTTP: z.preprocess(emptyAsUndefined, z.enum(["true", "false", "1", "0"]).default("false")),
+  // branch video: Bluesky video posts (docs/API.md "Video"). 100,000,000 bytes is Bluesky's video limit.
+  MEDIA_MAX_VIDEO_BYTES: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1024).max(100_000_000).default(100_000_000)),
+  // Set but empty means "upload videos straight to the PDS", so no emptyAsUndefined here.
+  BLUESKY_VIDEO_SERVICE_URL: z.preprocess(
+    (v) => (typeof v === "string" ? v.trim() : v),
+    z.union([z.literal(""), z.url({ protocol: /^https?$/ })]).default("https://video.bsky.app"),
+  ),
 });
 
 export type QueueBackendKind = "redis" | "postgres";
@@ -225,6 +232,8 @@ export interface Config {
     handleResolverUrl: string;
     /** Per-request timeout for calls to a PDS, PLC or resolver. */
     timeoutMs: number;
+    /** branch video: Bluesky's video service (BLUESKY_VIDEO_SERVICE_URL); "" = videos go straight to the PDS as blobs. */
+    videoServiceUrl: string;
   };
   /** branch mastodon: calls to Mastodon instances. */
   mastodon: {
@@ -254,6 +263,8 @@ export interface Config {
   media: {
     /** Largest upload accepted (MEDIA_MAX_BYTES), counted while streaming. */
     maxBytes: number;
+    /** branch video: largest mp4 accepted (MEDIA_MAX_VIDEO_BYTES). */
+    maxVideoBytes: number;
   };
   /** Bluesky OAuth (branch oauth): confidential client when security.publicUrl is https, else the loopback client. */
   blueskyOAuth: {
@@ -336,7 +347,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       apiRateLimitPerMinute: e.API_RATE_LIMIT_PER_MINUTE,
       passwordHashConcurrency: e.PASSWORD_HASH_CONCURRENCY,
     },
-    atproto: { plcUrl: e.ATPROTO_PLC_URL, handleResolverUrl: e.ATPROTO_HANDLE_RESOLVER_URL, timeoutMs: e.ATPROTO_TIMEOUT_MS },
+    atproto: { plcUrl: e.ATPROTO_PLC_URL, handleResolverUrl: e.ATPROTO_HANDLE_RESOLVER_URL, timeoutMs: e.ATPROTO_TIMEOUT_MS, videoServiceUrl: e.BLUESKY_VIDEO_SERVICE_URL.replace(/\/+$/, "") },
     mastodon: { timeoutMs: e.MASTODON_TIMEOUT_MS, mediaPollMs: e.MASTODON_MEDIA_POLL_MS },
     outbound: { allowlist: parseAllowlist(e.OUTBOUND_ALLOWLIST).entries.slice() },
     webhooks: {
@@ -347,7 +358,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       relayIntervalMs: e.WEBHOOK_RELAY_INTERVAL_MS,
       concurrency: e.WEBHOOK_CONCURRENCY,
     },
-    media: { maxBytes: e.MEDIA_MAX_BYTES },
+    media: { maxBytes: e.MEDIA_MAX_BYTES, maxVideoBytes: e.MEDIA_MAX_VIDEO_BYTES },
     blueskyOAuth: { privateKey: e.BLUESKY_OAUTH_PRIVATE_KEY, allowHttp: flag(e.BLUESKY_OAUTH_ALLOW_HTTP) },
   };
 }

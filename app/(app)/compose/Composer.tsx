@@ -129,6 +129,7 @@ export function Composer() {
                   })),
                 )
               }
+              onVideo={(update) => setSegments((list) => list.map((x) => (x.id === s.id ? { ...x, video: update(x.video) } : x)))}
               onRemove={() => setSegments((list) => list.filter((x) => x.id !== s.id))}
               onMove={(delta) => move(i, delta)}
             />

@@ -19,7 +19,7 @@ function PreviewPost({ segment, rich, first, handle }: { segment: DraftSegment; 
   const link = tokens.find((t) => t.kind === "link")?.text;
   const quote = first ? quoteTarget(rich.quote) : undefined;
   const warnings = first ? LABELS.filter((l) => rich.labels.includes(l.value)).map((l) => l.label) : [];
-  const card = !quote && segment.images.length === 0 && rich.linkCard && link;
+  const card = !quote && segment.images.length === 0 && !segment.video && rich.linkCard && link;
   return (
     <article className="preview-post" aria-label={first ? "Preview of the post" : "Preview of a reply in the thread"}>
       <p className="small muted" style={{ margin: 0 }}>
@@ -36,6 +36,16 @@ function PreviewPost({ segment, rich, first, handle }: { segment: DraftSegment; 
       {segment.images.length > 0 && (
         <div className="preview-images">
           {segment.images.map((img) => (img.thumbnailUrl ? <img key={img.id} src={img.thumbnailUrl} alt={img.alt} /> : null))}
+        </div>
+      )}
+      {segment.video && (
+        <div className="preview-video" role="img" aria-label={`Video: ${segment.video.alt || "no description yet"}`}>
+          <p className="small" style={{ margin: 0 }}>
+            ▶ Video{segment.video.captions ? ` · captions (${segment.video.captions.lang})` : ""}
+          </p>
+          <p className="small muted" style={{ margin: 0 }}>
+            {segment.video.alt || "Add alt text to describe the video"}
+          </p>
         </div>
       )}
       {quote && (

@@ -4,8 +4,9 @@ import { useRef, useState, type ChangeEvent } from "react";
 import { uploadMedia } from "../../components/api";
 import type { PlatformDescriptor } from "../../lib/api/platform";
 import { lengthLevel, textLength } from "../../components/platforms";
-import { newId, type DraftImage, type DraftSegment } from "./draft";
+import { newId, type DraftImage, type DraftSegment, type DraftVideo } from "./draft";
 import { HighlightedTextarea } from "./HighlightedTextarea";
+import { sharedVideoLimits, VideoPicker } from "./VideoPicker";
 
 
 export interface SegmentProps {
@@ -20,12 +21,14 @@ export interface SegmentProps {
   onChange(s: DraftSegment): void;
   /** Changes one image wherever it is now (an upload ends after other edits); undefined removes it. */
   onImage(imageId: string, patch: Partial<DraftImage> | undefined): void;
+  /** branch video: changes this segment's video wherever the segment is now. */
+  onVideo(update: (v: DraftVideo | undefined) => DraftVideo | undefined): void;
   onRemove(): void;
   onMove(delta: -1 | 1): void;
 }
 
 /** One post of the thread: text with its own counters, up to four images with alt text. */
-export function SegmentEditor({ segment, index, count, showAltErrors, problems, platforms, onChange, onImage, onRemove, onMove }: SegmentProps) {
+export function SegmentEditor({ segment, index, count, showAltErrors, problems, platforms, onChange, onImage, onVideo, onRemove, onMove }: SegmentProps) {
   const fileInput = useRef<HTMLInputElement>(null);
   const [imageError, setImageError] = useState<string | null>(null);
   const counters = platforms.map((p) => {
@@ -64,7 +67,7 @@ export function SegmentEditor({ segment, index, count, showAltErrors, problems, 
     await Promise.all(
       added.map(async ({ image, file }) => {
         const res = await uploadMedia(file);
-        if (res.ok) onImage(image.id, { mediaId: res.data.media.id, mimeType: res.data.media.mimeType, thumbnailUrl: res.data.media.thumbnailUrl });
+        if (res.ok) onImage(image.id, { mediaId: res.data.media.id, mimeType: res.data.media.mimeType, thumbnailUrl: res.data.media.thumbnailUrl ?? undefined });
         else {
           onImage(image.id, undefined);
           setImageError(`${file.name}: ${res.error.message}`);
@@ -146,9 +149,23 @@ export function SegmentEditor({ segment, index, count, showAltErrors, problems, 
       {imageError && <p className="field-error">{imageError}</p>}
       <div className="btn-row" style={{ marginTop: "0.6rem" }}>
         <input ref={fileInput} type="file" accept={ACCEPTED.join(",")} multiple hidden onChange={(e) => void addFiles(e)} aria-label={`Add images to ${label}`} />
-        <button type="button" className="btn-secondary btn-small" disabled={segment.images.length >= MAX_IMAGES} onClick={() => fileInput.current?.click()}>
+        <button
+          type="button"
+          className="btn-secondary btn-small"
+          disabled={segment.images.length >= MAX_IMAGES || segment.video !== undefined}
+          title={segment.video ? "A post has either one video or images, not both" : undefined}
+          onClick={() => fileInput.current?.click()}
+        >
           Add image ({segment.images.length}/{MAX_IMAGES})
         </button>
+        <VideoPicker
+          video={segment.video}
+          limits={sharedVideoLimits(platforms)}
+          hasImages={segment.images.length > 0}
+          label={label}
+          showAltErrors={showAltErrors}
+          onVideo={onVideo}
+        />
         {count > 1 && (
           <>
             <button type="button" className="btn-quiet btn-small" disabled={index === 0} onClick={() => onMove(-1)} aria-label={`Move ${label} up`}>

@@ -15,10 +15,19 @@ export interface DraftImage {
   alt: string;
 }
 
+/** branch video: a segment's video (uploaded on pick, like images) and its one caption file. */
+export interface DraftVideo {
+  name: string;
+  mediaId?: string;
+  alt: string;
+  captions?: { name: string; lang: string; mediaId?: string };
+}
+
 export interface DraftSegment {
   id: string;
   text: string;
   images: DraftImage[];
+  video?: DraftVideo;
 }
 
 export interface Draft {
@@ -48,7 +57,14 @@ function readDraft(): Draft | undefined {
     const d = JSON.parse(raw) as Draft;
     if (!Array.isArray(d.segments) || d.segments.length === 0) return undefined;
     // Images whose upload never finished (or drafts from before uploads) cannot be sent: drop them.
-    return { ...d, segments: d.segments.map((s) => ({ ...s, images: (s.images ?? []).filter((i) => typeof i.mediaId === "string") })) };
+    return {
+      ...d,
+      segments: d.segments.map((s) => ({
+        ...s,
+        images: (s.images ?? []).filter((i) => typeof i.mediaId === "string"),
+        video: typeof s.video?.mediaId === "string" ? { ...s.video, captions: s.video.captions?.mediaId ? s.video.captions : undefined } : undefined,
+      })),
+    };
   } catch {
     return undefined;
   }

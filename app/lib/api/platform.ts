@@ -22,6 +22,11 @@ export interface PlatformDescriptor {
     urlLength?: number;
   };
   media: { maxCount: number; maxBytes: number; types: string[]; maxAltLength: number };
+  /**
+   * branch video: one video per post segment, never with images; absent when the platform
+   * takes no video. Captions are WebVTT files, one per language.
+   */
+  video?: { maxBytes: number; types: string[]; maxAltLength: number; maxCaptions: number; captionMaxBytes: number; captionTypes: string[] };
   /** A thread: segments published as replies in order. */
   threads: { maxSegments: number };
   /** Languages a post may carry (0: none). */
@@ -75,10 +80,28 @@ export interface ImageInput {
   alt: string;
 }
 
+/** A stored file (large media are read from disk when sent, never held in memory as base64). */
+export interface MediaFileInput {
+  /** Path of the file in the media store. */
+  file: string;
+  mimeType: string;
+  size: number;
+}
+
+/** branch video: a segment's video (mp4) with its alt text and caption files. */
+export interface VideoInput extends MediaFileInput {
+  alt: string;
+  /** 0 when the file does not say. */
+  width: number;
+  height: number;
+  captions: Array<MediaFileInput & { lang: string }>;
+}
+
 /** One segment of a post (a thread has several, published as replies in order). */
 export interface PostSegment {
   text: string;
   images?: ImageInput[];
+  video?: VideoInput;
 }
 
 export interface PostContent {
@@ -153,4 +176,13 @@ export interface PlatformService {
    * may have hidden a write that succeeded). Optional for platforms that cannot look up by key.
    */
   findPublished?(account: PlatformAccount, request: PublishRequest): Promise<PublishedRecord[]>;
+  /**
+   * branch video: what only the platform can say right now about this content for this
+   * account (Bluesky: may it upload this video today?). Asked before a post with a video is
+   * stored, so one that would surely fail is never scheduled. Optional.
+   */
+  checkLimits?(account: PlatformAccount, content: PostContent): Promise<LimitCheck>;
 }
+
+/** refused: the platform says no (a person must change something); unreachable: it could not be asked. */
+export type LimitCheck = { ok: true } | { ok: false; reason: "refused" | "unreachable"; message: string };

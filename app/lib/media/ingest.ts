@@ -5,6 +5,7 @@ import type { Media } from "../db/schema";
 import { AppError } from "../errors";
 import { logger } from "../logger";
 import { normalizeImage, SNIFF_BYTES, sniffImageType, type MediaType, writeThumbnail } from "./image";
+import { isUtf8File, mp4Size, VIDEO_TYPE, type CAPTIONS_TYPE } from "./video";
 import { mediaFile, placeFile, removeQuietly, sha256OfFile, tempFile, thumbnailFile } from "./store";
 
 const log = logger("media");
@@ -59,4 +60,25 @@ export async function ingestImageBytes(deps: MediaDeps, userId: string, bytes: B
   const raw = tempFile(deps.dataDir);
   await fs.promises.writeFile(raw, bytes, { flag: "wx" });
   return ingestImageFile(deps, userId, raw, type);
+}
+
+/**
+ * branch video: an mp4 or a WebVTT caption file (already type-sniffed) → a stored medium.
+ * Kept byte for byte (no thumbnail): the size of an mp4 is read from its header for the
+ * post's aspect ratio; a caption file must be UTF-8. `raw` is consumed; same crash-safe order
+ * as for images (file placed before its row).
+ */
+export async function ingestVideoOrCaptionsFile(deps: MediaDeps, userId: string, raw: string, type: typeof VIDEO_TYPE | typeof CAPTIONS_TYPE): Promise<Media> {
+  try {
+    let size = { width: 0, height: 0 };
+    if (type === VIDEO_TYPE) size = await mp4Size(raw).catch(() => size);
+    else if (!(await isUtf8File(raw))) throw new AppError("unprocessable", "the caption file starts like WebVTT but is not UTF-8 text");
+    const sha256 = await sha256OfFile(raw);
+    const { size: bytes } = await fs.promises.stat(raw);
+    await placeFile(raw, mediaFile(deps.dataDir, sha256));
+    const { media } = await insertMedia(deps.db, { userId, sha256, mimeType: type, bytes, width: size.width, height: size.height });
+    return media;
+  } finally {
+    await removeQuietly(raw);
+  }
 }

@@ -3,7 +3,7 @@ import type { Media } from "../db/schema";
 export const mediaUrl = (id: string) => `/api/media/${id}`;
 export const thumbnailUrl = (id: string) => `/api/media/${id}/thumbnail`;
 
-/** The API shape of an uploaded image (never its bytes: those are at `url`). */
+/** The API shape of an uploaded image, video or caption file (never its bytes: those are at `url`). Only images have a thumbnail. */
 export function mediaJson(m: Media) {
   return {
     id: m.id,
@@ -12,7 +12,7 @@ export function mediaJson(m: Media) {
     height: m.height,
     size: m.bytes,
     url: mediaUrl(m.id),
-    thumbnailUrl: thumbnailUrl(m.id),
+    thumbnailUrl: m.mimeType.startsWith("image/") ? thumbnailUrl(m.id) : null,
     createdAt: m.createdAt.toISOString(),
   };
 }

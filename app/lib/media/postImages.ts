@@ -8,6 +8,8 @@ import { AppError } from "../errors";
 import { segmentsOf } from "../posts/segments";
 import { ingestImageBytes, mediaDeps } from "./ingest";
 import { mediaUrl } from "./mediaJson";
+import { MediaMissingError } from "./mediaMissing";
+import { videoLoader } from "./postVideos";
 import { mediaFile } from "./store";
 
 /** An image as a request names it: a reference to an upload, or (older clients) base64 bytes. */
@@ -57,13 +59,7 @@ export async function storeRequestImages(
   return out;
 }
 
-/** A referenced image is gone (its file or row): publishing cannot go on, and retrying will not help. */
-export class MediaMissingError extends Error {
-  constructor(mediaId: string) {
-    super(`image ${mediaId} is no longer in the media store (restore it from a backup, or edit the post)`);
-    this.name = "MediaMissingError";
-  }
-}
+export { MediaMissingError };
 
 /**
  * A stored post as the content to validate or publish, each referenced image's bytes read
@@ -83,7 +79,11 @@ export async function loadPostContent(ctx: AppContext, text: string, content: Po
       throw new MediaMissingError(id);
     }
   }
-  return segmentsOf(text, content, (i): ImageInput =>
-    isLegacyImage(i) ? i : { data: bytes.get(i.mediaId)!, mimeType: rows.get(i.mediaId)!.mimeType, alt: i.alt },
+  const video = await videoLoader(ctx, content);
+  return segmentsOf(
+    text,
+    content,
+    (i): ImageInput => (isLegacyImage(i) ? i : { data: bytes.get(i.mediaId)!, mimeType: rows.get(i.mediaId)!.mimeType, alt: i.alt }),
+    video,
   );
 }

@@ -32,6 +32,14 @@ export const accountJson = z.strictObject({
 
 // mediaId and url are absent only on posts stored before media by reference and not yet migrated.
 const imageMeta = z.strictObject({ mediaId: z.uuid().optional(), alt: z.string(), mimeType: z.string(), url: z.string().optional() });
+// branch video: a segment's video and its caption files (contract: issue 16 item 7).
+const videoMeta = z.strictObject({
+  mediaId: z.uuid(),
+  alt: z.string(),
+  mimeType: z.string(),
+  url: z.string(),
+  captions: z.array(z.strictObject({ lang: z.string(), mediaId: z.uuid(), url: z.string() })),
+});
 
 const attempt = z.strictObject({
   attempt: z.number().int(),
@@ -84,9 +92,10 @@ export const postJson = z.strictObject({
   status: z.enum(postStatuses),
   langs: z.array(z.string()).optional(),
   images: z.array(imageMeta).optional(),
+  video: videoMeta.optional(),
   ...richSegment,
   replyControl: replyControl.optional(),
-  thread: z.array(z.strictObject({ text: z.string(), images: z.array(imageMeta).optional(), ...richSegment })).optional(),
+  thread: z.array(z.strictObject({ text: z.string(), images: z.array(imageMeta).optional(), video: videoMeta.optional(), ...richSegment })).optional(),
   createdAt: isoTime,
   updatedAt: isoTime,
   deliveries: z.array(delivery),
@@ -252,13 +261,15 @@ export const webhookDeliveryLog = z.strictObject({
 export const oneMedia = z.strictObject({
   media: z.strictObject({
     id: z.uuid(),
-    mimeType: z.enum(["image/png", "image/jpeg", "image/webp", "image/gif"]),
+    mimeType: z.enum(["image/png", "image/jpeg", "image/webp", "image/gif", "video/mp4", "text/vtt"]),
+    /** Pixels; for an mp4 from its header (0 when it does not say); 0 for a caption file. */
     width: z.number().int(),
     height: z.number().int(),
-    /** Bytes as stored (after metadata was stripped). */
+    /** Bytes as stored (images: after metadata was stripped; videos and captions as uploaded). */
     size: z.number().int(),
     url: z.string(),
-    thumbnailUrl: z.string(),
+    /** Images only; null for a video or caption file. */
+    thumbnailUrl: z.string().nullable(),
     createdAt: isoTime,
   }),
 });
@@ -273,6 +284,17 @@ const platformDescriptor = z.strictObject({
   label: z.string(),
   text: z.strictObject({ maxLength: z.number().int(), counting: z.enum(["graphemes", "graphemes-with-urls"]), urlLength: z.number().int().optional() }),
   media: z.strictObject({ maxCount: z.number().int(), maxBytes: z.number().int(), types: z.array(z.string()), maxAltLength: z.number().int() }),
+  // branch video: absent when the platform takes no video.
+  video: z
+    .strictObject({
+      maxBytes: z.number().int(),
+      types: z.array(z.string()),
+      maxAltLength: z.number().int(),
+      maxCaptions: z.number().int(),
+      captionMaxBytes: z.number().int(),
+      captionTypes: z.array(z.string()),
+    })
+    .optional(),
   threads: z.strictObject({ maxSegments: z.number().int() }),
   languages: z.strictObject({ max: z.number().int() }),
   contentWarnings: z.boolean(),

@@ -95,7 +95,9 @@ export const apiRoutes: ApiRoute[] = [
   { method: "get", path: "/api/posts", summary: "Your posts, newest scheduled first, a page at a time", auth: "user", query: listPostsQuery,
     responses: { 200: { description: "a page of posts", json: res.postPage } } },
   { method: "post", path: "/api/posts", summary: "Schedule a post (or a thread) on one or more accounts", auth: "user", body: createPostBody,
-    responses: { 201: post("the scheduled post"), 422: { description: "scheduled in the past, or content a platform refuses", json: res.errorResponse } } },
+    responses: { 201: post("the scheduled post"),
+      422: { description: "scheduled in the past, or content a platform refuses (branch video: also Bluesky's video service refusing the account's upload today)", json: res.errorResponse },
+      502: { description: "branch video: the video service (or the account's PDS) could not be asked whether the video may be posted; nothing was stored (code upstream_unreachable)", json: res.errorResponse } } },
   { method: "get", path: "/api/posts/export", summary: "Every post of yours as a download: JSON, or CSV with format=csv", auth: "user", query: exportPostsQuery,
     responses: { 200: { description: "the posts (Content-Disposition: attachment)", json: res.postsExport, other: "text/csv" } } },
   { method: "get", path: "/api/posts/{id}", summary: "One post with each delivery's attempt history", auth: "user",
@@ -173,17 +175,18 @@ export const apiRoutes: ApiRoute[] = [
     responses: { 200: { description: "Prometheus text format", other: "text/plain" } } },
 
   // ---- branch media: images uploaded once, referenced by posts as {mediaId, alt} ----
-  { method: "post", path: "/api/media", summary: "Upload one image (raw bytes as the body); metadata stripped, thumbnail made", auth: "user",
-    rawBody: "The image file itself (PNG, JPEG, WebP or GIF), not multipart. Its type is judged by its bytes; Content-Type is ignored.",
+  { method: "post", path: "/api/media", summary: "Upload one image, mp4 video or WebVTT caption file (raw bytes as the body); image metadata stripped, thumbnail made", auth: "user",
+    rawBody:
+      "The file itself (PNG, JPEG, WebP or GIF image; branch video: an mp4 video or a WebVTT caption file), not multipart. Its type is judged by its bytes; Content-Type is ignored.",
     responses: {
       201: { description: "stored (the same bytes uploaded again answer the same medium)", json: res.oneMedia },
       400: { description: "empty body (code bad_request)", json: res.errorResponse },
-      413: { description: "over MEDIA_MAX_BYTES, counted while streaming (code payload_too_large)", json: res.errorResponse },
-      415: { description: "not a PNG, JPEG, WebP or GIF by its bytes (code unsupported_media_type)", json: res.errorResponse },
-      422: { description: "looks like an image but does not decode (code unprocessable)", json: res.errorResponse },
+      413: { description: "over MEDIA_MAX_BYTES (images, captions) or MEDIA_MAX_VIDEO_BYTES (mp4), counted while streaming (code payload_too_large)", json: res.errorResponse },
+      415: { description: "not a PNG, JPEG, WebP, GIF, mp4 or WebVTT file by its bytes (code unsupported_media_type)", json: res.errorResponse },
+      422: { description: "looks like an image but does not decode, or a caption file that is not UTF-8 (code unprocessable)", json: res.errorResponse },
     } },
-  { method: "get", path: "/api/media/{id}", summary: "The bytes of one of your images", auth: "user",
-    responses: { 200: { description: "the image", other: "image/*" } } },
+  { method: "get", path: "/api/media/{id}", summary: "The bytes of one of your images, videos or caption files", auth: "user",
+    responses: { 200: { description: "the file, with its type (image/*, video/mp4 or text/vtt)", other: "image/*" } } },
   { method: "get", path: "/api/media/{id}/thumbnail", summary: "A WebP thumbnail (at most 320 px a side) of one of your images", auth: "user",
     responses: { 200: { description: "the thumbnail", other: "image/webp" } } },
   // branch oauth: Bluesky OAuth (docs/BLUESKY_OAUTH.md)

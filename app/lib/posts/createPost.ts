@@ -3,6 +3,8 @@ import type { AppContext } from "../context";
 import { findOwnedAccounts, insertPostWithDeliveries, type NewPost, type PostContentJson } from "../db/queries/posts";
 import { AppError } from "../errors";
 import { loadPostContent, storeRequestImages } from "../media/postImages";
+import { storeRequestVideos } from "../media/postVideos";
+import { checkPlatformLimits } from "./checkPlatformLimits";
 import { enqueueDeliveries } from "./enqueueDeliveries";
 import { postJson, type PostJson } from "./postJson";
 import type { CreatePostBody } from "./schemas";
@@ -48,16 +50,25 @@ export async function preparePost(ctx: AppContext, userId: string, body: CreateP
   }
   // Posts hold references: base64 images are stored as media here, ids checked to be the user's.
   const [images, ...threadImages] = await storeRequestImages(ctx, userId, [body.images, ...(body.thread ?? []).map((s) => s.images)]);
+  const [video, ...threadVideos] = await storeRequestVideos(ctx, userId, [body.video, ...(body.thread ?? []).map((s) => s.video)]);
   const content: PostContentJson = {
     ...(body.langs?.length ? { langs: body.langs } : {}),
     ...(images?.length ? { images } : {}),
+    ...(video ? { video } : {}),
     ...(body.thread?.length
-      ? { thread: body.thread.map((s, i) => ({ text: s.text, ...(threadImages[i]?.length ? { images: threadImages[i] } : {}) })) }
+      ? {
+          thread: body.thread.map((s, i) => ({
+            text: s.text,
+            ...(threadImages[i]?.length ? { images: threadImages[i] } : {}),
+            ...(threadVideos[i] ? { video: threadVideos[i] } : {}),
+          })),
+        }
       : {}),
     ...(rich ? { rich } : {}),
   };
   const segments = await loadPostContent(ctx, body.text, content);
   validateContent(ctx, accounts.map((a) => a.platform), segments);
+  await checkPlatformLimits(ctx, accounts, segments);
 
   // A time up to five minutes past means "publish now" (not "missed"): the deliveries are due now.
   const dueAt = new Date(Math.max(scheduledAt.getTime(), Date.now()));

@@ -3,6 +3,7 @@ import type { PostContentJson } from "../db/queries/posts";
 import type { Delivery, DeliveryAttempt } from "../db/schema";
 import { richJson } from "./rich";
 import { imageJson } from "../media/postImages";
+import { videoJson } from "../media/postVideos";
 
 type SegmentStatus = "pending" | "published" | "failed";
 
@@ -43,9 +44,17 @@ export function postJson(p: PostWithDeliveries, history?: DeliveryAttempt[], han
     status: p.post.status,
     ...(content.langs?.length ? { langs: content.langs } : {}),
     ...(content.images?.length ? { images: imageMeta(content.images) } : {}),
+    ...(content.video ? { video: videoJson(content.video) } : {}),
     ...rich.post,
     ...(content.thread?.length
-      ? { thread: content.thread.map((s, i) => ({ text: s.text, ...(s.images?.length ? { images: imageMeta(s.images) } : {}), ...rich.thread[i] })) }
+      ? {
+          thread: content.thread.map((s, i) => ({
+            text: s.text,
+            ...(s.images?.length ? { images: imageMeta(s.images) } : {}),
+            ...(s.video ? { video: videoJson(s.video) } : {}),
+            ...rich.thread[i],
+          })),
+        }
       : {}),
     createdAt: p.post.createdAt.toISOString(),
     updatedAt: p.post.updatedAt.toISOString(),

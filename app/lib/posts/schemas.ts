@@ -23,6 +23,18 @@ const image = z.union([mediaImage, base64Image]);
 
 const images = z.array(image).max(4, "at most 4 images per post");
 
+// branch video: one video per segment (uploaded with POST /api/media), its alt text and WebVTT captions by language.
+// Extra fields (a GET's mimeType, url) are ignored, as for images.
+const video = z.object({
+  mediaId: z.uuid("a media id of an mp4 from POST /api/media"),
+  alt: z.string().trim().min(1, "a video needs alt text (describe it for people who cannot see it)").max(10_000),
+  captions: z
+    .array(z.object({ lang: z.string().regex(/^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{1,8})*$/, "a language tag such as en or pt-BR"), mediaId: z.uuid("a media id of a WebVTT file from POST /api/media") }))
+    .max(20, "at most 20 caption files")
+    .refine((c) => new Set(c.map((x) => x.lang.toLowerCase())).size === c.length, "one caption file per language")
+    .optional(),
+});
+
 // ISO 8601 with an explicit offset (or Z): a time without one is ambiguous, so it is refused.
 const instant = z.iso.datetime({ offset: true, message: "an ISO 8601 date-time with offset, e.g. 2026-03-01T09:30:00+01:00" });
 
@@ -58,7 +70,8 @@ export const createPostBody = z.strictObject({
   timeZone: z.string().refine(isTimeZone, "an IANA time zone such as Europe/Berlin").optional(),
   langs: z.array(z.string().regex(/^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{1,8})*$/, "a language tag such as en or pt-BR")).max(3).optional(),
   images: images.optional(),
-  thread: z.array(z.strictObject({ text: z.string(), images: images.optional(), ...richSegmentFields })).max(24, "at most 25 posts in a thread").optional(),
+  video: video.optional(),
+  thread: z.array(z.strictObject({ text: z.string(), images: images.optional(), video: video.optional(), ...richSegmentFields })).max(24, "at most 25 posts in a thread").optional(),
   ...richSegmentFields,
   replyControl: replyControl.optional(),
 });

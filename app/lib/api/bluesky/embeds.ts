@@ -1,4 +1,4 @@
-import type { $Typed, AppBskyEmbedExternal, AppBskyEmbedImages, AppBskyEmbedRecord, AppBskyEmbedRecordWithMedia } from "@atproto/api";
+import type { $Typed, AppBskyEmbedExternal, AppBskyEmbedImages, AppBskyEmbedRecord, AppBskyEmbedRecordWithMedia, AppBskyEmbedVideo } from "@atproto/api";
 import type { ImageInput } from "../platform";
 import type { RichSegment } from "../rich";
 import type { PdsClient } from "./client";
@@ -12,21 +12,23 @@ export type PostEmbed =
   | $Typed<AppBskyEmbedImages.Main>
   | $Typed<AppBskyEmbedExternal.Main>
   | $Typed<AppBskyEmbedRecord.Main>
-  | $Typed<AppBskyEmbedRecordWithMedia.Main>;
+  | $Typed<AppBskyEmbedRecordWithMedia.Main>
+  | $Typed<AppBskyEmbedVideo.Main>;
 
 /** Link cards wait at most this long for the page (and again for its image): a slow site must not hold a publish. */
 const LINK_CARD_TIMEOUT_MS = 10_000;
 
 /**
- * A post has one embed. A quote wins (with images it becomes recordWithMedia); else images;
- * else the first link's card when linkCard is not false and the page can be had.
+ * A post has one embed. A quote wins (with images or a video it becomes recordWithMedia); else
+ * images or the video (already uploaded: bluesky/video.ts); else the first link's card when
+ * linkCard is not false and the page can be had.
  */
 export async function buildEmbed(
   client: PdsClient,
   settings: IdentitySettings,
-  segment: { images?: ImageInput[]; facets?: Facet[]; rich?: RichSegment },
+  segment: { images?: ImageInput[]; video?: $Typed<AppBskyEmbedVideo.Main>; facets?: Facet[]; rich?: RichSegment },
 ): Promise<PostEmbed | undefined> {
-  const images = await uploadImages(client, segment.images);
+  const images = segment.video ?? (await uploadImages(client, segment.images));
   if (segment.rich?.quote) {
     const record: $Typed<AppBskyEmbedRecord.Main> = { $type: "app.bsky.embed.record", record: await resolvePostRef(segment.rich.quote, settings) };
     return images ? { $type: "app.bsky.embed.recordWithMedia", record, media: images } : record;

@@ -1,4 +1,4 @@
-import type { ImageInput, PostContent } from "../platform";
+import type { ImageInput, PostContent, VideoInput } from "../platform";
 import { SELF_LABELS } from "../rich";
 import { parsePostRef } from "./postLink";
 
@@ -11,7 +11,15 @@ export const LIMITS = {
   altGraphemes: 10_000,
   segments: 25,
   langs: 3,
+  // branch video: app.bsky.embed.video (one video, no images beside it).
+  videoBytes: 100_000_000,
+  videoAltGraphemes: 1000,
+  captions: 20,
+  captionBytes: 20_000,
 } as const;
+
+export const VIDEO_MIME_TYPES = ["video/mp4"] as const;
+export const CAPTION_MIME_TYPES = ["text/vtt"] as const;
 
 export const IMAGE_MIME_TYPES = ["image/png", "image/jpeg", "image/webp", "image/gif"] as const;
 
@@ -48,6 +56,25 @@ function imageProblems(image: ImageInput, where: string): string[] {
   return problems;
 }
 
+/** branch video: the video's own problems (type, size, alt, captions). */
+function videoProblems(video: VideoInput, where: string): string[] {
+  const problems: string[] = [];
+  if (!(VIDEO_MIME_TYPES as readonly string[]).includes(video.mimeType)) problems.push(`${where}: a Bluesky video must be an mp4 (got ${video.mimeType})`);
+  if (video.size > LIMITS.videoBytes) {
+    problems.push(`${where}: ${video.size.toLocaleString("en-US")} bytes is over Bluesky's video limit of ${LIMITS.videoBytes.toLocaleString("en-US")} bytes (100 MB)`);
+  }
+  if (graphemeLength(video.alt) > LIMITS.videoAltGraphemes) problems.push(`${where}: alt text is longer than ${LIMITS.videoAltGraphemes} characters`);
+  if (video.captions.length > LIMITS.captions) problems.push(`${where}: at most ${LIMITS.captions} caption files (got ${video.captions.length})`);
+  for (const c of video.captions) {
+    if (!LANG_TAG.test(c.lang)) problems.push(`${where}: ${JSON.stringify(c.lang)} is not a language tag for captions`);
+    if (!(CAPTION_MIME_TYPES as readonly string[]).includes(c.mimeType)) problems.push(`${where}: captions (${c.lang}) must be a WebVTT file`);
+    if (c.size > LIMITS.captionBytes) {
+      problems.push(`${where}: the ${c.lang} caption file is ${c.size.toLocaleString("en-US")} bytes, over Bluesky's limit of ${LIMITS.captionBytes.toLocaleString("en-US")}`);
+    }
+  }
+  return problems;
+}
+
 /** Everything a person must fix before the post can go out; empty when it can. */
 export function validatePostContent(content: PostContent): string[] {
   const problems: string[] = [];
@@ -68,7 +95,11 @@ export function validatePostContent(content: PostContent): string[] {
     const segmentRich = rich?.segments?.[i];
     const graphemes = graphemeLength(text);
     // Bluesky accepts an image or quote post without text; a post with none of them is empty.
-    if (graphemes === 0 && images.length === 0 && !segmentRich?.quote) problems.push(`${where}: text is empty`);
+    if (graphemes === 0 && images.length === 0 && !segment.video && !segmentRich?.quote) problems.push(`${where}: text is empty`);
+    if (segment.video) {
+      if (images.length > 0) problems.push(`${where}: Bluesky takes either one video or up to ${LIMITS.imagesPerPost} images in a post, not both`);
+      problems.push(...videoProblems(segment.video, `${where}, video`));
+    }
     if (segmentRich?.quote !== undefined && !parsePostRef(segmentRich.quote)) {
       problems.push(`${where}: ${JSON.stringify(segmentRich.quote)} is not a Bluesky post link to quote (at://… or https://bsky.app/profile/…/post/…)`);
     }

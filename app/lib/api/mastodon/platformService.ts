@@ -62,6 +62,8 @@ export function createMastodonPlatformService(settings: MastodonPlatformSettings
     const request = fromPlatformRequest({ rkeys: content.segments.map(() => "k"), createdAt: new Date(), content });
     const problems = validateForMastodon(request, limits());
     if (content.segments.length === 0) problems.push("the post has no text");
+    // branch video: videos are posted to Bluesky only (the descriptor declares no `video`).
+    if (content.segments.some((s) => s.video)) problems.push("PostMore does not post videos to Mastodon; choose only Bluesky accounts for a video post");
     if (content.segments.length > MASTODON_DESCRIPTOR.threads.maxSegments) {
       problems.push(`a thread can have at most ${MASTODON_DESCRIPTOR.threads.maxSegments} posts (this one has ${content.segments.length})`);
     }

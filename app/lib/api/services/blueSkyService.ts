@@ -21,8 +21,9 @@ import { publishRepost, REPOST_COLLECTION } from "../bluesky/reposts";
 import type { BlueskyOAuthSessions } from "../bluesky/oauth/sessions";
 import { connectError, normaliseServiceUrl, toPlatformSession } from "../bluesky/session";
 import { isRecordKey, newRecordKeys } from "../bluesky/tid";
-import { IMAGE_MIME_TYPES, LIMITS, validatePostContent } from "../bluesky/validate";
+import { CAPTION_MIME_TYPES, IMAGE_MIME_TYPES, LIMITS, validatePostContent, VIDEO_MIME_TYPES } from "../bluesky/validate";
 import { blueskyViewUrl } from "../bluesky/viewUrl";
+import { checkVideoLimits, uploadVideoEmbed, VIDEO_UPLOAD_TIMEOUT_MS, type VideoSettings } from "../bluesky/video";
 
 const log = logger("bluesky");
 
@@ -32,6 +33,14 @@ export const BLUESKY_DESCRIPTOR: PlatformDescriptor = {
   label: "Bluesky",
   text: { maxLength: LIMITS.graphemes, counting: "graphemes" },
   media: { maxCount: LIMITS.imagesPerPost, maxBytes: LIMITS.imageBytes, types: [...IMAGE_MIME_TYPES], maxAltLength: LIMITS.altGraphemes },
+  video: {
+    maxBytes: LIMITS.videoBytes,
+    types: [...VIDEO_MIME_TYPES],
+    maxAltLength: LIMITS.videoAltGraphemes,
+    maxCaptions: LIMITS.captions,
+    captionMaxBytes: LIMITS.captionBytes,
+    captionTypes: [...CAPTION_MIME_TYPES],
+  },
   threads: { maxSegments: LIMITS.segments },
   languages: { max: LIMITS.langs },
   contentWarnings: false,
@@ -42,6 +51,10 @@ export const BLUESKY_DESCRIPTOR: PlatformDescriptor = {
 const BLUESKY_INSTANCE_CHECK = { label: "PDS", path: "/xrpc/_health" };
 
 export type BlueSkySettings = IdentitySettings & {
+  /** branch video: Bluesky's video service; "" or unset = videos go straight to the PDS. */
+  videoServiceUrl?: string;
+  /** How often a video job is polled (tests shorten it). */
+  videoPollMs?: number;
   /** Accounts connected through OAuth (branch oauth): their DID's OAuth session, when it has one. */
   oauth?: BlueskyOAuthSessions;
 };
@@ -72,12 +85,22 @@ export function createBlueSkyService(settings: BlueSkySettings): BlueSkyService 
     }
   }
 
-  /** The OAuth session's agent (DPoP-bound tokens) when the account signed in that way, else its app-password session. */
-  async function clientFor(account: PlatformAccount): Promise<PdsClient> {
+  /**
+   * The OAuth session's agent (DPoP-bound tokens) when the account signed in that way, else its
+   * app-password session; `timeoutMs` for calls that carry a large body (a video).
+   */
+  async function clientFor(account: PlatformAccount, timeoutMs = settings.timeoutMs): Promise<PdsClient> {
     const session = await settings.oauth?.restore(account.remoteId);
     if (session) return new Agent(session);
-    return pdsClient(account.instanceUrl, { token: account.credentials.accessJwt, timeoutMs: settings.timeoutMs, outbound: settings.outbound });
+    return pdsClient(account.instanceUrl, { token: account.credentials.accessJwt, timeoutMs, outbound: settings.outbound });
   }
+
+  const videoSettings = (): VideoSettings => ({
+    videoServiceUrl: settings.videoServiceUrl ?? "",
+    timeoutMs: settings.timeoutMs,
+    outbound: settings.outbound,
+    videoPollMs: settings.videoPollMs,
+  });
 
   /** An OAuth account's refresh: the library rotates the tokens (under its lock) and stores them. */
   async function refreshOAuth(account: PlatformAccount): Promise<PlatformSession | undefined> {
@@ -182,12 +205,19 @@ export function createBlueSkyService(settings: BlueSkySettings): BlueSkyService 
           const facets = await buildFacets(segment.text, lookup);
           // Fixed per segment: a retry must produce the same record. +i ms keeps a thread in order.
           const createdAt = new Date(request.createdAt.getTime() + i).toISOString();
+          // A retry after an unclear outcome: when the post is live already, its video is not
+          // uploaded again (the write below then only confirms the record by its key).
+          const live = segment.video && request.unclearSince ? await findRecord(client, account.remoteId, rkey) : undefined;
+          const video =
+            segment.video && !live
+              ? await uploadVideoEmbed(client, await clientFor(account, VIDEO_UPLOAD_TIMEOUT_MS), videoSettings(), account.remoteId, segment.video)
+              : undefined;
           const record = buildPostRecord({
             text: segment.text,
             createdAt,
             langs,
             facets,
-            embed: await buildEmbed(client, settings, { images: segment.images, facets, rich: richSegment }),
+            embed: live ? undefined : await buildEmbed(client, settings, { images: segment.images, video, facets, rich: richSegment }),
             labels: richSegment?.labels,
             reply: root && parent ? { root: strongRef(root), parent: strongRef(parent) } : undefined,
           });
@@ -208,6 +238,12 @@ export function createBlueSkyService(settings: BlueSkySettings): BlueSkyService 
       const root = records[0] as PublishedRecord;
       log.info({ accountId: account.id, uri: root.uri, segments: records.length, alreadyPublished: allExisted }, "published");
       return { root, records, alreadyPublished: allExisted } satisfies PublishResult;
+    },
+
+    async checkLimits(account, content) {
+      const videos = content.segments.some((seg) => seg.video);
+      if (!videos || !settings.videoServiceUrl) return { ok: true };
+      return checkVideoLimits(await clientFor(account), videoSettings(), content);
     },
 
     async findPublished(account, request) {

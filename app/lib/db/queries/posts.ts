@@ -18,11 +18,20 @@ export interface LegacyImage {
 }
 export type PostImageJson = StoredImage | LegacyImage;
 
-/** What `posts.content` holds beyond the first segment's text (images by reference). */
+/** branch video: a segment's video and its caption files, references to its owner's media rows. */
+export interface StoredVideo {
+  mediaId: string;
+  mimeType: string;
+  alt: string;
+  captions?: Array<{ lang: string; mediaId: string }>;
+}
+
+/** What `posts.content` holds beyond the first segment's text (images and video by reference). */
 export interface PostContentJson {
   langs?: string[];
   images?: PostImageJson[];
-  thread?: Array<{ text: string; images?: PostImageJson[] }>;
+  video?: StoredVideo;
+  thread?: Array<{ text: string; images?: PostImageJson[]; video?: StoredVideo }>;
   /** Link cards, quotes, labels, gates; a repost's subject (contract v1.3). */
   rich?: RichContent;
 }

@@ -4,7 +4,9 @@ import type { Config } from "../../../config";
 /**
  * What PostMore asks a Bluesky account for: writing posts (create, and update because
  * exactly-once publishing is a create-only putRecord), their reply and quote controls
- * (threadgate, postgate), and uploading images.
+ * (threadgate, postgate), and uploading images. branch video: service-auth tokens for Bluesky's
+ * video service (asking the account's upload limits; letting the service put the processed
+ * video on the account's PDS). Accounts connected before need reconnecting to post videos.
  */
 export const BLUESKY_OAUTH_SCOPE = [
   "atproto",
@@ -12,6 +14,8 @@ export const BLUESKY_OAUTH_SCOPE = [
   "repo:app.bsky.feed.threadgate?action=create&action=update",
   "repo:app.bsky.feed.postgate?action=create&action=update",
   "blob:*/*",
+  "rpc:app.bsky.video.getUploadLimits?aud=*",
+  "rpc:com.atproto.repo.uploadBlob?aud=*",
 ].join(" ");
 
 export const CALLBACK_PATH = "/api/accounts/bluesky/callback";

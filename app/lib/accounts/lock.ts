@@ -1,5 +1,5 @@
 import type { AppContext } from "../context";
-import { LockTimeoutError, withAdvisoryLockRead, type LockOptions } from "../db/advisoryLock";
+import { LockTimeoutError, withAdvisoryLockRead, type HeldLock, type LockOptions } from "../db/advisoryLock";
 import type { Db } from "../db/client";
 
 /** The advisory-lock key of one account. */
@@ -26,7 +26,7 @@ export function withAccountLock<T>(
   fn: (tx: Db) => Promise<T>,
   opts: Pick<LockOptions, "waitMs"> = {},
 ): Promise<T> {
-  return withAccountLockRead(ctx, accountId, async () => undefined, (_, tx) => fn(tx), opts);
+  return withAccountLockRead(ctx, accountId, async () => undefined, (_, lock) => fn(lock.tx), opts);
 }
 
 /** withAccountLock whose first read (`read`, in the lock's transaction) travels with the lock: one round trip for both. */
@@ -34,7 +34,7 @@ export function withAccountLockRead<R, T>(
   ctx: Pick<AppContext, "database" | "locks">,
   accountId: string,
   read: (tx: Db) => Promise<R>,
-  fn: (first: R, tx: Db) => Promise<T>,
+  fn: (first: R, lock: HeldLock) => Promise<T>,
   opts: Pick<LockOptions, "waitMs"> = {},
 ): Promise<T> {
   return withAdvisoryLockRead(ctx, accountLockKey(accountId), read, fn, { ...opts, timeoutError });

@@ -2,7 +2,7 @@ import type { PlatformService, PlatformSession } from "../api/platform";
 import { AccountGoneError, RateLimitedError, ReauthRequiredError, TransientPlatformError } from "../api/platformErrors";
 import { getPlatformService } from "../api/services/apiManager";
 import type { AppContext } from "../context";
-import type { Db } from "../db/client";
+import type { HeldLock } from "../db/advisoryLock";
 import type { AccountRefreshState } from "../db/queries/accountRefresh";
 import { findAccountById, updateAccountSession } from "../db/queries/accounts";
 import { notFound } from "../errors";
@@ -19,7 +19,7 @@ import { loadPlatformAccount, markAccountDisabled, markAccountNeedsReauth, platf
  * refresh token on every refresh, so the new tokens are saved by the COMMIT that releases
  * the lock. The lock is withAccountLock (accounts/lock.ts): waiters in this process queue in
  * memory, one per process polls PostgreSQL's advisory lock, with a bounded wait. The account
- * is read in the lock's round trip and saved in its transaction: three round trips in all.
+ * is read in the lock's round trip and saved with its COMMIT: two round trips in all.
  */
 
 const log = logger("token-refresh");
@@ -102,8 +102,8 @@ export interface RefreshOutcome {
   skipped?: string;
 }
 
-/** With the lock held and `account` read under it: decide, refresh, save in the lock's transaction `tx` (committed as the lock is released: the old refresh token is now spent). */
-async function refreshHeld(ctx: AppContext, tx: Db, account: RefreshedAccount, opts: RefreshOptions, requestedAt: Date): Promise<RefreshOutcome> {
+/** With the lock held and `account` read under it: decide, refresh, save with the COMMIT that releases the lock (the old refresh token is now spent). */
+async function refreshHeld(ctx: AppContext, lock: HeldLock, account: RefreshedAccount, opts: RefreshOptions, requestedAt: Date): Promise<RefreshOutcome> {
   if (opts.skipInactive && account.status !== "active") return { account, refreshed: false, skipped: `account ${account.status}` };
   assertRefreshable(account);
   const platformService = getPlatformService(ctx, account.platform);
@@ -122,12 +122,13 @@ async function refreshHeld(ctx: AppContext, tx: Db, account: RefreshedAccount, o
     throw err;
   }
   const credentials = { ...account.credentials, accessJwt: session.accessJwt, refreshJwt: session.refreshJwt };
-  const refreshedAt = await updateAccountSession(tx, account.id, {
+  const values = {
     handle: session.handle,
     service: session.service,
     accessExpiresAt: session.accessExpiresAt,
     credentials: sealCredentials(ctx.box, credentials, account.id),
-  });
+  };
+  const refreshedAt = await lock.commitWith(() => updateAccountSession(lock.tx, account.id, values));
   if (!refreshedAt) throw notFound("account");
   // Per account, so debug: the refresh-all job logs the fan-out, failures log at warn.
   log.debug({ accountId: account.id, accessExpiresAt: session.accessExpiresAt }, "tokens refreshed");
@@ -149,7 +150,7 @@ export async function refreshAccountSessionWithOutcome(ctx: AppContext, accountI
     ctx,
     accountId,
     (tx) => findAccountById(tx, accountId),
-    (row, tx) => refreshHeld(ctx, tx, platformAccountFromRow(ctx, row), opts, requestedAt),
+    (row, lock) => refreshHeld(ctx, lock, platformAccountFromRow(ctx, row), opts, requestedAt),
     { waitMs: opts.lockWaitMs },
   );
 }

@@ -15,9 +15,9 @@ import type { Db } from "./client";
  * drops and PostgreSQL rolls the transaction back and releases the lock.
  *
  * Round trips, for the token refresh's sake (bench: `npm run bench -- token-refresh`): BEGIN
- * and the try-lock go as one message, and a holder's first read can ride right behind them
- * on the pipelined connection (withAdvisoryLockRead): one round trip to hold the lock and
- * know the row, one per write, one to COMMIT.
+ * and the try-lock go as one message, a holder's first read rides right behind them on the
+ * pipelined connection (withAdvisoryLockRead), and its last write can go with the COMMIT
+ * (HeldLock.commitWith): a read-then-write holder costs two round trips in all.
  *
  * Why try-lock polling rather than a blocking `pg_advisory_xact_lock`: a blocked waiter
  * would sit on a pool connection for the whole wait, and 50 waiters would drain the pool
@@ -114,10 +114,44 @@ async function finish(client: PoolClient, end: "COMMIT" | "ROLLBACK"): Promise<v
   }
 }
 
+/**
+ * Sends what `queue` queries (Drizzle queries start a microtask later), then runs `last`,
+ * all in one write to the socket: with the connection pipelined, one write and one wake-up
+ * of PostgreSQL for statements that would otherwise each cost a round trip.
+ */
+function sendTogether(client: PoolClient, queue: () => void, last?: () => void): void {
+  const socket = client.connection.stream;
+  socket.cork();
+  try {
+    queue();
+  } finally {
+    // After every microtask: the queries `queue` started are in the socket's buffer by then.
+    setImmediate(() => {
+      try {
+        last?.();
+      } finally {
+        socket.uncork();
+      }
+    });
+  }
+}
+
 interface Held<R> {
   client: PoolClient;
   tx: Db;
   first: R;
+}
+
+/** What a holder gets: the lock's transaction, and a way to end it together with the last write. */
+export interface HeldLock {
+  /** Drizzle in the lock's transaction: reads see every earlier holder's writes; writes are committed as the lock is released. */
+  tx: Db;
+  /**
+   * Sends `write` (the holder's last statement, in `tx`) and the COMMIT in one round trip and
+   * resolves with the write's result once both are done. The lock is released then: nothing
+   * after it is under the lock, and `tx` must not be used again.
+   */
+  commitWith<W>(write: () => Promise<W>): Promise<W>;
 }
 
 /**
@@ -132,16 +166,19 @@ async function tryDatabase<R>(ctx: LockHolder, key: string, read: Read<R>): Prom
   client.on("error", onHeldClientError);
   const tx = ctx.database.on(client);
   let results: QueryResult[];
-  let first: Promise<R>;
+  let first!: Promise<R>;
   try {
-    // The key is a literal here (one simple-protocol message carries the three statements).
-    const locking = client.query(
-      `BEGIN; SET LOCAL idle_in_transaction_session_timeout = 0;
-       SELECT pg_try_advisory_xact_lock(${ADVISORY_LOCK_NAMESPACE}, hashtext(${client.escapeLiteral(key)})) AS locked`,
-    ) as unknown as Promise<QueryResult[]>;
-    first = read(tx);
-    // Awaited below when the lock is ours; a failure must not surface as an unhandled rejection first.
-    first.catch(() => undefined);
+    let locking!: Promise<QueryResult[]>;
+    sendTogether(client, () => {
+      // The key is a literal here (one simple-protocol message carries the three statements).
+      locking = client.query(
+        `BEGIN; SET LOCAL idle_in_transaction_session_timeout = 0;
+         SELECT pg_try_advisory_xact_lock(${ADVISORY_LOCK_NAMESPACE}, hashtext(${client.escapeLiteral(key)})) AS locked`,
+      ) as unknown as Promise<QueryResult[]>;
+      first = read(tx);
+      // Awaited below when the lock is ours; a failure must not surface as an unhandled rejection first.
+      first.catch(() => undefined);
+    });
     results = await locking;
   } catch (err) {
     await finish(client, "ROLLBACK").catch(() => undefined);
@@ -172,18 +209,42 @@ async function acquireDatabase<R>(ctx: LockHolder, key: string, read: Read<R>, d
   }
 }
 
-/** Runs fn while holding the lock, then COMMITs (which releases it), or ROLLBACKs when fn throws. */
-async function runHeld<R, T>(held: Held<R>, key: string, fn: (first: R, tx: Db) => Promise<T>): Promise<T> {
+/** Runs fn while holding the lock, then COMMITs (which releases it) unless fn did with commitWith, or ROLLBACKs when fn throws. */
+async function runHeld<R, T>(held: Held<R>, key: string, fn: (first: R, lock: HeldLock) => Promise<T>): Promise<T> {
+  const { client, tx } = held;
+  let ended = false;
+  const lock: HeldLock = {
+    tx,
+    commitWith: async (write) => {
+      if (ended) throw new Error("internal: the lock's transaction has already ended");
+      ended = true;
+      let writing!: ReturnType<typeof write>;
+      const committing = new Promise<void>((resolve, reject) => {
+        sendTogether(
+          client,
+          () => {
+            writing = write();
+          },
+          () => void finish(client, "COMMIT").then(resolve, reject),
+        );
+      });
+      const [result] = await Promise.all([writing, committing]);
+      return result;
+    },
+  };
   let result: T;
   try {
-    result = await fn(held.first, held.tx);
+    result = await fn(held.first, lock);
   } catch (err) {
     // fn's error is the one that matters; a failed rollback only costs the connection.
-    await finish(held.client, "ROLLBACK").catch((rollbackErr: unknown) => log.warn({ err: rollbackErr, key }, "could not roll back under the lock; dropped the connection"));
+    if (!ended) {
+      ended = true;
+      await finish(client, "ROLLBACK").catch((rollbackErr: unknown) => log.warn({ err: rollbackErr, key }, "could not roll back under the lock; dropped the connection"));
+    }
     throw err;
   }
   // A failed COMMIT loses what fn wrote through `tx`: the caller must know.
-  await finish(held.client, "COMMIT");
+  if (!ended) await finish(client, "COMMIT");
   return result;
 }
 
@@ -195,18 +256,19 @@ const noRead: Read<undefined> = async () => undefined;
  * LockTimeoutError (or `opts.timeoutError`) when the wait exceeds `waitMs`.
  */
 export function withAdvisoryLock<T>(ctx: LockHolder, key: string, fn: (tx: Db) => Promise<T>, opts: LockOptions = {}): Promise<T> {
-  return withAdvisoryLockRead(ctx, key, noRead, (_, tx) => fn(tx), opts);
+  return withAdvisoryLockRead(ctx, key, noRead, (_, lock) => fn(lock.tx), opts);
 }
 
 /**
  * withAdvisoryLock whose first read under the lock travels with the lock itself: `read` runs
- * in the lock's transaction as soon as the lock is granted, and fn gets its result.
+ * in the lock's transaction as soon as the lock is granted, and fn gets its result (and can
+ * send its last write with the COMMIT: HeldLock.commitWith).
  */
 export async function withAdvisoryLockRead<R, T>(
   ctx: LockHolder,
   key: string,
   read: Read<R>,
-  fn: (first: R, tx: Db) => Promise<T>,
+  fn: (first: R, lock: HeldLock) => Promise<T>,
   opts: LockOptions = {},
 ): Promise<T> {
   const waitMs = opts.waitMs ?? DEFAULT_WAIT_MS;
@@ -234,7 +296,7 @@ export async function tryWithAdvisoryLock<T>(
   try {
     const held = await tryDatabase(ctx, key, noRead);
     if (!held) return { acquired: false };
-    return { acquired: true, value: await runHeld(held, key, (_, tx) => fn(tx)) };
+    return { acquired: true, value: await runHeld(held, key, (_, lock) => fn(lock.tx)) };
   } finally {
     release();
   }

@@ -13,6 +13,7 @@ import {
   benchUser,
   figure,
   machine,
+  profilePhase,
   ratio,
   sizeArg,
   sleep,
@@ -29,6 +30,7 @@ import {
  * runs before and after the pipeline and the ratio is against the mean of the two.
  * The trigger is fired three times at once, as a storm of admin clicks would.
  * No target in the issue for this ratio: ours is the post pipeline's, ≥ 0.5 of raw.
+ * `--profile` writes a CPU profile of the pipeline phase (bench/results/).
  */
 
 const INSERT_CHUNK = 1000;
@@ -98,17 +100,19 @@ const countRefreshedSince = async (ctx: AppContext, since: Date) =>
   );
 
 /** Throws when the work was not done correctly: a refresh lost, repeated or overlapping. */
-async function pipeline(ctx: AppContext, n: number): Promise<Run & { platformCalls: number; peakPerAccount: number }> {
+async function pipeline(ctx: AppContext, n: number, profile: <T>(work: () => Promise<T>) => Promise<T>): Promise<Run & { platformCalls: number; peakPerAccount: number }> {
   await insertAccounts(ctx, n);
   const meter = meterRefreshes([ctx], { inner: createMemoryPlatform() });
   const worker = createTokenRefreshWorker(ctx);
   await worker.waitUntilReady();
   const start = Date.now();
   try {
-    const triggers = await Promise.all([refreshAllBlueskyTokens(ctx), refreshAllBlueskyTokens(ctx), refreshAllBlueskyTokens(ctx)]);
-    const jobIds = new Set(triggers.map((t) => t.jobId));
-    if (jobIds.size !== 1) throw new Error(`the trigger storm queued ${jobIds.size} refresh-all jobs, not one`);
-    while ((await countRefreshedSince(ctx, new Date(start))) < n) await sleep(200);
+    await profile(async () => {
+      const triggers = await Promise.all([refreshAllBlueskyTokens(ctx), refreshAllBlueskyTokens(ctx), refreshAllBlueskyTokens(ctx)]);
+      const jobIds = new Set(triggers.map((t) => t.jobId));
+      if (jobIds.size !== 1) throw new Error(`the trigger storm queued ${jobIds.size} refresh-all jobs, not one`);
+      while ((await countRefreshedSince(ctx, new Date(start))) < n) await sleep(200);
+    });
     const lastRow = await ctx.database.db.execute(sql`SELECT extract(epoch FROM max(last_refreshed_at)) * 1000 AS t FROM social_accounts`);
     const end = Number((lastRow.rows[0] as { t: string }).t);
     // Let any stragglers (duplicates that should not exist) show up in the counters.
@@ -143,7 +147,7 @@ export const runTokenRefreshBench: Bench = async (args) => {
         // moves between the phases, and one raw run alone would favour or punish the pipeline.
         const rawBefore = await rawBullmq(bench.ctx, n, concurrency);
         console.log(`${kind} raw bullmq no-op: ${rawBefore.jobsPerSecond} jobs/s (${rawBefore.seconds} s)`);
-        const full = await pipeline(bench.ctx, n);
+        const full = await pipeline(bench.ctx, n, (work) => profilePhase(args, `token-refresh-${kind}`, work));
         console.log(`${kind} full refresh pipeline: ${full.jobsPerSecond} accounts/s (${full.seconds} s), platform calls ${full.platformCalls}, peak per account ${full.peakPerAccount}`);
         const rawAfter = await rawBullmq(bench.ctx, n, concurrency);
         const raw = Math.round((rawBefore.jobsPerSecond + rawAfter.jobsPerSecond) / 2);

@@ -2,22 +2,24 @@ import type { PlatformService, PlatformSession } from "../api/platform";
 import { AccountGoneError, RateLimitedError, ReauthRequiredError, TransientPlatformError } from "../api/platformErrors";
 import { getPlatformService } from "../api/services/apiManager";
 import type { AppContext } from "../context";
+import type { HeldLock } from "../db/advisoryLock";
 import type { AccountRefreshState } from "../db/queries/accountRefresh";
-import { updateAccountSession } from "../db/queries/accounts";
+import { findAccountById, updateAccountSession } from "../db/queries/accounts";
 import { notFound } from "../errors";
 import { logger } from "../logger";
-import { withAccountLock } from "./lock";
+import { withAccountLockRead } from "./lock";
 import { assertAccountId, sealCredentials } from "./publicAccount";
-import { loadPlatformAccount, markAccountDisabled, markAccountNeedsReauth, recordAccountError } from "./service";
+import { loadPlatformAccount, markAccountDisabled, markAccountNeedsReauth, platformAccountFromRow, recordAccountError } from "./service";
 
 /**
  * Every token refresh goes through here, whoever asks (the weekly job, an admin, the post
  * worker before publishing): one refresh per account at a time, under the account lock.
  * Whoever waited for the lock re-reads the account and, when someone else refreshed it
  * meanwhile, returns those tokens instead of rotating them again. Bluesky rotates the
- * refresh token on every refresh, so the new tokens are saved before the lock is released.
- * The lock is withAccountLock (accounts/lock.ts): waiters in this process queue in memory,
- * one per process polls PostgreSQL's advisory lock, with a bounded wait.
+ * refresh token on every refresh, so the new tokens are saved by the COMMIT that releases
+ * the lock. The lock is withAccountLock (accounts/lock.ts): waiters in this process queue in
+ * memory, one per process polls PostgreSQL's advisory lock, with a bounded wait. The account
+ * is read in the lock's round trip and saved with its COMMIT: two round trips in all.
  */
 
 const log = logger("token-refresh");
@@ -100,8 +102,8 @@ export interface RefreshOutcome {
   skipped?: string;
 }
 
-/** With the lock held and `account` read under it: decide, refresh, save (before the lock is released: the old refresh token is now spent). */
-async function refreshHeld(ctx: AppContext, account: RefreshedAccount, opts: RefreshOptions, requestedAt: Date): Promise<RefreshOutcome> {
+/** With the lock held and `account` read under it: decide, refresh, save with the COMMIT that releases the lock (the old refresh token is now spent). */
+async function refreshHeld(ctx: AppContext, lock: HeldLock, account: RefreshedAccount, opts: RefreshOptions, requestedAt: Date): Promise<RefreshOutcome> {
   if (opts.skipInactive && account.status !== "active") return { account, refreshed: false, skipped: `account ${account.status}` };
   assertRefreshable(account);
   const platformService = getPlatformService(ctx, account.platform);
@@ -120,12 +122,13 @@ async function refreshHeld(ctx: AppContext, account: RefreshedAccount, opts: Ref
     throw err;
   }
   const credentials = { ...account.credentials, accessJwt: session.accessJwt, refreshJwt: session.refreshJwt };
-  const refreshedAt = await updateAccountSession(ctx.database.db, account.id, {
+  const values = {
     handle: session.handle,
     instanceUrl: session.service,
     accessExpiresAt: session.accessExpiresAt,
     credentials: sealCredentials(ctx.box, credentials, account.id),
-  });
+  };
+  const refreshedAt = await lock.commitWith(() => updateAccountSession(lock.tx, account.id, values));
   if (!refreshedAt) throw notFound("account");
   // Per account, so debug: the refresh-all job logs the fan-out, failures log at warn.
   log.debug({ accountId: account.id, accessExpiresAt: session.accessExpiresAt }, "tokens refreshed");
@@ -143,9 +146,13 @@ export async function refreshAccountSessionWithOutcome(ctx: AppContext, accountI
   // Taken before any await: tokens issued after it were issued by someone else meanwhile.
   const requestedAt = new Date();
   assertAccountId(accountId);
-  return withAccountLock(ctx, accountId, async () => refreshHeld(ctx, await loadPlatformAccount(ctx, accountId), opts, requestedAt), {
-    waitMs: opts.lockWaitMs,
-  });
+  return withAccountLockRead(
+    ctx,
+    accountId,
+    (tx) => findAccountById(tx, accountId),
+    (row, lock) => refreshHeld(ctx, lock, platformAccountFromRow(ctx, row), opts, requestedAt),
+    { waitMs: opts.lockWaitMs },
+  );
 }
 
 /** refreshAccountSessionWithOutcome, for callers that only want the ready account. */

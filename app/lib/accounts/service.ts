@@ -21,7 +21,11 @@ export type LoadedPlatformAccount = PlatformAccount & {
 /** The account with its credentials decrypted, for the platform service. Keep it out of logs and job data. */
 export async function loadPlatformAccount(ctx: AppContext, accountId: string): Promise<LoadedPlatformAccount> {
   assertAccountId(accountId);
-  const row = await findAccountById(ctx.database.db, accountId);
+  return platformAccountFromRow(ctx, await findAccountById(ctx.database.db, accountId));
+}
+
+/** loadPlatformAccount for a row already read (undefined: the account is gone). */
+export function platformAccountFromRow(ctx: Pick<AppContext, "box">, row: SocialAccount | undefined): LoadedPlatformAccount {
   if (!row) throw notFound("account");
   return {
     id: row.id,

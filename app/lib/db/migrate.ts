@@ -9,6 +9,8 @@ import type { Database } from "./client";
 export const MIGRATIONS_DIR = path.join(process.cwd(), "drizzle");
 
 // Session advisory lock key: one migrator at a time across every process starting at once.
+// Not db/advisoryLock.ts: drizzle's migrator runs its own BEGIN/COMMIT on this one connection
+// (a pool of one must not deadlock), and a start-up migrator blocks rather than polls.
 const MIGRATE_LOCK_KEY = 0x706d6d67; // "pmmg"
 
 /** The database was migrated by a newer PostMore than this code: running on it would be a downgrade. */

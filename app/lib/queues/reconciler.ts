@@ -1,5 +1,6 @@
 import type { Queue } from "bullmq";
 import type { AppContext } from "../context";
+import { tryWithAdvisoryLock } from "../db/advisoryLock";
 import { deliveriesNeedingJobs, failMissedDeliveries, refreshPostStatus } from "../db/queries/deliveries";
 import { logger } from "../logger";
 import { addPostToQueue, addPostsToQueue, getPostQueue, postJobId, removePostJob, type PostJobData } from "./postQueue";
@@ -14,8 +15,8 @@ const log = logger("reconciler");
  * with become failed "missed".
  */
 
-// pg_try_advisory_lock key: one reconciler at a time across every worker process.
-const RECONCILE_LOCK_KEY = 0x706d7263; // "pmrc"
+/** The advisory lock (db/advisoryLock.ts) that lets one reconciler at a time run, across every worker process. */
+export const RECONCILE_LOCK_KEY = "reconciler";
 // Deliveries read per query, and jobs per addBulk (one Redis MULTI: kept short so workers are not held up).
 const BATCH = 5000;
 const ADD_CHUNK = 1000;
@@ -32,24 +33,9 @@ export interface ReconcileReport {
 }
 
 export async function reconcileOnce(ctx: AppContext, opts: { stuckAfterSeconds?: number } = {}): Promise<ReconcileReport> {
-  const client = await ctx.database.pool.connect();
-  let broken: Error | undefined;
-  try {
-    const { rows } = await client.query<{ locked: boolean }>("SELECT pg_try_advisory_lock($1) AS locked", [RECONCILE_LOCK_KEY]);
-    if (!rows[0]?.locked) return { ran: false, enqueued: 0, rerun: 0, missed: 0 };
-    try {
-      return { ran: true, ...(await reconcile(ctx, opts.stuckAfterSeconds ?? STUCK_AFTER_SECONDS)) };
-    } finally {
-      await client.query("SELECT pg_advisory_unlock($1)", [RECONCILE_LOCK_KEY]);
-    }
-  } catch (err) {
-    broken = err instanceof Error ? err : new Error(String(err));
-    throw err;
-  } finally {
-    // A connection that failed mid-way may still hold the lock: release(err) destroys it,
-    // which ends the session and so the lock; a healthy one goes back to the pool.
-    client.release(broken);
-  }
+  // One try: when another process holds the lock, it is doing this very work.
+  const pass = await tryWithAdvisoryLock(ctx, RECONCILE_LOCK_KEY, () => reconcile(ctx, opts.stuckAfterSeconds ?? STUCK_AFTER_SECONDS));
+  return pass.acquired ? { ran: true, ...pass.value } : { ran: false, enqueued: 0, rerun: 0, missed: 0 };
 }
 
 /**

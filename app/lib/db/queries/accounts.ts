@@ -1,6 +1,6 @@
 import { and, asc, eq, getTableColumns, inArray, isNull, sql } from "drizzle-orm";
 import type { Db } from "../client";
-import { socialAccounts, type SocialAccount } from "../schema";
+import { deliveries, posts, socialAccounts, type SocialAccount } from "../schema";
 import { derivedPostStatus } from "./deliveries";
 
 /** Everything the data layer writes about an account's session; `credentials` is already sealed. */
@@ -92,21 +92,28 @@ export const DISCONNECTED_ERROR = "account disconnected";
  */
 export async function disconnectAccountOfUser(db: Db, userId: string, id: string): Promise<DisconnectOutcome> {
   return db.transaction(async (tx) => {
-    const owned = await tx.execute(sql`SELECT id FROM social_accounts
-      WHERE id = ${id} AND user_id = ${userId} AND disconnected_at IS NULL FOR UPDATE`);
-    if (owned.rows.length === 0) return { kind: "not_found" } as const;
-    const open = (
-      await tx.execute(sql`SELECT id, post_id, status FROM deliveries
-        WHERE account_id = ${id} AND status IN ('pending', 'publishing') ORDER BY id FOR UPDATE`)
-    ).rows as Array<{ id: string; post_id: string; status: string }>;
+    const owned = await tx
+      .select({ id: socialAccounts.id })
+      .from(socialAccounts)
+      .where(and(eq(socialAccounts.id, id), eq(socialAccounts.userId, userId), isNull(socialAccounts.disconnectedAt)))
+      .for("update");
+    if (owned.length === 0) return { kind: "not_found" } as const;
+    const open = await tx
+      .select({ id: deliveries.id, postId: deliveries.postId, status: deliveries.status })
+      .from(deliveries)
+      .where(and(eq(deliveries.accountId, id), inArray(deliveries.status, ["pending", "publishing"])))
+      .orderBy(asc(deliveries.id))
+      .for("update");
     if (open.some((d) => d.status === "publishing")) return { kind: "busy" } as const;
-    const cancelled = open.map((d) => ({ id: d.id, postId: d.post_id }));
+    const cancelled = open.map((d) => ({ id: d.id, postId: d.postId }));
     if (cancelled.length > 0) {
-      await tx.execute(sql`UPDATE deliveries SET status = 'cancelled', last_error = ${DISCONNECTED_ERROR}, waiting_until = NULL, updated_at = now()
-        WHERE id IN (${sql.join(cancelled.map((d) => sql`${d.id}::uuid`), sql`, `)})`);
+      await tx
+        .update(deliveries)
+        .set({ status: "cancelled", lastError: DISCONNECTED_ERROR, waitingUntil: null, updatedAt: sql`now()` })
+        .where(inArray(deliveries.id, cancelled.map((d) => d.id)));
       for (const postId of [...new Set(cancelled.map((d) => d.postId))].sort()) {
-        await tx.execute(sql`SELECT 1 FROM posts WHERE id = ${postId} FOR UPDATE`);
-        await tx.execute(sql`UPDATE posts SET status = ${derivedPostStatus(postId)}, updated_at = now() WHERE id = ${postId}`);
+        await tx.select({ id: posts.id }).from(posts).where(eq(posts.id, postId)).for("update");
+        await tx.update(posts).set({ status: derivedPostStatus(postId), updatedAt: sql`now()` }).where(eq(posts.id, postId));
       }
     }
     await tx

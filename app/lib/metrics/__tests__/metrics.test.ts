@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GET as metrics } from "@/app/api/metrics/route";
+import { recordAccountError } from "@/app/lib/accounts/service";
 import { startWorkers, type RunningWorkers } from "@/app/lib/queues/worker";
 import { call } from "@/test/helpers/http";
 import { createMemoryPlatform, insertMemoryAccount } from "@/test/helpers/memoryPlatform";
@@ -69,5 +70,14 @@ describe.each(BACKENDS)("GET /api/metrics with queues on %s", (kind) => {
     expect(sample(after, "postmore_publish_lateness_seconds_count")).toBe(1);
     expect(sample(after, 'postmore_publish_lateness_seconds_bucket{le="+Inf"}')).toBe(1);
     expect(sample(after, 'postmore_accounts{platform="bluesky",status="active"}')).toBe(1);
+    // Published within the hour it was due: counted in the 1 h bucket, with a sum below an hour.
+    expect(sample(after, 'postmore_publish_lateness_seconds_bucket{le="3600"}')).toBe(1);
+    expect(sample(after, "postmore_publish_lateness_seconds_sum")).toBeLessThan(3600);
+    expect(sample(after, 'postmore_accounts_with_refresh_error{platform="bluesky",status="active"}')).toBe(0);
+
+    await recordAccountError(t.ctx, account.id, "token refresh will be retried: 503");
+    const erred = await scrape();
+    expect(sample(erred, 'postmore_accounts_with_refresh_error{platform="bluesky",status="active"}')).toBe(1);
+    expect(sample(erred, 'postmore_accounts{platform="bluesky",status="active"}')).toBe(1);
   });
 });

@@ -6,10 +6,10 @@ import type { PostContentJson, PostImageJson } from "../db/queries/posts";
  * publish; `image` turns each stored image reference into what a platform uploads
  * (lib/media/postImages.ts loads the bytes from the media store).
  */
-export function segmentsOf(text: string, content: PostContentJson, image: (i: PostImageJson) => ImageInput): PostContent {
-  const images = (list?: PostImageJson[]) => (list?.length ? { images: list.map(image) } : {});
-  const first: PostSegment = { text, ...images(content.images) };
-  const rest: PostSegment[] = (content.thread ?? []).map((s) => ({ text: s.text, ...images(s.images) }));
+export function segmentsOf<S = PostImageJson, I = ImageInput>(text: string, content: PostContentJson<S>, image: (i: S) => I): PostContent<I> {
+  const images = (list?: S[]) => (list?.length ? { images: list.map(image) } : {});
+  const first: PostSegment<I> = { text, ...images(content.images) };
+  const rest: Array<PostSegment<I>> = (content.thread ?? []).map((s) => ({ text: s.text, ...images(s.images) }));
   return {
     segments: [first, ...rest],
     ...(content.langs?.length ? { langs: content.langs } : {}),

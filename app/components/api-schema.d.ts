@@ -557,7 +557,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Every platform's limits and features (what the composer counts against)
+         * Every platform's limits and features, and each of the user's accounts' own (what the composer counts against)
          * @description API token or session cookie.
          */
         get: operations["getPlatforms"];
@@ -3847,6 +3847,43 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
+                        accounts: {
+                            /** Format: uuid */
+                            accountId: string;
+                            descriptor: {
+                                auth: {
+                                    kinds: ("app_password" | "oauth")[];
+                                    tokensExpire: boolean;
+                                };
+                                contentWarnings: boolean;
+                                idempotency: {
+                                    /** @enum {string} */
+                                    strategy: "record-key" | "header";
+                                    windowMs?: number;
+                                };
+                                label: string;
+                                languages: {
+                                    max: number;
+                                };
+                                media: {
+                                    maxAltLength: number;
+                                    maxBytes: number;
+                                    maxCount: number;
+                                    types: string[];
+                                };
+                                /** @enum {string} */
+                                name: "bluesky" | "mastodon";
+                                text: {
+                                    /** @enum {string} */
+                                    counting: "graphemes" | "graphemes-with-urls";
+                                    maxLength: number;
+                                    urlLength?: number;
+                                };
+                                threads: {
+                                    maxSegments: number;
+                                };
+                            };
+                        }[];
                         platforms: {
                             auth: {
                                 kinds: ("app_password" | "oauth")[];

@@ -6,16 +6,38 @@ import { countMastodonCharacters } from "../lib/api/mastodon/text";
 import { call, client } from "./api";
 import { graphemeCount, WARN_BEFORE } from "./richtext";
 
+/** What GET /api/platforms says: every platform's descriptor, and each account's own limits. */
+export interface PlatformLimits {
+  platforms: PlatformDescriptor[];
+  accounts: Array<{ accountId: string; descriptor: PlatformDescriptor }>;
+}
+
 /**
- * Every platform's descriptor as the server declares it (GET /api/platforms): the composer
- * counts and limits against these, never against numbers of its own.
+ * Every platform's descriptor as the server declares it (GET /api/platforms), and each of the
+ * user's accounts' (a Mastodon instance sets its own limits): the composer counts and limits
+ * against these, never against numbers of its own.
  */
-export function usePlatforms(): PlatformDescriptor[] | null {
-  const [platforms, setPlatforms] = useState<PlatformDescriptor[] | null>(null);
+export function usePlatforms(): PlatformLimits | null {
+  const [limits, setLimits] = useState<PlatformLimits | null>(null);
   useEffect(() => {
-    void call(client.GET("/api/platforms")).then((res) => setPlatforms(res.ok ? res.data.platforms : []));
+    void call(client.GET("/api/platforms")).then((res) => setLimits(res.ok ? res.data : { platforms: [], accounts: [] }));
   }, []);
-  return platforms;
+  return limits;
+}
+
+/**
+ * The descriptors a text is counted against: each chosen account's own, once per distinct
+ * set of limits (two accounts on one instance: one counter); every platform's while none is chosen.
+ */
+export function descriptorsFor(limits: PlatformLimits | null, accountIds: string[]): PlatformDescriptor[] {
+  if (!limits) return [];
+  const chosen = limits.accounts.filter((a) => accountIds.includes(a.accountId)).map((a) => a.descriptor);
+  if (chosen.length === 0) return limits.platforms;
+  const seen = new Set<string>();
+  return chosen.filter((d) => {
+    const key = JSON.stringify(d);
+    return seen.has(key) ? false : (seen.add(key), true);
+  });
 }
 
 /** The text's length as this platform counts it. */

@@ -2,6 +2,7 @@ import type { NodeOAuthClient } from "@atproto/oauth-client-node";
 import type { WebhookJobData } from "./webhooks/queue";
 import type { Queue } from "bullmq";
 import { blueskyOAuthSessions } from "./api/bluesky/oauth/sessions";
+import { instanceLimitsStore } from "./api/mastodon/limitsStore";
 import { createPlatformRegistry, type PlatformRegistry } from "./api/services/apiManager";
 import { createAuthGuards, type AuthGuards } from "./auth/guards";
 import { describeBackends, type Config } from "./config";
@@ -99,6 +100,7 @@ export function assembleAppContext(parts: Pick<AppContext, "config" | "database"
     mastodon: {
       http: { timeoutMs: config.mastodon.timeoutMs, requestInit: { dispatcher: outbound.dispatcher } as RequestInit },
       media: { intervalMs: config.mastodon.mediaPollMs, timeoutMs: 60_000 },
+      instances: instanceLimitsStore(database.db),
     },
   });
   return ctx;

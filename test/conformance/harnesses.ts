@@ -77,7 +77,7 @@ export async function blueskyHarness(ctx: AppContext, userId: string, pds: TestP
 }
 
 /** Connects through the real routes: authorize → the instance's consent (approves at once) → callback. */
-async function connectMastodon(double: MastodonDouble, token: string): Promise<void> {
+export async function connectMastodon(double: MastodonDouble, token: string): Promise<void> {
   const auth = { authorization: `Bearer ${token}` };
   const noParams = { params: Promise.resolve({}) as Promise<Record<string, never>> };
   const started = await authorizeRoute.POST(

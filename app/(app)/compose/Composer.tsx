@@ -13,7 +13,7 @@ import { BlueskyOptions } from "./BlueskyOptions";
 import { PostPreview } from "./PostPreview";
 import { defaultRich, rememberLangs } from "./richOptions";
 import { SegmentEditor } from "./SegmentEditor";
-import { displayHandle, PlatformIcon, usePlatforms } from "../../components/platforms";
+import { descriptorsFor, displayHandle, PlatformIcon, usePlatforms } from "../../components/platforms";
 
 /** The API names a thread's parts "post N of the thread" (or "the post" when there is one): show each under its part. */
 function problemsOfSegment(problems: string[], index: number, count: number): string[] {
@@ -88,8 +88,7 @@ export function Composer() {
   // Drafts from before the Bluesky options start with the user's last languages.
   const rich = draft.rich ?? defaultRich();
   const previewHandle = active.find((a) => draft.accountIds.includes(a.id))?.handle ?? "you";
-  const chosen = new Set((accounts ?? []).filter((a) => draft.accountIds.includes(a.id)).map((a) => a.platform));
-  const chosenPlatforms = (platforms ?? []).filter((p) => chosen.size === 0 || chosen.has(p.name));
+  const chosenPlatforms = descriptorsFor(platforms, draft.accountIds);
   const inactive = (accounts ?? []).filter((a) => a.status !== "active");
 
   return (

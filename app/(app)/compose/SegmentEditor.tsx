@@ -87,7 +87,7 @@ export function SegmentEditor({ segment, index, count, showAltErrors, problems, 
         <span className="spacer" />
         <span id={`${id}-count`} aria-live="polite">
           {counters.map((c) => (
-            <span key={c.platform.name} className={`counter ${c.level}`} data-counter={c.platform.name} title={`${c.platform.label} allows ${c.platform.text.maxLength}`}>
+            <span key={c.platform.label} className={`counter ${c.level}`} data-counter={c.platform.name} title={`${c.platform.label} allows ${c.platform.text.maxLength}`}>
               {counters.length > 1 ? `${c.platform.label} ` : ""}
               {c.length}/{c.platform.text.maxLength}{" "}
             </span>

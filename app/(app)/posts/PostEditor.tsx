@@ -1,8 +1,8 @@
 "use client";
 
-import { useEffect, useState } from "react";
+import { useState } from "react";
 import { call, client, problemList } from "../../components/api";
-import { lengthLevel, textLength, usePlatforms } from "../../components/platforms";
+import { descriptorsFor, lengthLevel, textLength, usePlatforms } from "../../components/platforms";
 import { Problems } from "../../components/StatusBadge";
 import { inputValuesIn, instantFromInputs, isoInZone } from "../../components/time";
 import type { Post } from "../../components/types";
@@ -14,21 +14,12 @@ export function PostEditor({ post, mode, onDone, onCancel }: { post: Post; mode:
   const [when, setWhen] = useState<WhenValue>(() => ({ ...inputValuesIn(new Date(post.scheduledAt), post.timeZone), timeZone: post.timeZone }));
   const [problems, setProblems] = useState<string[]>([]);
   const [busy, setBusy] = useState(false);
-  // One counter per platform the post goes to, against that platform's own limit.
+  // One counter per account the post goes to (once per distinct limits), against its own limit.
   const platforms = usePlatforms();
-  const [targets, setTargets] = useState<Set<string> | null>(null);
-  useEffect(() => {
-    const ids = new Set(post.deliveries.map((d) => d.accountId));
-    void call(client.GET("/api/accounts")).then((res) => {
-      if (res.ok) setTargets(new Set(res.data.accounts.filter((a) => ids.has(a.id)).map((a) => a.platform)));
-    });
-  }, [post]);
-  const counters = (platforms ?? [])
-    .filter((p) => !targets || targets.size === 0 || targets.has(p.name))
-    .map((p) => {
-      const length = textLength(p, text);
-      return { platform: p, length, level: lengthLevel(length, p.text.maxLength) };
-    });
+  const counters = descriptorsFor(platforms, post.deliveries.map((d) => d.accountId)).map((p) => {
+    const length = textLength(p, text);
+    return { platform: p, length, level: lengthLevel(length, p.text.maxLength) };
+  });
   const level = counters.some((c) => c.level === "over") ? "over" : counters.some((c) => c.level === "warn") ? "warn" : "ok";
 
   async function save() {
@@ -59,7 +50,7 @@ export function PostEditor({ post, mode, onDone, onCancel }: { post: Post; mode:
             </label>
             <span className="spacer" />
             {counters.map((c) => (
-              <span key={c.platform.name} className={`counter ${c.level}`} data-counter={c.platform.name} title={`${c.platform.label} allows ${c.platform.text.maxLength}`}>
+              <span key={c.platform.label} className={`counter ${c.level}`} data-counter={c.platform.name} title={`${c.platform.label} allows ${c.platform.text.maxLength}`}>
                 {counters.length > 1 ? `${c.platform.label} ` : ""}
                 {c.length}/{c.platform.text.maxLength}{" "}
               </span>

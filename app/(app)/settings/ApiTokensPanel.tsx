@@ -1,42 +1,29 @@
 "use client";
 
-import { useCallback, useEffect, useState, type FormEvent } from "react";
 import { call, client, problemList, type ApiJson } from "../../components/api";
 import { Problems } from "../../components/StatusBadge";
+import { useCreatedList } from "../../components/useCreatedList";
 
 type ApiToken = ApiJson<"/api/tokens", "get">["tokens"][number];
 
 const when = (iso: string | null, none: string) => (iso ? new Date(iso).toLocaleString() : none);
 
+const fetchTokens = () => call(client.GET("/api/tokens")).then((res) => (res.ok ? res.data.tokens : undefined));
+
 /** Personal API tokens: create (shown once, read-only or read-write), list with scope and last use, revoke. */
 export function ApiTokensPanel() {
-  const [tokens, setTokens] = useState<ApiToken[]>([]);
-  const [problems, setProblems] = useState<string[]>([]);
-  const [fresh, setFresh] = useState<string>();
+  const { items: tokens, problems, setProblems, fresh, load, create: created } = useCreatedList<ApiToken>(fetchTokens);
 
-  const load = useCallback(async () => {
-    const res = await call(client.GET("/api/tokens"));
-    if (res.ok) setTokens(res.data.tokens);
-  }, []);
-  useEffect(() => {
-    void load();
-  }, [load]);
-
-  async function create(e: FormEvent<HTMLFormElement>) {
-    e.preventDefault();
-    const form = e.currentTarget;
-    const data = new FormData(form);
-    const days = Number(data.get("days") ?? 0);
-    const expiresAt = days > 0 ? new Date(Date.now() + days * 86_400_000).toISOString() : null;
-    const res = await call(client.POST("/api/tokens", {
-      body: { name: String(data.get("name") ?? "").trim(), expiresAt, scope: data.get("scope") === "read" ? "read" : "write" },
-    }));
-    if (!res.ok) return setProblems(problemList(res.error));
-    setProblems([]);
-    form.reset();
-    setFresh(res.data.token.token);
-    await load();
-  }
+  const create = created(
+    (data) => {
+      const days = Number(data.get("days") ?? 0);
+      const expiresAt = days > 0 ? new Date(Date.now() + days * 86_400_000).toISOString() : null;
+      return call(client.POST("/api/tokens", {
+        body: { name: String(data.get("name") ?? "").trim(), expiresAt, scope: data.get("scope") === "read" ? "read" : "write" },
+      }));
+    },
+    (res) => res.token.token,
+  );
 
   async function revoke(id: string) {
     const res = await call(client.DELETE("/api/tokens/{id}", { params: { path: { id } } }));

@@ -1,8 +1,9 @@
 "use client";
 
-import { useCallback, useEffect, useState, type FormEvent } from "react";
+import { useEffect, useState } from "react";
 import { call, client, problemList, type ApiJson, type ApiResult } from "../../components/api";
 import { Problems } from "../../components/StatusBadge";
+import { useCreatedList } from "../../components/useCreatedList";
 
 const EVENTS = ["post.published", "post.failed", "post.partially_published", "account.needs_reconnect", "account.reconnected"] as const;
 
@@ -11,35 +12,22 @@ type LoggedDelivery = ApiJson<"/api/webhooks/{id}/deliveries", "get">["deliverie
 
 const when = (iso: string) => new Date(iso).toLocaleString();
 
+const fetchWebhooks = () => call(client.GET("/api/webhooks")).then((res) => (res.ok ? res.data.webhooks : undefined));
+
 /** Webhooks: add (secret shown once), list with paused state, resume, send a test event, delivery log, delete. */
 export function WebhooksPanel() {
-  const [webhooks, setWebhooks] = useState<Webhook[]>([]);
-  const [problems, setProblems] = useState<string[]>([]);
-  const [fresh, setFresh] = useState<string>();
+  const { items: webhooks, problems, setProblems, fresh, load, create: created } = useCreatedList<Webhook>(fetchWebhooks);
   const [open, setOpen] = useState<string>();
 
-  const load = useCallback(async () => {
-    const res = await call(client.GET("/api/webhooks"));
-    if (res.ok) setWebhooks(res.data.webhooks);
-  }, []);
-  useEffect(() => {
-    void load();
-  }, [load]);
-
-  async function create(e: FormEvent<HTMLFormElement>) {
-    e.preventDefault();
-    const form = e.currentTarget;
-    const data = new FormData(form);
-    const events = data.getAll("events").map(String) as Webhook["events"];
-    const res = await call(client.POST("/api/webhooks", {
-      body: { url: String(data.get("url") ?? "").trim(), events },
-    }));
-    if (!res.ok) return setProblems(problemList(res.error));
-    setProblems([]);
-    form.reset();
-    setFresh(res.data.webhook.secret);
-    await load();
-  }
+  const create = created(
+    (data) => {
+      const events = data.getAll("events").map(String) as Webhook["events"];
+      return call(client.POST("/api/webhooks", {
+        body: { url: String(data.get("url") ?? "").trim(), events },
+      }));
+    },
+    (res) => res.webhook.secret,
+  );
 
   async function act(id: string, action: "test" | "resume" | "delete") {
     const params = { path: { id } };

@@ -97,15 +97,34 @@ export interface VideoInput extends MediaFileInput {
   captions: Array<MediaFileInput & { lang: string }>;
 }
 
+/**
+ * What validation needs of an image: its type, size and alt text. A stored medium's row says
+ * all three, so checking a post never reads (or base64-encodes) its image files.
+ */
+export interface ImageInfo {
+  mimeType: string;
+  alt: string;
+  /** In bytes. */
+  size: number;
+}
+
+/** An image's size in bytes (undefined: its data is not base64). */
+export function imageSize(image: ImageInput | ImageInfo): number | undefined {
+  if ("size" in image) return image.size;
+  const clean = image.data.replace(/\s+/g, "");
+  if (clean.length === 0 || !/^[A-Za-z0-9+/_-]*={0,2}$/.test(clean)) return undefined;
+  return Buffer.from(clean, "base64").length;
+}
+
 /** One segment of a post (a thread has several, published as replies in order). */
-export interface PostSegment {
+export interface PostSegment<I = ImageInput> {
   text: string;
-  images?: ImageInput[];
+  images?: I[];
   video?: VideoInput;
 }
 
-export interface PostContent {
-  segments: PostSegment[];
+export interface PostContent<I = ImageInput> {
+  segments: Array<PostSegment<I>>;
   langs?: string[];
   /** Link cards, quotes, labels, gates, reposts (see rich.ts); absent for a plain post. */
   rich?: RichContent;
@@ -160,8 +179,16 @@ export interface PlatformService {
   connect?(input: { identifier: string; appPassword: string; service?: string }): Promise<PlatformSession>;
   /** Rotates the session with the refresh token; only for platforms whose tokens expire. */
   refreshSession?(account: PlatformAccount): Promise<PlatformSession>;
-  /** Problems a person can fix before anything is stored (empty when valid). */
-  validate(content: PostContent): string[];
+  /**
+   * Problems a person can fix before anything is stored (empty when valid), judged by `limits`:
+   * the account's own descriptor (descriptorFor), else this platform's `descriptor`.
+   */
+  validate(content: PostContent<ImageInput | ImageInfo>, limits?: PlatformDescriptor): string[];
+  /**
+   * The descriptor that holds for one account, where each server sets its own limits
+   * (Mastodon: the instance's). Platforms with one set of limits omit it.
+   */
+  descriptorFor?(account: { instanceUrl: string }): Promise<PlatformDescriptor>;
   /** Writes the records create-only under the given keys; idempotent for identical content. */
   publish(account: PlatformAccount, request: PublishRequest): Promise<PublishResult>;
   /**
@@ -181,7 +208,7 @@ export interface PlatformService {
    * account (Bluesky: may it upload this video today?). Asked before a post with a video is
    * stored, so one that would surely fail is never scheduled. Optional.
    */
-  checkLimits?(account: PlatformAccount, content: PostContent): Promise<LimitCheck>;
+  checkLimits?(account: PlatformAccount, content: PostContent<ImageInput | ImageInfo>): Promise<LimitCheck>;
 }
 
 /** refused: the platform says no (a person must change something); unreachable: it could not be asked. */

@@ -1,4 +1,5 @@
 import { sql } from "drizzle-orm";
+import type { MastodonLimits } from "../api/mastodon/instance";
 import {
   bigint,
   bigserial,
@@ -421,6 +422,9 @@ export const mastodonApps = pgTable("mastodon_apps", {
   redirectUri: text("redirect_uri").notNull(),
   scopes: text("scopes").notNull(),
   createdAt: createdAt(),
+  // branch valid: the instance's limits (/api/v2/instance) as last read, for validation and the composer.
+  limits: jsonb("limits").$type<MastodonLimits>(),
+  limitsFetchedAt: timestamp("limits_fetched_at", { withTimezone: true }),
 });
 
 /** A connection started with POST /api/accounts/mastodon/authorize, until its callback (or expiry). */

@@ -18,15 +18,23 @@ export interface MediaDeps {
 
 export const mediaDeps = (ctx: { database: { db: Db }; config: { dataDir: string } }): MediaDeps => ({ db: ctx.database.db, dataDir: ctx.config.dataDir });
 
+/** An image decoded, stripped and hashed into temp files: checked, but nothing is stored yet. */
+export interface PreparedImage {
+  sha256: string;
+  mimeType: MediaType;
+  bytes: number;
+  width: number;
+  height: number;
+  /** The temp files: the clean image and its thumbnail (discardPreparedImage removes them). */
+  clean: string;
+  thumb: string;
+}
+
 /**
- * Turns a raw image file (already type-sniffed) into a stored medium of the user: strips its
- * metadata, files it (and a thumbnail) under its SHA-256, and records the user's row. `raw`
- * is consumed. Order matters for crash safety: the files are in place before the row that
- * names them exists, so a row never points at nothing; a crash in between leaves only an
- * unreferenced file, which the same upload later reuses.
+ * A raw image file (already type-sniffed) as a stripped image and a thumbnail in temp files,
+ * with its SHA-256, size and dimensions. Stores nothing: a request refused later leaves no trace.
  */
-export async function ingestImageFile(deps: MediaDeps, userId: string, raw: string, type: MediaType): Promise<Media> {
-  const dataDir = deps.dataDir;
+export async function prepareImageFile(dataDir: string, raw: string, type: MediaType): Promise<PreparedImage> {
   const clean = tempFile(dataDir);
   const thumb = tempFile(dataDir);
   try {
@@ -40,12 +48,44 @@ export async function ingestImageFile(deps: MediaDeps, userId: string, raw: stri
     }
     const sha256 = await sha256OfFile(clean);
     const { size: bytes } = await fs.promises.stat(clean);
-    await placeFile(clean, mediaFile(dataDir, sha256));
-    await placeFile(thumb, thumbnailFile(dataDir, sha256));
-    const { media } = await insertMedia(deps.db, { userId, sha256, mimeType: type, bytes, width: size.width, height: size.height });
-    return media;
+    return { sha256, mimeType: type, bytes, width: size.width, height: size.height, clean, thumb };
+  } catch (err) {
+    await Promise.all([removeQuietly(clean), removeQuietly(thumb)]);
+    throw err;
+  }
+}
+
+/**
+ * Files a prepared image under its SHA-256. Called only once everything is checked, and before
+ * the row that names the files exists (storePreparedImage), so a row never points at nothing; a
+ * crash or rollback in between leaves only an unreferenced file, which the same bytes later
+ * reuse and sweepOrphanMedia removes.
+ */
+export async function placePreparedImage(dataDir: string, image: PreparedImage): Promise<void> {
+  await placeFile(image.clean, mediaFile(dataDir, image.sha256));
+  await placeFile(image.thumb, thumbnailFile(dataDir, image.sha256));
+}
+
+/** Places the files and records the user's row (`db` may be a transaction). */
+export async function storePreparedImage(dataDir: string, db: Pick<Db, "select" | "insert">, userId: string, image: PreparedImage): Promise<Media> {
+  await placePreparedImage(dataDir, image);
+  const { sha256, mimeType, bytes, width, height } = image;
+  return (await insertMedia(db, { userId, sha256, mimeType, bytes, width, height })).media;
+}
+
+export const discardPreparedImage = (image: PreparedImage) => Promise.all([removeQuietly(image.clean), removeQuietly(image.thumb)]);
+
+/** Turns a raw image file (already type-sniffed) into a stored medium of the user. `raw` is consumed. */
+export async function ingestImageFile(deps: MediaDeps, userId: string, raw: string, type: MediaType): Promise<Media> {
+  try {
+    const image = await prepareImageFile(deps.dataDir, raw, type);
+    try {
+      return await storePreparedImage(deps.dataDir, deps.db, userId, image);
+    } finally {
+      await discardPreparedImage(image);
+    }
   } finally {
-    await Promise.all([removeQuietly(raw), removeQuietly(clean), removeQuietly(thumb)]);
+    await removeQuietly(raw);
   }
 }
 
@@ -55,11 +95,25 @@ export async function ingestImageFile(deps: MediaDeps, userId: string, raw: stri
  * Its declared mimeType is ignored: the bytes say what it is.
  */
 export async function ingestImageBytes(deps: MediaDeps, userId: string, bytes: Buffer, where: string): Promise<Media> {
+  const image = await prepareImageBytes(deps.dataDir, bytes, where);
+  try {
+    return await storePreparedImage(deps.dataDir, deps.db, userId, image);
+  } finally {
+    await discardPreparedImage(image);
+  }
+}
+
+/** The first half of ingestImageBytes: the image checked and prepared in temp files, nothing stored. */
+export async function prepareImageBytes(dataDir: string, bytes: Buffer, where: string): Promise<PreparedImage> {
   const type = sniffImageType(bytes.subarray(0, SNIFF_BYTES));
   if (!type) throw new AppError("validation_failed", `${where}: the data is not a PNG, JPEG, WebP or GIF image`, [{ path: where, message: "not an image" }]);
-  const raw = tempFile(deps.dataDir);
-  await fs.promises.writeFile(raw, bytes, { flag: "wx" });
-  return ingestImageFile(deps, userId, raw, type);
+  const raw = tempFile(dataDir);
+  try {
+    await fs.promises.writeFile(raw, bytes, { flag: "wx" });
+    return await prepareImageFile(dataDir, raw, type);
+  } finally {
+    await removeQuietly(raw);
+  }
 }
 
 /**

@@ -65,7 +65,7 @@ export async function storeRequestVideos(
  * How the stored videos of a post become what a platform uploads: paths in the media store
  * (an mp4 of up to 100 MB is streamed from disk when sent, never loaded here).
  */
-export async function videoLoader(ctx: AppContext, content: PostContentJson): Promise<(v: StoredVideo) => VideoInput> {
+export async function videoLoader(ctx: AppContext, content: PostContentJson<unknown>): Promise<(v: StoredVideo) => VideoInput> {
   const videos = [content.video, ...(content.thread ?? []).map((s) => s.video)].filter((v): v is StoredVideo => v !== undefined);
   const ids = [...new Set(videos.flatMap(idsOf))];
   const rows = new Map((await findMediaByIds(ctx.database.db, ids)).map((m) => [m.id, m]));

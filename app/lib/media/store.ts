@@ -21,6 +21,8 @@ function checked(sha256: string): string {
   return sha256;
 }
 
+export const mediaDir = (dataDir: string) => path.join(dataDir, MEDIA_DIR);
+export const mediaTmpDir = (dataDir: string) => path.join(dataDir, TMP_DIR);
 export const mediaFile = (dataDir: string, sha256: string) => path.join(dataDir, MEDIA_DIR, checked(sha256).slice(0, 2), sha256);
 export const thumbnailFile = (dataDir: string, sha256: string) =>
   path.join(dataDir, MEDIA_DIR, "thumbs", checked(sha256).slice(0, 2), `${sha256}.webp`);
@@ -45,6 +47,9 @@ export async function sha256OfFile(file: string): Promise<string> {
  */
 export async function placeFile(tmp: string, dest: string): Promise<void> {
   if (fs.existsSync(dest)) {
+    // Fresh again: sweepOrphanMedia leaves young files alone, and a row is about to name this one.
+    const now = new Date();
+    await fs.promises.utimes(dest, now, now).catch(() => undefined);
     await fs.promises.rm(tmp, { force: true });
     return;
   }

@@ -301,4 +301,8 @@ const platformDescriptor = z.strictObject({
   auth: z.strictObject({ kinds: z.array(z.enum(["app_password", "oauth"])), tokensExpire: z.boolean() }),
   idempotency: z.strictObject({ strategy: z.enum(["record-key", "header"]), windowMs: z.number().int().optional() }),
 });
-export const platformList = z.strictObject({ platforms: z.array(platformDescriptor) });
+export const platformList = z.strictObject({
+  platforms: z.array(platformDescriptor),
+  // branch valid: each of the user's accounts with the limits that hold for it (a Mastodon instance's own).
+  accounts: z.array(z.strictObject({ accountId: z.uuid(), descriptor: platformDescriptor })),
+});

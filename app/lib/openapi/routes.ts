@@ -205,7 +205,7 @@ export const apiRoutes: ApiRoute[] = [
     responses: { 200: { description: "the JWKS", json: res.blueskyJwks },
       404: { description: "no https PUBLIC_URL: the loopback client signs nothing", json: res.errorResponse } } },
   // branch mastodon
-  { method: "get", path: "/api/platforms", summary: "Every platform's limits and features (what the composer counts against)", auth: "user",
+  { method: "get", path: "/api/platforms", summary: "Every platform's limits and features, and each of the user's accounts' own (what the composer counts against)", auth: "user",
     responses: { 200: { description: "the platforms", json: res.platformList } } },
   { method: "post", path: "/api/accounts/mastodon/authorize", summary: "Start connecting a Mastodon account: the browser visits authorizeUrl", auth: "user",
     body: mastodonAuthorizeBody,

@@ -1,4 +1,4 @@
-import type { PlatformName, PostContent } from "../api/platform";
+import type { ImageInfo, ImageInput, PlatformName, PostContent } from "../api/platform";
 import { getPlatformService } from "../api/services/apiManager";
 import { ensureFreshSession } from "../accounts/refresh";
 import type { AppContext } from "../context";
@@ -16,7 +16,7 @@ const log = logger("posts");
 export async function checkPlatformLimits(
   ctx: AppContext,
   accounts: Array<{ id: string; platform: PlatformName; handle: string }>,
-  content: PostContent,
+  content: PostContent<ImageInput | ImageInfo>,
 ): Promise<void> {
   if (!content.segments.some((s) => s.video)) return;
   for (const a of accounts) {

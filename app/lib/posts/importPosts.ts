@@ -3,11 +3,11 @@ import { Temporal } from "temporal-polyfill";
 import { z } from "zod";
 import { listAccounts } from "../accounts/listAccounts";
 import type { AppContext } from "../context";
-import { insertPostsWithDeliveries, type NewPost } from "../db/queries/posts";
 import { AppError } from "../errors";
 import { rejectUnsafeJson } from "../http/respond";
 import { isTimeZone } from "../timeZone";
-import { preparePost } from "./createPost";
+import { discardCheckedImages } from "../media/postImages";
+import { preparePost, storePreparedPosts, type PreparedPost } from "./createPost";
 import { enqueueDeliveries } from "./enqueueDeliveries";
 import { postJson, type PostJson } from "./postJson";
 
@@ -107,7 +107,7 @@ export async function importPosts(ctx: AppContext, userId: string, rows: RawRow[
   const byHandle = new Map(accounts.map((a) => [normalHandle(a.handle), a.id]));
   const ids = new Set(accounts.map((a) => a.id));
   const errors: ImportRowError[] = [];
-  const prepared: NewPost[] = [];
+  const prepared: PreparedPost[] = [];
   for (const { row, line, value } of rows) {
     try {
       const r = importRow.parse(value);
@@ -123,10 +123,11 @@ export async function importPosts(ctx: AppContext, userId: string, rows: RawRow[
     }
   }
   if (errors.length > 0) {
+    await Promise.all(prepared.map((p) => discardCheckedImages(p.images)));
     const first = errors.slice(0, 5).map((e) => `row ${e.row}: ${e.message}`).join("; ");
     throw new AppError("import_invalid", `${errors.length} of ${rows.length} rows are invalid, nothing was imported. ${first}`, { rows: errors });
   }
-  const stored = await insertPostsWithDeliveries(ctx.database.db, prepared);
+  const stored = await storePreparedPosts(ctx, prepared);
   await enqueueDeliveries(
     ctx,
     stored.flatMap((s, i) => s.deliveries.map((d) => ({ deliveryId: d.id, scheduledAt: prepared[i]!.dueAt }))),

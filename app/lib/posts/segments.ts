@@ -6,16 +6,16 @@ import type { PostContentJson, PostImageJson, StoredVideo } from "../db/queries/
  * publish; `image` turns each stored image reference into what a platform uploads
  * (lib/media/postImages.ts loads the bytes from the media store).
  */
-export function segmentsOf(
+export function segmentsOf<S = PostImageJson, I = ImageInput>(
   text: string,
-  content: PostContentJson,
-  image: (i: PostImageJson) => ImageInput,
+  content: PostContentJson<S>,
+  image: (i: S) => I,
   video?: (v: StoredVideo) => VideoInput,
-): PostContent {
-  const images = (list?: PostImageJson[]) => (list?.length ? { images: list.map(image) } : {});
+): PostContent<I> {
+  const images = (list?: S[]) => (list?.length ? { images: list.map(image) } : {});
   const videoOf = (v?: StoredVideo) => (v && video ? { video: video(v) } : {});
-  const first: PostSegment = { text, ...images(content.images), ...videoOf(content.video) };
-  const rest: PostSegment[] = (content.thread ?? []).map((s) => ({ text: s.text, ...images(s.images), ...videoOf(s.video) }));
+  const first: PostSegment<I> = { text, ...images(content.images), ...videoOf(content.video) };
+  const rest: Array<PostSegment<I>> = (content.thread ?? []).map((s) => ({ text: s.text, ...images(s.images), ...videoOf(s.video) }));
   return {
     segments: [first, ...rest],
     ...(content.langs?.length ? { langs: content.langs } : {}),

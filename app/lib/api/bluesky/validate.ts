@@ -1,4 +1,4 @@
-import type { ImageInput, PostContent, VideoInput } from "../platform";
+import { imageSize, type ImageInfo, type ImageInput, type PostContent, type VideoInput } from "../platform";
 import { SELF_LABELS } from "../rich";
 import { parsePostRef } from "./postLink";
 
@@ -29,16 +29,9 @@ export function graphemeLength(text: string): number {
   return Array.from(segmenter.segment(text)).length;
 }
 
-/** Decoded size of a base64 string, or undefined when it is not base64. */
-export function decodedBase64Bytes(data: string): number | undefined {
-  const clean = data.replace(/\s+/g, "");
-  if (clean.length === 0 || !/^[A-Za-z0-9+/_-]*={0,2}$/.test(clean)) return undefined;
-  return Buffer.from(clean, "base64").length;
-}
-
 const LANG_TAG = /^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{1,8})*$/;
 
-function imageProblems(image: ImageInput, where: string): string[] {
+function imageProblems(image: ImageInput | ImageInfo, where: string): string[] {
   const problems: string[] = [];
   if (!IMAGE_MIME_TYPES.includes(image.mimeType as (typeof IMAGE_MIME_TYPES)[number])) {
     problems.push(`${where}: type ${JSON.stringify(image.mimeType)} is not accepted (use PNG, JPEG, WebP or GIF)`);
@@ -48,7 +41,7 @@ function imageProblems(image: ImageInput, where: string): string[] {
   } else if (graphemeLength(image.alt) > LIMITS.altGraphemes) {
     problems.push(`${where}: alt text is longer than ${LIMITS.altGraphemes} characters`);
   }
-  const size = decodedBase64Bytes(image.data ?? "");
+  const size = imageSize(image);
   if (size === undefined) problems.push(`${where}: the image data is not valid base64`);
   else if (size > LIMITS.imageBytes) {
     problems.push(`${where}: ${size.toLocaleString("en-US")} bytes is over Bluesky's limit of 1,000,000 bytes (1 MB)`);
@@ -76,7 +69,7 @@ function videoProblems(video: VideoInput, where: string): string[] {
 }
 
 /** Everything a person must fix before the post can go out; empty when it can. */
-export function validatePostContent(content: PostContent): string[] {
+export function validatePostContent(content: PostContent<ImageInput | ImageInfo>): string[] {
   const problems: string[] = [];
   const rich = content.rich;
   if (rich?.repost) {

@@ -155,7 +155,7 @@ export async function uploadVideoEmbed(
  * getUploadLimits for the account: may it post these videos today? Nothing to ask when videos
  * go straight to the PDS. A refusal carries the service's own words.
  */
-export async function checkVideoLimits(client: PdsClient, settings: VideoSettings, content: PostContent): Promise<LimitCheck> {
+export async function checkVideoLimits(client: PdsClient, settings: VideoSettings, content: PostContent<unknown>): Promise<LimitCheck> {
   const videos = content.segments.flatMap((s) => (s.video ? [s.video] : []));
   const base = settings.videoServiceUrl;
   if (videos.length === 0 || !base) return { ok: true };

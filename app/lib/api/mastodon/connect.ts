@@ -11,6 +11,8 @@ import { logger } from "../../logger";
 import { findOutboundError } from "../../net/errors";
 import { PlatformError } from "../platformErrors";
 import { normaliseInstanceUrl, type MastodonHttpSettings } from "./client";
+import { fetchInstanceLimits } from "./instance";
+import { instanceLimitsStore } from "./limitsStore";
 import type { MastodonApp, MastodonAppStore } from "./oauth";
 import { createMastodonService, DEFAULT_MEDIA_POLLING } from "./service";
 
@@ -90,6 +92,19 @@ function connectError(err: unknown, instanceUrl: string): unknown {
   return err;
 }
 
+/**
+ * The instance's limits, read when an account connects (or reconnects) so that posts are
+ * checked against them from the start. Not being able to read them does not stop the
+ * connection: validation reads them again when it needs them.
+ */
+async function readInstanceLimits(ctx: AppContext, instanceUrl: string): Promise<void> {
+  try {
+    await instanceLimitsStore(ctx.database.db).put(instanceUrl, await fetchInstanceLimits(instanceUrl, mastodonHttp(ctx)), new Date());
+  } catch (err) {
+    log.warn({ err, instanceUrl }, "could not read the instance's limits while connecting");
+  }
+}
+
 export async function startMastodonConnect(ctx: AppContext, userId: string, instance: string, redirectUri: string): Promise<{ authorizeUrl: string }> {
   const instanceUrl = instanceUrlOf(ctx, instance);
   const state = randomBytes(32).toString("base64url");
@@ -138,6 +153,7 @@ export async function finishMastodonConnect(
   } catch (err) {
     throw connectError(err, row.instanceUrl);
   }
+  await readInstanceLimits(ctx, row.instanceUrl);
   const { account, created } = await storeAccount(
     ctx,
     {

@@ -46,3 +46,22 @@ export async function fetchInstanceLimits(instanceUrl: string, http: MastodonHtt
 function positive(value: unknown): number | undefined {
   return typeof value === "number" && Number.isFinite(value) && value > 0 ? value : undefined;
 }
+
+/** An instance's limits as last read, and when. */
+export interface StoredInstanceLimits {
+  limits: MastodonLimits;
+  fetchedAt: Date;
+}
+
+/** Where each instance's limits are kept between reads (mastodon_apps, beside the app registered there). */
+export interface InstanceLimitsStore {
+  get(instanceUrl: string): Promise<StoredInstanceLimits | undefined>;
+  put(instanceUrl: string, limits: MastodonLimits, fetchedAt: Date): Promise<void>;
+}
+
+/**
+ * An instance's limits change rarely (an admin edits them): read at connect time, then again
+ * when a post is checked against limits older than this (in the background: the stored ones
+ * answer meanwhile).
+ */
+export const INSTANCE_LIMITS_MAX_AGE_MS = 24 * 60 * 60 * 1000;

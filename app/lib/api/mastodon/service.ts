@@ -88,7 +88,13 @@ export function createMastodonService(settings: MastodonSettings, apps: Mastodon
 
 export type MastodonService = ReturnType<typeof createMastodonService>;
 
-export function validateForMastodon(request: Pick<MastodonPublishRequest, "segments" | "spoilerText">, limits: MastodonLimits): string[] {
+/** An image as validation sees it: its size given, or its bytes at hand. */
+type ImageToCheck = { mimeType: string; alt: string } & ({ size: number } | { bytes: Uint8Array });
+
+export function validateForMastodon(
+  request: { segments: Array<{ text: string; images?: ImageToCheck[] }>; spoilerText?: string },
+  limits: MastodonLimits,
+): string[] {
   const problems: string[] = [];
   const many = request.segments.length > 1;
   request.segments.forEach((segment, i) => {
@@ -101,7 +107,7 @@ export function validateForMastodon(request: Pick<MastodonPublishRequest, "segme
     images.forEach((image, j) => {
       const which = many ? `part ${i + 1}, image ${j + 1}` : `image ${j + 1}`;
       if (!limits.supportedMimeTypes.includes(image.mimeType)) problems.push(`${which}: ${image.mimeType} is not accepted`);
-      if (image.bytes.byteLength > limits.imageSizeLimit) problems.push(`${which}: larger than ${limits.imageSizeLimit} bytes`);
+      if (("size" in image ? image.size : image.bytes.byteLength) > limits.imageSizeLimit) problems.push(`${which}: larger than ${limits.imageSizeLimit} bytes`);
       if ([...image.alt].length > limits.descriptionLimit) problems.push(`${which}: alt text longer than ${limits.descriptionLimit} characters`);
     });
   });

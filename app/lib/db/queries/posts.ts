@@ -1,7 +1,9 @@
 import { and, asc, desc, eq, exists, getTableColumns, gte, inArray, lt, or, sql, type Column } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/node-postgres";
 import type { Pool } from "pg";
 import type { Db } from "../client";
 import type { RichContent } from "../../api/rich";
+import * as schema from "../schema";
 import { deliveries, deliveryAttempts, posts, socialAccounts, type Delivery, type DeliveryAttempt, type Post } from "../schema";
 
 /** An image of a post: a reference to one of its owner's media rows (mimeType copied for lists). */
@@ -27,11 +29,11 @@ export interface StoredVideo {
 }
 
 /** What `posts.content` holds beyond the first segment's text (images and video by reference). */
-export interface PostContentJson {
+export interface PostContentJson<I = PostImageJson> {
   langs?: string[];
-  images?: PostImageJson[];
+  images?: I[];
   video?: StoredVideo;
-  thread?: Array<{ text: string; images?: PostImageJson[]; video?: StoredVideo }>;
+  thread?: Array<{ text: string; images?: I[]; video?: StoredVideo }>;
   /** Link cards, quotes, labels, gates; a repost's subject (contract v1.3). */
   rich?: RichContent;
 }
@@ -48,7 +50,7 @@ export interface PostWithDeliveries {
 // it on every request, and Drizzle's query building cost more CPU than the query itself.
 const prepareOwnedAccounts = (db: Q) =>
   db
-    .select({ id: socialAccounts.id, status: socialAccounts.status, platform: socialAccounts.platform, handle: socialAccounts.handle })
+    .select({ id: socialAccounts.id, status: socialAccounts.status, platform: socialAccounts.platform, handle: socialAccounts.handle, instanceUrl: socialAccounts.instanceUrl })
     .from(socialAccounts)
     .where(and(eq(socialAccounts.userId, sql.placeholder("userId")), sql`${socialAccounts.id} = ANY(${sql.placeholder("ids")}::uuid[])`))
     .prepare("find_owned_accounts");
@@ -107,13 +109,17 @@ export async function insertPostWithDeliveries(db: Db, input: NewPost): Promise<
   return insertOn((db as Db & { $client: Pool }).$client, input);
 }
 
-/** Several posts in one transaction (a bulk import): all of them are stored, or none. */
-export async function insertPostsWithDeliveries(db: Db, inputs: NewPost[]): Promise<PostWithDeliveries[]> {
+/**
+ * Several posts in one transaction (a bulk import): all of them are stored, or none. Given a
+ * function, it runs first in the same transaction and says what to insert (it stores the
+ * media the posts name, so a post and its new images are stored together or not at all).
+ */
+export async function insertPostsWithDeliveries(db: Db, inputs: NewPost[] | ((tx: Db) => Promise<NewPost[]>)): Promise<PostWithDeliveries[]> {
   const client = await (db as Db & { $client: Pool }).$client.connect();
   try {
     await client.query("BEGIN");
     const out: PostWithDeliveries[] = [];
-    for (const input of inputs) out.push(await insertOn(client, input));
+    for (const input of typeof inputs === "function" ? await inputs(drizzle({ client, schema })) : inputs) out.push(await insertOn(client, input));
     await client.query("COMMIT");
     return out;
   } catch (err) {

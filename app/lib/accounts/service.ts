@@ -34,6 +34,7 @@ export async function loadPlatformAccount(ctx: AppContext, accountId: string): P
     accessExpiresAt: row.accessExpiresAt,
     lastRefreshedAt: row.lastRefreshedAt,
     credentials: openCredentials(ctx.box, row.credentials, row.id),
+    credentialsKind: row.credentialsKind,
   };
 }
 

@@ -24,6 +24,7 @@ export async function freshAccount(ctx: AppContext, claim: ClaimedDelivery): Pro
     handle: claim.accountHandle,
     service: claim.accountService,
     credentials: openCredentials(ctx.box, claim.accountCredentials, claim.accountId),
+    credentialsKind: claim.accountCredentialsKind,
   };
 }
 

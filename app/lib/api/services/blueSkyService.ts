@@ -72,7 +72,8 @@ export function createBlueSkyService(settings: BlueSkySettings): BlueSkyService 
 
   /** The OAuth session's agent (DPoP-bound tokens) when the account signed in that way, else its app-password session. */
   async function clientFor(account: PlatformAccount): Promise<PdsClient> {
-    const session = await settings.oauth?.restore(account.did);
+    // An account connected with an app password publishes with its own tokens: no OAuth session lookup.
+    const session = account.credentialsKind === "app_password" ? undefined : await settings.oauth?.restore(account.did);
     if (session) return new Agent(session);
     return pdsClient(account.service, { token: account.credentials.accessJwt, timeoutMs: settings.timeoutMs, outbound: settings.outbound });
   }

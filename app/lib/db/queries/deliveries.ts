@@ -23,6 +23,7 @@ export interface ClaimedDelivery {
   accountService: string;
   /** Sealed (encrypted) credentials, opened only when the token is fresh enough to use as is. */
   accountCredentials: string;
+  accountCredentialsKind: "app_password" | "oauth";
   accessExpiresAt: Date | null;
   platform: PlatformName;
   rkeys: string[];
@@ -81,7 +82,7 @@ const CLAIM_SQL = `
   )
   SELECT c.id, c.post_id, c.account_id, c.rkeys, c.rkey, c.record_created_at, c.attempts, c.segment_records,
          c.rate_limit_waited_ms, p.text, p.content, a.status AS account_status, a.handle, a.platform,
-         a.did, a.service, a.credentials, a.access_expires_at,
+         a.did, a.service, a.credentials, a.credentials_kind, a.access_expires_at,
          (SELECT count(*) FROM deliveries s WHERE s.post_id = c.post_id)::int AS siblings
   FROM claimed c JOIN post_row p ON p.id = c.post_id JOIN social_accounts a ON a.id = c.account_id`;
 
@@ -114,6 +115,7 @@ export async function claimDelivery(db: Db, deliveryId: string, missedAfterHours
     accountDid: r.did as string,
     accountService: r.service as string,
     accountCredentials: r.credentials as string,
+    accountCredentialsKind: r.credentials_kind as "app_password" | "oauth",
     accessExpiresAt: r.access_expires_at ? new Date(r.access_expires_at as string | Date) : null,
     platform: r.platform as PlatformName,
     rkeys,

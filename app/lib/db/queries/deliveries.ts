@@ -81,7 +81,12 @@ const CLAIM_SQL = `
          (SELECT count(*) FROM deliveries s WHERE s.post_id = c.post_id)::int AS siblings
   FROM claimed c JOIN post_row p ON p.id = c.post_id JOIN social_accounts a ON a.id = c.account_id`;
 
-/** A single-account post's delivery published: delivery, history row and post status in one statement. */
+/**
+ * A single-account post's delivery published: delivery, history row and post status in one
+ * statement. Kept as raw SQL (STYLE.md's exception): the same statement as a typed Drizzle
+ * prepared query cost 20–23 % more CPU per delivery on the PostgreSQL backend in an A/B of
+ * `npm run bench -- post-pipeline --concurrency 5 --pg durable` (docs/BENCHMARKS.md, branch perf).
+ */
 const PUBLISHED_ALONE_SQL = `
   WITH d AS (
     UPDATE deliveries SET status = 'published', remote_uri = $2, remote_cid = $3, segment_records = $8::jsonb,

@@ -123,17 +123,19 @@ async function newAccount(ctx: AppContext) {
 }
 
 /** The reference: a due burst queued while the worker is stopped, then the worker starts. */
-async function pipeline(ctx: AppContext, platform: MemoryPlatform, n: number): Promise<Phase & { enqueueSeconds: number }> {
+async function pipeline(ctx: AppContext, platform: MemoryPlatform, n: number, cpuOn: CpuOn): Promise<Phase & { enqueueSeconds: number; cpu: CpuUse }> {
   const a = await newAccount(ctx);
   const worker = createPostWorker(ctx, { autorun: false });
   const t0 = Date.now();
   await insertDue(ctx, a.userId, a.accountId, n, new Date());
   const enqueueSeconds = (Date.now() - t0) / 1000;
   const start = Date.now();
+  const cpu = cpuMeter(cpuOn);
   void worker.run();
   await waitPublished(ctx, a.accountId, n, 600_000);
+  const used = cpu();
   await worker.close();
-  return { ...(await measure(ctx, platform, a.did, a.accountId, n, start)), enqueueSeconds };
+  return { ...(await measure(ctx, platform, a.did, a.accountId, n, start)), enqueueSeconds, cpu: used };
 }
 
 /** Runs `fn` while a post worker (as `npm run worker` starts it) is up and idle-ready. */
@@ -148,14 +150,17 @@ async function withRunningWorker<T>(ctx: AppContext, fn: () => Promise<T>): Prom
 }
 
 /** The running worker; N deliveries all due at one whole second `leadMs` or more from now. */
-async function burst(ctx: AppContext, platform: MemoryPlatform, n: number, leadMs: number, pgDir: string): Promise<Phase & { marginMs: number; cpu: CpuUse }> {
+/** Where the CPU meters look: PostgreSQL's data dir and, on the Redis backend, Redis's port. */
+type CpuOn = { postgresDir: string; redisPort?: number };
+
+async function burst(ctx: AppContext, platform: MemoryPlatform, n: number, leadMs: number, cpuOn: CpuOn): Promise<Phase & { marginMs: number; cpu: CpuUse }> {
   const a = await newAccount(ctx);
   const due = Math.ceil((Date.now() + leadMs) / 1000) * 1000;
   await insertDue(ctx, a.userId, a.accountId, n, new Date(due));
   const marginMs = due - Date.now();
   if (marginMs < 0) throw new Error(`the burst was not queued before it fell due (${-marginMs} ms late): raise the lead time`);
   // CPU from the moment the burst is queued: the drain alone (plus the idle wait before it).
-  const cpu = cpuMeter({ postgresDir: pgDir });
+  const cpu = cpuMeter(cpuOn);
   await waitPublished(ctx, a.accountId, n, 600_000 + leadMs);
   return { ...(await measure(ctx, platform, a.did, a.accountId, n, due)), marginMs, cpu: cpu() };
 }
@@ -185,7 +190,8 @@ async function steady(ctx: AppContext, platform: MemoryPlatform, seconds: number
 
 const cpuPerPost = (cpu: CpuUse, n: number) => Number(((cpu.nodeMs + cpu.postgresMs) / n).toFixed(2));
 const perPost = (cpu: CpuUse, n: number) =>
-  `CPU per post: node ${(cpu.nodeMs / n).toFixed(2)} ms, postgres ${(cpu.postgresMs / n).toFixed(2)} ms`;
+  `CPU per post: node ${(cpu.nodeMs / n).toFixed(2)} ms, postgres ${(cpu.postgresMs / n).toFixed(2)} ms` +
+  (cpu.redisMs > 0 ? `, redis ${(cpu.redisMs / n).toFixed(2)} ms` : "");
 
 interface Sizes {
   n: number;
@@ -196,15 +202,15 @@ interface Sizes {
   phases: string[];
 }
 
-async function burstFigures(kind: QueueBackendKind, ctx: AppContext, platform: MemoryPlatform, sizes: Sizes, pgDir: string) {
+async function burstFigures(kind: QueueBackendKind, ctx: AppContext, platform: MemoryPlatform, sizes: Sizes, cpuOn: CpuOn) {
   const n = sizes.n;
   // The reference is a rate, so a smaller burst measures it as well and keeps the run short.
-  const ref = await pipeline(ctx, platform, sizes.refN);
-  console.log(`${kind} pipeline (worker started on a queued burst): ${ref.perSecond} deliveries/s over ${ref.seconds} s (enqueue took ${ref.enqueueSeconds.toFixed(1)} s)`);
+  const ref = await pipeline(ctx, platform, sizes.refN, cpuOn);
+  console.log(`${kind} pipeline (worker started on a queued burst): ${ref.perSecond} deliveries/s over ${ref.seconds} s (enqueue took ${ref.enqueueSeconds.toFixed(1)} s); ${perPost(ref.cpu, ref.n)}`);
   // Enough lead for the whole burst to be queued before it falls due: twice the rate above
   // (queueing is slower with a running worker on the same store).
   const leadMs = Math.max(2_000, Math.ceil(((ref.enqueueSeconds * n) / sizes.refN) * 2_000));
-  const b = await withRunningWorker(ctx, () => burst(ctx, platform, n, leadMs, pgDir));
+  const b = await withRunningWorker(ctx, () => burst(ctx, platform, n, leadMs, cpuOn));
   console.log(`${kind} burst of ${b.n} due at once: drains at ${b.perSecond}/s over ${b.seconds} s; lateness p50 ${b.lateness.p50} p99 ${b.lateness.p99} max ${b.lateness.max} ms (picked up p50 ${b.pickedUp.p50}; queued ${b.marginMs} ms before due); ${perPost(b.cpu, b.n)}`);
   const met = b.perSecond >= ref.perSecond;
   const figures = [
@@ -243,7 +249,8 @@ async function onBackend(kind: QueueBackendKind, services: BenchServices, platfo
     details.clockSkewMs = await clockSkewMs(ctx);
     console.log(`${kind}: clock skew Node − PostgreSQL ${String(details.clockSkewMs)} ms`);
     if (sizes.phases.includes("burst")) {
-      const r = await burstFigures(kind, ctx, platform, sizes, services.postgres.dir);
+      const redisPort = kind === "redis" && services.redis ? await services.redis.getPort() : undefined;
+      const r = await burstFigures(kind, ctx, platform, sizes, { postgresDir: services.postgres.dir, redisPort });
       figures.push(...r.figures);
       Object.assign(details, r.details);
     }

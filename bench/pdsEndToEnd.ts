@@ -12,11 +12,14 @@ import {
   benchUser,
   figure,
   machine,
+  profilePhase,
   ratio,
   sizeArg,
   sleep,
   startBenchServices,
+  topStatements,
   type Bench,
+  type BenchArgs,
   type BenchServices,
   type Figure,
 } from "./harness";
@@ -127,7 +130,7 @@ async function rawRound(pds: BenchPds, n: number) {
   return { putRecord, createRecord };
 }
 
-async function postMoreRun(services: BenchServices, pds: BenchPds, kind: QueueBackendKind, n: number, warmUp: number): Promise<Run> {
+async function postMoreRun(args: BenchArgs, services: BenchServices, pds: BenchPds, kind: QueueBackendKind, n: number, warmUp: number): Promise<Run> {
   const bench = await benchContext(services, kind, pds.env);
   const { ctx } = bench;
   const db = ctx.database.db;
@@ -167,8 +170,11 @@ async function postMoreRun(services: BenchServices, pds: BenchPds, kind: QueueBa
     await expectPosts(pds, warm.did, warmUp, `PostMore warm-up on ${kind}`);
 
     const measured = await connect();
+    const pgStats = args.options.has("pg-stats");
+    if (pgStats) await topStatements(ctx, { reset: true });
     const clock = meter(pds);
-    const run = clock.end(n, await burst(measured.accountId, n));
+    const run = clock.end(n, await profilePhase(args, `pds-end-to-end ${kind}`, () => burst(measured.accountId, n)));
+    if (pgStats) console.log(`  PostgreSQL's costliest statements (PostMore on ${kind}):\n    ${(await topStatements(ctx)).join("\n    ")}`);
     await expectPosts(pds, measured.did, n, `PostMore on ${kind}`);
     return run;
   } finally {
@@ -193,7 +199,7 @@ export const runPdsEndToEndBench: Bench = async (args) => {
   console.log(`pds-end-to-end: N=${n}, concurrency ${CONCURRENCY}, backends ${backends.join(", ")}, PDS ${pdsMode}, load ${loadBefore}`);
   const pds: BenchPds =
     pdsMode === "inline" ? { ...(await (await import("@/test/helpers/pds")).startTestPds()), pid: process.pid } : await startPdsProcess();
-  const services = await startBenchServices({ redis: backends.includes("redis") });
+  const services = await startBenchServices({ redis: backends.includes("redis"), pgStats: args.options.has("pg-stats") });
   try {
     // A cold PDS (JIT, SQLite caches) is markedly slower than a warm one: warm it first.
     const warmUp = Math.max(10, Math.round(n / 5));
@@ -202,7 +208,7 @@ export const runPdsEndToEndBench: Bench = async (args) => {
     const rounds = [await rawRound(pds, n)];
     const postMore: Partial<Record<QueueBackendKind, { run: Run; put: number; create: number }>> = {};
     for (const kind of backends) {
-      const run = await postMoreRun(services, pds, kind, n, warmUp);
+      const run = await postMoreRun(args, services, pds, kind, n, warmUp);
       const before = rounds[rounds.length - 1]!;
       const after = await rawRound(pds, n);
       rounds.push(after);

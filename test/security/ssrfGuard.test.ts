@@ -1,4 +1,5 @@
 import net from "node:net";
+import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "@/app/lib/config";
 import { refusedRange } from "@/app/lib/net/addresses";
@@ -232,6 +233,33 @@ describe("guarded fetch against counting loopback stubs", () => {
       await roomy.body?.cancel();
     } finally {
       await Promise.all([big.close(), declared.close()]);
+    }
+  });
+
+  it("counts a compressed body as inflated, whatever length it declares (branch perf)", async () => {
+    // A declared length within the cap is passed through uncounted; a gzip body's declared
+    // length is the compressed one, so it must still be counted after inflating.
+    const zipped = gzipSync(Buffer.alloc(3 * 1024 * 1024, 0x20));
+    const stub = await countingStub((_req, res) => {
+      res.writeHead(200, { "content-type": "application/json", "content-encoding": "gzip", "content-length": String(zipped.length) });
+      res.end(zipped);
+    });
+    const plain = await countingStub((_req, res) => {
+      res.writeHead(200, { "content-type": "application/json", "content-length": "11" });
+      res.end('{"ok":true}');
+    });
+    try {
+      const guarded = make(`127.0.0.1:${stub.port},127.0.0.1:${plain.port}`);
+      const res = await guarded.fetch(`http://127.0.0.1:${stub.port}/`, { timeoutMs: 20_000 });
+      const err = await res.arrayBuffer().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(findOutboundError(err)?.reason).toBe("too_large");
+      // A plain body with its length declared arrives whole.
+      expect(await (await guarded.fetch(`http://127.0.0.1:${plain.port}/`, { timeoutMs: 20_000 })).json()).toEqual({ ok: true });
+    } finally {
+      await Promise.all([stub.close(), plain.close()]);
     }
   });
 });

@@ -38,6 +38,7 @@ export function platformAccountFromRow(ctx: Pick<AppContext, "box">, row: Social
     accessExpiresAt: row.accessExpiresAt,
     lastRefreshedAt: row.lastRefreshedAt,
     credentials: openCredentials(ctx.box, row.credentials, row.id),
+    credentialsKind: row.credentialsKind,
   };
 }
 

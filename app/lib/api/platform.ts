@@ -71,6 +71,11 @@ export interface PlatformAccount {
   /** The instance URL (Bluesky: PDS; Mastodon: the server). */
   instanceUrl: string;
   credentials: AccountCredentials;
+  /**
+   * How the account was connected, when the caller read it. "app_password" tells the Bluesky
+   * service there is no OAuth session to look up (a query per publish otherwise).
+   */
+  credentialsKind?: "app_password" | "oauth";
 }
 
 export interface ImageInput {

@@ -175,6 +175,11 @@ function capped(res: Awaited<ReturnType<typeof undiciFetch>>, maxBytes: number, 
     void res.body?.cancel().catch(() => undefined);
     return new Response(null, init);
   }
+  // A declared length within the cap, sent as is: HTTP/1.1 framing ends the body there, so
+  // counting it again costs a stream per call for nothing (a compressed body is still counted:
+  // undici inflates it, and the declared length is the compressed one).
+  const encoding = res.headers.get("content-encoding");
+  if (res.headers.has("content-length") && (!encoding || encoding === "identity")) return new Response(res.body as ReadableStream<Uint8Array>, init);
   let seen = 0;
   const counter = new TransformStream<Uint8Array, Uint8Array>({
     transform(chunk, controller) {

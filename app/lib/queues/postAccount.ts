@@ -24,6 +24,7 @@ export async function freshAccount(ctx: AppContext, claim: ClaimedDelivery): Pro
     handle: claim.accountHandle,
     instanceUrl: claim.accountInstanceUrl,
     credentials: openCredentials(ctx.box, claim.accountCredentials, claim.accountId),
+    credentialsKind: claim.accountCredentialsKind,
   };
 }
 

@@ -90,7 +90,8 @@ export function createBlueSkyService(settings: BlueSkySettings): BlueSkyService 
    * app-password session; `timeoutMs` for calls that carry a large body (a video).
    */
   async function clientFor(account: PlatformAccount, timeoutMs = settings.timeoutMs): Promise<PdsClient> {
-    const session = await settings.oauth?.restore(account.remoteId);
+    // An account connected with an app password publishes with its own tokens: no OAuth session lookup.
+    const session = account.credentialsKind === "app_password" ? undefined : await settings.oauth?.restore(account.remoteId);
     if (session) return new Agent(session);
     return pdsClient(account.instanceUrl, { token: account.credentials.accessJwt, timeoutMs, outbound: settings.outbound });
   }

@@ -3882,6 +3882,14 @@ export interface operations {
                                 threads: {
                                     maxSegments: number;
                                 };
+                                video?: {
+                                    captionMaxBytes: number;
+                                    captionTypes: string[];
+                                    maxAltLength: number;
+                                    maxBytes: number;
+                                    maxCaptions: number;
+                                    types: string[];
+                                };
                             };
                         }[];
                         platforms: {

@@ -29,7 +29,7 @@ describe("Mastodon per-instance limits", () => {
     small = await new MastodonDouble({ username: "terse", maxCharacters: 500 }).start();
     for (const [name, double] of [["big", big], ["small", small]] as const) {
       await connectMastodon(double, token);
-      const { rows } = await tc.ctx.database.pool.query<{ id: string }>("SELECT id FROM social_accounts WHERE service = $1", [double.url]);
+      const { rows } = await tc.ctx.database.pool.query<{ id: string }>("SELECT id FROM social_accounts WHERE instance_url = $1", [double.url]);
       accountOn[name] = rows[0]!.id;
     }
   }, 120_000);

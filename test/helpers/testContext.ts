@@ -63,6 +63,18 @@ export async function createTestContext(
   };
 }
 
+/**
+ * A second application context on the suite's database and PostgreSQL queues, as another
+ * process would have (its own pool, locks and queues). The caller closes it.
+ */
+export function createPeerContext(t: TestContext, env: Record<string, string> = {}): AppContext {
+  return createAppContext(loadConfig({ NODE_ENV: "test", LOG_LEVEL: "silent", ...env }), {
+    databaseUrl: t.databaseUrl,
+    secret: t.secret,
+    queue: { kind: "postgres", postgres: { connectionString: t.databaseUrl, schema: "bullmq" } },
+  });
+}
+
 /** A user with an API token, ready for `Authorization: Bearer`. */
 export async function createTestUser(
   ctx: AppContext,

@@ -26,7 +26,7 @@ const idsOf = (v: VideoRequest | StoredVideo) => [v.mediaId, ...(v.captions ?? [
  * The videos of each segment of a request as stored references. Every id must name one of
  * the user's uploads, the video an mp4 and each caption a WebVTT file; else 400 saying which.
  */
-export async function storeRequestVideos(
+export async function checkRequestVideos(
   ctx: AppContext,
   userId: string,
   segments: Array<VideoRequest | undefined>,

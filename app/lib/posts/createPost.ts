@@ -10,7 +10,7 @@ import {
 } from "../db/queries/posts";
 import { AppError } from "../errors";
 import { checkRequestImages, discardCheckedImages, hasNewImages, storeCheckedImages, validationContent, type CheckedImage } from "../media/postImages";
-import { storeRequestVideos, videoLoader } from "../media/postVideos";
+import { checkRequestVideos, videoLoader } from "../media/postVideos";
 import { checkPlatformLimits } from "./checkPlatformLimits";
 import { enqueueDeliveries } from "./enqueueDeliveries";
 import { postJson, type PostJson } from "./postJson";
@@ -66,7 +66,7 @@ export async function preparePost(ctx: AppContext, userId: string, body: CreateP
   }
   // Posts hold references: ids checked to be the user's, base64 images prepared (stored with the post).
   // Videos are uploads already (POST /api/media): their ids are checked, nothing is stored.
-  const [video, ...threadVideos] = await storeRequestVideos(ctx, userId, [body.video, ...(body.thread ?? []).map((s) => s.video)]);
+  const [video, ...threadVideos] = await checkRequestVideos(ctx, userId, [body.video, ...(body.thread ?? []).map((s) => s.video)]);
   const images = await checkRequestImages(ctx, userId, [body.images, ...(body.thread ?? []).map((s) => s.images)]);
   const content = <I>([first, ...thread]: Array<I[] | undefined>): PostContentJson<I> => ({
     ...(body.langs?.length ? { langs: body.langs } : {}),

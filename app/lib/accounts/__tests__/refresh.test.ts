@@ -7,13 +7,12 @@ import { sealCredentials } from "@/app/lib/accounts/publicAccount";
 import { ensureFreshSession, refreshAccountSession } from "@/app/lib/accounts/refresh";
 import { loadPlatformAccount } from "@/app/lib/accounts/service";
 import { ReauthRequiredError, TransientPlatformError } from "@/app/lib/api/platformErrors";
-import { loadConfig } from "@/app/lib/config";
-import { createAppContext, type AppContext } from "@/app/lib/context";
+import type { AppContext } from "@/app/lib/context";
 import { meterRefreshes, type RefreshMeter } from "@/test/helpers/countingPlatform";
 import { freePort } from "@/test/helpers/freePort";
 import { startTestPds, type TestPds } from "@/test/helpers/pds";
 import { BACKENDS } from "@/test/helpers/queueBackends";
-import { createTestContext, createTestUser, LOOPBACK_ALLOWLIST, type TestContext } from "@/test/helpers/testContext";
+import { createPeerContext, createTestContext, createTestUser, LOOPBACK_ALLOWLIST, type TestContext } from "@/test/helpers/testContext";
 
 let pds: TestPds;
 beforeAll(async () => {
@@ -56,11 +55,7 @@ describe.each(BACKENDS)("token refresh of one account (queue backend %s)", (kind
     const env = { ATPROTO_PLC_URL: pds.plcUrl, ATPROTO_HANDLE_RESOLVER_URL: pds.url, ATPROTO_TIMEOUT_MS: "3000" };
     t = await createTestContext(kind, env);
     // Another process on the same database (the post worker on another machine, say).
-    other = createAppContext(loadConfig({ NODE_ENV: "test", LOG_LEVEL: "silent", OUTBOUND_ALLOWLIST: LOOPBACK_ALLOWLIST, ...env }), {
-      databaseUrl: t.databaseUrl,
-      secret: t.secret,
-      queue: { kind: "postgres", postgres: { connectionString: t.databaseUrl, schema: "bullmq" } },
-    });
+    other = createPeerContext(t, { OUTBOUND_ALLOWLIST: LOOPBACK_ALLOWLIST, ...env });
     const user = await createTestUser(t.ctx);
     userId = user.user.id;
     userToken = user.token;

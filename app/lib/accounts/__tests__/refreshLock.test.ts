@@ -2,12 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { withAccountLock } from "@/app/lib/accounts/lock";
 import { refreshAccountSessionWithOutcome } from "@/app/lib/accounts/refresh";
 import { loadPlatformAccount } from "@/app/lib/accounts/service";
-import { loadConfig } from "@/app/lib/config";
-import { createAppContext, type AppContext } from "@/app/lib/context";
+import type { AppContext } from "@/app/lib/context";
 import { processRefreshAccountTokensJob } from "@/app/lib/queues/tokenRefreshQueue";
 import { createMemoryPlatform, insertMemoryAccount, type MemoryPlatform } from "@/test/helpers/memoryPlatform";
 import { waitForAdvisoryLock } from "@/test/helpers/locks";
-import { createTestContext, createTestUser, type TestContext } from "@/test/helpers/testContext";
+import { createPeerContext, createTestContext, createTestUser, type TestContext } from "@/test/helpers/testContext";
 
 /**
  * The refresh and any other holder of withAccountLock must exclude each other, across
@@ -26,11 +25,7 @@ describe("the refresh's account lock", () => {
   beforeAll(async () => {
     t = await createTestContext("postgres");
     // Another process on the same database.
-    other = createAppContext(loadConfig({ NODE_ENV: "test", LOG_LEVEL: "silent" }), {
-      databaseUrl: t.databaseUrl,
-      secret: t.secret,
-      queue: { kind: "postgres", postgres: { connectionString: t.databaseUrl, schema: "bullmq" } },
-    });
+    other = createPeerContext(t, {  });
     platform = createMemoryPlatform();
     unregister = platform.register(t.ctx, other);
     userId = (await createTestUser(t.ctx)).user.id;

@@ -1,13 +1,12 @@
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig } from "@/app/lib/config";
-import { createAppContext, type AppContext } from "@/app/lib/context";
+import type { AppContext } from "@/app/lib/context";
 import { createPost } from "@/app/lib/posts/createPost";
 import { getPostQueue } from "@/app/lib/queues/postQueue";
 import { reconcileOnce } from "@/app/lib/queues/reconciler";
 import { insertMemoryAccount } from "@/test/helpers/memoryPlatform";
 import { waitFor } from "@/test/helpers/postsApi";
-import { createTestContext, createTestUser, type TestContext } from "@/test/helpers/testContext";
+import { createPeerContext, createTestContext, createTestUser, type TestContext } from "@/test/helpers/testContext";
 
 /**
  * Two worker processes reconciling at the same moment would both re-add jobs and both fail
@@ -33,11 +32,7 @@ describe("the reconciler", () => {
 
   beforeAll(async () => {
     t = await createTestContext("postgres");
-    other = createAppContext(loadConfig({ NODE_ENV: "test", LOG_LEVEL: "silent" }), {
-      databaseUrl: t.databaseUrl,
-      secret: t.secret,
-      queue: { kind: "postgres", postgres: { connectionString: t.databaseUrl, schema: "bullmq" } },
-    });
+    other = createPeerContext(t, {  });
     userId = (await createTestUser(t.ctx)).user.id;
     accountId = (await insertMemoryAccount(t.ctx, userId)).id;
   });

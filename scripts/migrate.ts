@@ -1,5 +1,6 @@
 import { createUser } from "@/app/lib/auth/users";
 import { countAdmins, findUserByEmail } from "@/app/lib/db/queries/users";
+import { sweepOrphanMedia } from "@/app/lib/media/sweep";
 import { configOrExit, prepareDatabase } from "./lib/prepare";
 
 /**
@@ -12,6 +13,9 @@ import { configOrExit, prepareDatabase } from "./lib/prepare";
 async function main(): Promise<void> {
   const config = configOrExit();
   const { running, database } = await prepareDatabase(config);
+  // Files a crash or a rollback left without a row (media/sweep.ts): once per start (and per
+  // `db:migrate`), not in every CLI command that prepares the database.
+  await sweepOrphanMedia(database.db, config.dataDir);
   if (process.argv.includes("--launcher")) {
     const { email, password } = config.admin;
     if (email && password && !(await findUserByEmail(database.db, email))) {

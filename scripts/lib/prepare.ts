@@ -3,7 +3,6 @@ import { createDatabase, type Database } from "@/app/lib/db/client";
 import { migrateDatabase } from "@/app/lib/db/migrate";
 import { resolveDatabase, type RunningDatabase } from "@/app/lib/embedded/embeddedPostgres";
 import { migrateLegacyImages } from "@/app/lib/media/migrateLegacyImages";
-import { sweepOrphanMedia } from "@/app/lib/media/sweep";
 
 export { configOrExit, secretFor } from "./settings";
 
@@ -14,7 +13,5 @@ export async function prepareDatabase(config: Config): Promise<{ running: Runnin
   await migrateDatabase(database, { bullmqSchema: config.queue.backend === "postgres" ? "bullmq" : false });
   // Files cannot be written from SQL: base64 images inside posts move to the media store here.
   await migrateLegacyImages(database.db, config.dataDir);
-  // Files a crash or a rollback left without a row (media/sweep.ts).
-  await sweepOrphanMedia(database.db, config.dataDir);
   return { running, database };
 }

@@ -14,7 +14,7 @@ const log = logger("media");
  * harmless (content-addressed: the same bytes later reuse it) but takes space; this removes it,
  * with its thumbnail and temp files left by interrupted uploads. Only files untouched for
  * `olderThanMs` go: placing a file that exists touches it, so one a request is about to name is
- * never taken. Runs at start (scripts/lib/prepare.ts).
+ * never taken. Runs at start (scripts/migrate.ts: `npm start`'s set-up step and `db:migrate`).
  */
 export async function sweepOrphanMedia(db: Db, dataDir: string, olderThanMs = 60 * 60 * 1000): Promise<{ files: number; temp: number }> {
   const before = Date.now() - olderThanMs;

@@ -1,4 +1,6 @@
-import { TID } from "@atproto/common-web";
+// The module alone: the package's index loads 11 MB of other code (zod, multiformats, …), and
+// record keys are made in every process that schedules a post.
+import { TID } from "@atproto/common-web/dist/tid.js";
 
 /**
  * Record keys chosen when a post is scheduled. Publishing writes exactly these keys,

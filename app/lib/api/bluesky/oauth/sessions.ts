@@ -1,7 +1,7 @@
-import { TokenInvalidError, TokenRefreshError, TokenRevokedError, type OAuthSession } from "@atproto/oauth-client-node";
+import type * as OAuthLibrary from "@atproto/oauth-client-node";
+import type { OAuthSession } from "@atproto/oauth-client-node";
 import type { AppContext } from "../../../context";
 import { ReauthRequiredError } from "../../platformErrors";
-import { getBlueskyOAuthClient } from "./client";
 import { hasOAuthSession } from "./stores";
 
 /**
@@ -16,8 +16,8 @@ export interface BlueskyOAuthSessions {
 }
 
 /** A refused refresh (revoked, expired, the session deleted elsewhere) means reconnecting. */
-function reauthError(err: unknown): unknown {
-  if (err instanceof TokenRefreshError || err instanceof TokenRevokedError || err instanceof TokenInvalidError) {
+function reauthError(err: unknown, lib: typeof OAuthLibrary): unknown {
+  if (err instanceof lib.TokenRefreshError || err instanceof lib.TokenRevokedError || err instanceof lib.TokenInvalidError) {
     return new ReauthRequiredError(
       `Bluesky no longer accepts PostMore's OAuth session (${err.message}): reconnect the account`,
       { cause: err },
@@ -29,11 +29,14 @@ function reauthError(err: unknown): unknown {
 export function blueskyOAuthSessions(ctx: AppContext): BlueskyOAuthSessions {
   const open = async (did: string, refresh: boolean | "auto") => {
     if (!(await hasOAuthSession(ctx, did))) return undefined;
+    // Loaded here, for the first OAuth account: the library is 11 MB of memory that a process
+    // serving only app-password accounts never needs.
+    const [lib, { getBlueskyOAuthClient }] = await Promise.all([import("@atproto/oauth-client-node"), import("./client")]);
     const client = await getBlueskyOAuthClient(ctx);
     try {
       return await client.restore(did, refresh);
     } catch (err) {
-      throw reauthError(err);
+      throw reauthError(err, lib);
     }
   };
   return { restore: (did) => open(did, "auto"), refresh: (did) => open(did, true) };

@@ -187,11 +187,17 @@ export async function profilePhase<T>(args: BenchArgs, label: string, work: () =
   }
 }
 
-/** The statements that cost PostgreSQL the most since the last reset (needs `--pg-stats`). */
-export async function topStatements(ctx: AppContext, opts: { reset?: boolean } = {}): Promise<string[]> {
+/**
+ * The statements that cost PostgreSQL the most since the last reset (needs `--pg-stats`).
+ * `nested` (at reset) also records the statements inside functions, such as those of BullMQ's
+ * PostgreSQL backend (`--pg-stats=nested`).
+ */
+export async function topStatements(ctx: AppContext, opts: { reset?: boolean; nested?: boolean } = {}): Promise<string[]> {
   const pool = ctx.database.pool;
   await pool.query("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
   if (opts.reset) {
+    await pool.query(`ALTER SYSTEM SET pg_stat_statements.track = '${opts.nested ? "all" : "top"}'`);
+    await pool.query("SELECT pg_reload_conf()");
     await pool.query("SELECT pg_stat_statements_reset()");
     return [];
   }

@@ -180,7 +180,7 @@ async function postMoreRun(args: BenchArgs, services: BenchServices, pds: BenchP
 
     const measured = await connect();
     const pgStats = args.options.has("pg-stats");
-    if (pgStats) await topStatements(ctx, { reset: true });
+    if (pgStats) await topStatements(ctx, { reset: true, nested: args.options.get("pg-stats") === "nested" });
     const clock = meter(pds);
     const run = clock.end(n, await profilePhase(args, `pds-end-to-end ${kind}`, () => burst(measured.accountId, n)));
     if (pgStats) console.log(`  PostgreSQL's costliest statements (PostMore on ${kind}):\n    ${(await topStatements(ctx)).join("\n    ")}`);

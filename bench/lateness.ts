@@ -8,7 +8,7 @@ import { addPostsToQueue, getPostQueue, initPostQueue } from "@/app/lib/queues/p
 import { createPostWorker } from "@/app/lib/queues/worker";
 import { cpuMeter, type CpuUse } from "./cpuMeter";
 import { createMemoryPlatform, insertMemoryAccount, type MemoryPlatform } from "@/test/helpers/memoryPlatform";
-import { backendsArg, benchContext, benchUser, figure, machine, percentiles, ratio, sizeArg, sleep, startBenchServices } from "./harness";
+import { backendsArg, benchContext, benchUser, figure, machine, percentiles, ratio, settlePostgres, sizeArg, sleep, startBenchServices } from "./harness";
 import type { Bench, BenchServices, Figure, Percentiles } from "./harness";
 
 /**
@@ -31,7 +31,7 @@ import type { Bench, BenchServices, Figure, Percentiles } from "./harness";
  *   creation so it goes through the delayed set.
  * Each phase also reports the CPU it cost per post (this process, PostgreSQL and Redis): on a
  * shared machine that figure drifts far less than the latencies. PostgreSQL is vacuumed and
- * checkpointed between phases (see settle).
+ * checkpointed between phases (settlePostgres).
  */
 
 const INSERT_CHUNK = 500;
@@ -204,16 +204,6 @@ interface Sizes {
   phases: string[];
 }
 
-/**
- * Vacuums and checkpoints PostgreSQL between phases, so that no phase pays for the dead rows
- * and dirty pages of the one before it (an autovacuum landing inside one phase moved its CPU
- * per post by a fifth from run to run).
- */
-async function settle(ctx: AppContext): Promise<void> {
-  await ctx.database.db.execute(sql`VACUUM (ANALYZE)`);
-  await ctx.database.db.execute(sql`CHECKPOINT`);
-}
-
 const describePipeline = (kind: QueueBackendKind, r: Awaited<ReturnType<typeof pipeline>>) =>
   `${kind} pipeline (worker started on a queued burst): ${r.perSecond} deliveries/s over ${r.seconds} s (enqueue took ${r.enqueueSeconds.toFixed(1)} s); ${perPost(r.cpu, r.n)}`;
 
@@ -227,16 +217,16 @@ async function burstFigures(kind: QueueBackendKind, ctx: AppContext, platform: M
   // Warm the code (JIT, pools, Redis scripts) untimed first: otherwise the reference runs on a
   // colder process than the burst after it, and the ratio says more about warm-up than queues.
   await pipeline(ctx, platform, Math.max(100, Math.round(sizes.refN / 3)), cpuOn);
-  await settle(ctx);
+  await settlePostgres(ctx);
   const before = await pipeline(ctx, platform, sizes.refN, cpuOn);
   console.log(describePipeline(kind, before));
-  await settle(ctx);
+  await settlePostgres(ctx);
   // Enough lead for the whole burst to be queued before it falls due: twice the rate above
   // (queueing is slower with a running worker on the same store).
   const leadMs = Math.max(2_000, Math.ceil(((before.enqueueSeconds * n) / sizes.refN) * 2_000));
   const b = await withRunningWorker(ctx, () => burst(ctx, platform, n, leadMs, cpuOn));
   console.log(`${kind} burst of ${b.n} due at once: drains at ${b.perSecond}/s over ${b.seconds} s; lateness p50 ${b.lateness.p50} p99 ${b.lateness.p99} max ${b.lateness.max} ms (picked up p50 ${b.pickedUp.p50}; queued ${b.marginMs} ms before due); ${perPost(b.cpu, b.n)}`);
-  await settle(ctx);
+  await settlePostgres(ctx);
   const after = await pipeline(ctx, platform, sizes.refN, cpuOn);
   console.log(describePipeline(kind, after));
   const refRate = Math.round((before.perSecond + after.perSecond) / 2);
@@ -297,9 +287,10 @@ async function onBackend(kind: QueueBackendKind, services: BenchServices, platfo
 }
 
 export const runLatenessBench: Bench = async (args) => {
+  const n = sizeArg(args, "n", 10_000, 200);
   const sizes: Sizes = {
-    n: sizeArg(args, "n", 10_000, 200),
-    refN: Math.min(sizeArg(args, "n", 10_000, 200), sizeArg(args, "ref-n", 10_000, 200)),
+    n,
+    refN: Math.min(n, sizeArg(args, "ref-n", n, n)),
     steadySeconds: sizeArg(args, "seconds", 60, 4),
     phases: args.options.get("phases")?.split(",") ?? ["burst", "steady"],
   };

@@ -1,4 +1,3 @@
-import os from "node:os";
 import { AtpAgent } from "@atproto/api";
 import { sql } from "drizzle-orm";
 import { connectAccount } from "@/app/lib/accounts/connectAccount";
@@ -13,8 +12,10 @@ import {
   benchUser,
   figure,
   machine,
+  median,
   profilePhase,
   ratio,
+  settlePostgres,
   sizeArg,
   sleep,
   startBenchServices,
@@ -24,7 +25,7 @@ import {
   type BenchServices,
   type Figure,
 } from "./harness";
-import { canPin, descendantsCpuMs, pinProcess, processCpuMs, startPdsProcess, type RemotePds } from "./pdsProcess";
+import { allowedCpus, canPin, descendantsCpuMs, pinProcess, processCpuMs, startPdsProcess, type RemotePds } from "./pdsProcess";
 
 /**
  * N posts through PostMore's whole path against a real local PDS (createPost with no
@@ -172,11 +173,7 @@ async function postMoreRun(args: BenchArgs, services: BenchServices, pds: BenchP
     const warm = await connect();
     await burst(warm.accountId, warmUp);
     await expectPosts(pds, warm.did, warmUp, `PostMore warm-up on ${kind}`);
-    // Statistics as any install has them after its first minutes (autovacuum analyzes changed
-    // tables): in a database seconds old, BullMQ's retention DELETE inside move_to_completed
-    // gets a generic plan that reads every completed job of the queue (0.45 vs 0.14 ms a call).
-    await db.execute(sql`VACUUM (ANALYZE)`);
-    await db.execute(sql`CHECKPOINT`);
+    await settlePostgres(ctx);
 
     const measured = await connect();
     const pgStats = args.options.has("pg-stats");
@@ -194,11 +191,6 @@ async function postMoreRun(args: BenchArgs, services: BenchServices, pds: BenchP
 }
 
 const mean = (a: number, b: number) => Number(((a + b) / 2).toFixed(1));
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : Number(((s[mid - 1]! + s[mid]!) / 2).toFixed(3));
-};
 /** "client + services + PDS = total" CPU ms per post, averaged over runs, as one figure's value. */
 const cpuAvg = (runs: Run[]) => {
   const sum = (pick: (c: Run["cpuMsPerPost"]) => number) => runs.reduce((s, r) => s + pick(r.cpuMsPerPost), 0) / runs.length;
@@ -217,13 +209,15 @@ export const runPdsEndToEndBench: Bench = async (args) => {
   // if the PDS were a server elsewhere: on shared cores every millisecond PostMore's side spends
   // is taken from the PDS, and the figure measures the machine's total CPU more than PostMore.
   const pin = pdsMode === "process" && !args.options.has("shared-cores") && canPin();
-  const last = os.availableParallelism() - 1;
-  if (pin) pinProcess(process.pid, `0-${last - 1}`);
-  console.log(pin ? `  PDS pinned to CPU ${last}; this process, PostgreSQL and Redis to CPUs 0-${last - 1}` : "  all processes share every CPU");
+  const cpus = allowedCpus();
+  const pdsCpu = String(cpus.at(-1));
+  const ours = cpus.slice(0, -1).join(",");
+  if (pin) pinProcess(process.pid, ours);
+  console.log(pin ? `  PDS pinned to CPU ${pdsCpu}; this process, PostgreSQL and Redis to CPUs ${ours}` : "  all processes share every CPU");
   const pds: BenchPds =
     pdsMode === "inline"
       ? { ...(await (await import("@/test/helpers/pds")).startTestPds()), pid: process.pid }
-      : await startPdsProcess({ cpu: pin ? String(last) : undefined });
+      : await startPdsProcess({ cpu: pin ? pdsCpu : undefined });
   const services = await startBenchServices({ redis: backends.includes("redis"), pgStats: args.options.has("pg-stats") });
   try {
     // A cold PDS (JIT, SQLite caches) is markedly slower than a warm one: warm it first, with a
@@ -273,7 +267,7 @@ export const runPdsEndToEndBench: Bench = async (args) => {
         order: `raw round (putRecord, createRecord), then ${roundCount} times per backend: PostMore, raw round; each PostMore run vs the mean of the rounds around it; figures are medians`,
         accounts: "a fresh PDS account per run (every run starts with an empty repo)",
         pds: `@atproto/dev-env TestNetworkNoAppView (SQLite), ${pdsMode === "inline" ? "in the bench process" : "in a child process"}`,
-        cpus: pin ? `PDS on CPU ${last}, everything else on 0-${last - 1}` : "shared",
+        cpus: pin ? `PDS on CPU ${pdsCpu}, everything else on ${ours}` : "shared",
         rawRounds: rounds,
         postMore,
         loadAverage: { before: loadBefore, after: machine().loadAverage },
@@ -282,6 +276,6 @@ export const runPdsEndToEndBench: Bench = async (args) => {
   } finally {
     await services.close();
     await pds.close();
-    if (pin) pinProcess(process.pid, `0-${last}`);
+    if (pin) pinProcess(process.pid, cpus.join(","));
   }
 };

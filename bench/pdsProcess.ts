@@ -1,7 +1,6 @@
 import { execFileSync, fork } from "node:child_process";
 import fs from "node:fs";
 import { createRequire } from "node:module";
-import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import type { PdsRecord, TestAccount, TestPds } from "@/test/helpers/pds";
@@ -25,12 +24,20 @@ export function pinProcess(pid: number, cpus: string): void {
   execFileSync("taskset", ["--all-tasks", "--pid", "--cpu-list", cpus, String(pid)], { stdio: "ignore" });
 }
 
-/** Whether the PDS can have a core of its own and everything else the rest (Linux with taskset, 2+ cores). */
+/** The CPUs this process may run on, as a list of ids (Linux: /proc/self/status). */
+export function allowedCpus(): number[] {
+  const line = /^Cpus_allowed_list:\s*(\S+)$/m.exec(fs.readFileSync("/proc/self/status", "utf8"))?.[1] ?? "";
+  return line.split(",").flatMap((range) => {
+    const [from, to = from] = range.split("-").map(Number);
+    return Array.from({ length: to! - from! + 1 }, (_, i) => from! + i);
+  });
+}
+
+/** Whether the PDS can have a core of its own and everything else the rest (Linux with taskset, 2+ CPUs allowed). */
 export function canPin(): boolean {
-  if (os.availableParallelism() < 2) return false;
   try {
     execFileSync("taskset", ["--version"], { stdio: "ignore" });
-    return true;
+    return allowedCpus().length >= 2;
   } catch {
     return false;
   }

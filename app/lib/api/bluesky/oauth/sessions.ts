@@ -1,5 +1,4 @@
 import type * as OAuthLibrary from "@atproto/oauth-client-node";
-import type { OAuthSession } from "@atproto/oauth-client-node";
 import type { AppContext } from "../../../context";
 import { ReauthRequiredError } from "../../platformErrors";
 import { hasOAuthSession } from "./stores";
@@ -10,9 +9,9 @@ import { hasOAuthSession } from "./stores";
  */
 export interface BlueskyOAuthSessions {
   /** The DID's session, refreshed first when its access token is about to lapse; undefined when the DID has none. */
-  restore(did: string): Promise<OAuthSession | undefined>;
+  restore(did: string): Promise<OAuthLibrary.OAuthSession | undefined>;
   /** A new token set now (the weekly job, a forced refresh); undefined when the DID has no OAuth session. */
-  refresh(did: string): Promise<OAuthSession | undefined>;
+  refresh(did: string): Promise<OAuthLibrary.OAuthSession | undefined>;
 }
 
 /** A refused refresh (revoked, expired, the session deleted elsewhere) means reconnecting. */

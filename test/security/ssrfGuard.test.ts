@@ -175,8 +175,8 @@ describe("guarded fetch against counting loopback stubs", () => {
     try {
       const guarded = make(`127.0.0.1:${slow.port}`);
       const started = Date.now();
-      const res = await guarded.fetch(`http://127.0.0.1:${slow.port}/`, { timeoutMs: 1_000 });
-      const err = await res.text().then(
+      // The whole answer is read within the call: the call itself fails.
+      const err = await guarded.fetch(`http://127.0.0.1:${slow.port}/`, { timeoutMs: 1_000 }).then(
         () => undefined,
         (e: unknown) => e as Error,
       );
@@ -219,26 +219,23 @@ describe("guarded fetch against counting loopback stubs", () => {
     });
     try {
       const guarded = make(`127.0.0.1:${big.port},127.0.0.1:${declared.port}`);
-      const res = await guarded.fetch(`http://127.0.0.1:${big.port}/`, { timeoutMs: 20_000 });
-      const err = await res.arrayBuffer().then(
+      const err = await guarded.fetch(`http://127.0.0.1:${big.port}/`, { timeoutMs: 20_000 }).then(
         () => undefined,
         (e: unknown) => e,
       );
       expect(findOutboundError(err)?.reason).toBe("too_large");
       expect(written.written).toBeLessThan(64 * 1024 * 1024);
       expect(await reason(guarded.fetch(`http://127.0.0.1:${declared.port}/`, { timeoutMs: 20_000 }))).toBe("too_large");
-      // A larger cap where a call needs one.
-      const roomy = await guarded.fetch(`http://127.0.0.1:${declared.port}/`, { timeoutMs: 2_000, maxBytes: 400 * 1024 * 1024 });
-      expect(roomy.status).toBe(200);
-      await roomy.body?.cancel();
+      // A larger cap where a call needs one: the declared size is accepted, and the call then
+      // waits for a body that never comes until its deadline.
+      expect(await reason(guarded.fetch(`http://127.0.0.1:${declared.port}/`, { timeoutMs: 2_000, maxBytes: 400 * 1024 * 1024 }))).toBe("timeout");
     } finally {
       await Promise.all([big.close(), declared.close()]);
     }
   });
 
   it("counts a compressed body as inflated, whatever length it declares (branch perf)", async () => {
-    // A declared length within the cap is passed through uncounted; a gzip body's declared
-    // length is the compressed one, so it must still be counted after inflating.
+    // A gzip body's declared length is the compressed one: it is counted after inflating.
     const zipped = gzipSync(Buffer.alloc(3 * 1024 * 1024, 0x20));
     const stub = await countingStub((_req, res) => {
       res.writeHead(200, { "content-type": "application/json", "content-encoding": "gzip", "content-length": String(zipped.length) });
@@ -248,18 +245,24 @@ describe("guarded fetch against counting loopback stubs", () => {
       res.writeHead(200, { "content-type": "application/json", "content-length": "11" });
       res.end('{"ok":true}');
     });
+    const small = gzipSync('{"zipped":true}');
+    const smallZip = await countingStub((_req, res) => {
+      res.writeHead(200, { "content-type": "application/json", "content-encoding": "gzip", "content-length": String(small.length) });
+      res.end(small);
+    });
     try {
-      const guarded = make(`127.0.0.1:${stub.port},127.0.0.1:${plain.port}`);
-      const res = await guarded.fetch(`http://127.0.0.1:${stub.port}/`, { timeoutMs: 20_000 });
-      const err = await res.arrayBuffer().then(
+      const guarded = make(`127.0.0.1:${stub.port},127.0.0.1:${plain.port},127.0.0.1:${smallZip.port}`);
+      const err = await guarded.fetch(`http://127.0.0.1:${stub.port}/`, { timeoutMs: 20_000 }).then(
         () => undefined,
         (e: unknown) => e,
       );
       expect(findOutboundError(err)?.reason).toBe("too_large");
       // A plain body with its length declared arrives whole.
       expect(await (await guarded.fetch(`http://127.0.0.1:${plain.port}/`, { timeoutMs: 20_000 })).json()).toEqual({ ok: true });
+      // A gzip body within the cap arrives inflated.
+      expect(await (await guarded.fetch(`http://127.0.0.1:${smallZip.port}/`, { timeoutMs: 20_000 })).json()).toEqual({ zipped: true });
     } finally {
-      await Promise.all([stub.close(), plain.close()]);
+      await Promise.all([stub.close(), plain.close(), smallZip.close()]);
     }
   });
 });

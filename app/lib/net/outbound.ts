@@ -1,6 +1,10 @@
 import dns from "node:dns";
 import { isIP } from "node:net";
-import { Agent, buildConnector, fetch as undiciFetch, type RequestInit as UndiciRequestInit } from "undici";
+import type { IncomingHttpHeaders } from "node:http";
+import { Readable } from "node:stream";
+import zlib from "node:zlib";
+import type { ReadableStream as WebReadableStream } from "node:stream/web";
+import { Agent, buildConnector, request, type Dispatcher } from "undici";
 import { refusedRange } from "./addresses";
 import { parseAllowlist, type Allowlist } from "./allowlist";
 import { findOutboundError, OutboundError } from "./errors";
@@ -99,24 +103,28 @@ export function createOutbound(opts: OutboundOptions): Outbound {
   const agent = new Agent({ connect: connector });
 
   const fetchGuarded: OutboundFetch = async (input, init) => {
-    const { timeoutMs, maxBytes = JSON_MAX_BYTES, maxRedirects = DEFAULT_MAX_REDIRECTS, signal: callerSignal, ...rest } = init;
+    const { timeoutMs, maxBytes = JSON_MAX_BYTES, maxRedirects = DEFAULT_MAX_REDIRECTS, signal: callerSignal } = init;
     const deadline = AbortSignal.timeout(timeoutMs);
     const signal = callerSignal ? AbortSignal.any([callerSignal, deadline]) : deadline;
     let url = checkUrl(input);
-    let method = (rest.method ?? "GET").toUpperCase();
-    let body = rest.body;
-    const headers = new Headers(rest.headers);
+    let method = (init.method ?? "GET").toUpperCase();
+    const headers = new Headers(init.headers);
+    // What fetch would have sent when the caller did not say.
+    if (!headers.has("accept")) headers.set("accept", "*/*");
+    if (!headers.has("user-agent")) headers.set("user-agent", "PostMore");
+    let body = await requestBody(init.body, headers);
     for (let hop = 0; ; hop++) {
-      let res: Awaited<ReturnType<typeof undiciFetch>>;
+      let location: string | undefined;
+      let status: number;
       try {
-        const request = { ...rest, method, body, headers, redirect: "manual", signal, dispatcher: agent } as unknown as UndiciRequestInit;
-        res = await undiciFetch(url, request);
+        const res = await request(url, { method: method as Dispatcher.HttpMethod, headers: Object.fromEntries(headers), body, signal, dispatcher: agent });
+        status = res.statusCode;
+        location = status >= 300 && status < 400 ? headerValue(res.headers, "location") : undefined;
+        if (!location) return await buffered(res, maxBytes, url);
+        drop(res.body);
       } catch (err) {
-        throw explain(err, url, deadline, timeoutMs);
+        throw explain(err, url, deadline, timeoutMs, callerSignal);
       }
-      const location = res.status >= 300 && res.status < 400 ? res.headers.get("location") : null;
-      if (!location) return capped(res, maxBytes, url);
-      await res.body?.cancel().catch(() => undefined);
       if (hop >= maxRedirects) throw new OutboundError("redirects", `${url.host} redirected more than ${maxRedirects} times`);
       const next = checkUrl(new URL(location, url));
       if (next.origin !== url.origin) {
@@ -124,11 +132,12 @@ export function createOutbound(opts: OutboundOptions): Outbound {
         headers.delete("authorization");
         headers.delete("cookie");
       }
-      if (res.status === 303 || ((res.status === 301 || res.status === 302) && method === "POST")) {
+      if (status === 303 || ((status === 301 || status === 302) && method === "POST")) {
         method = "GET";
         body = undefined;
         headers.delete("content-type");
-      } else if (body != null && !(typeof body === "string" || body instanceof Uint8Array || body instanceof ArrayBuffer)) {
+        headers.delete("content-length");
+      } else if (body != null && !(typeof body === "string" || body instanceof Uint8Array)) {
         throw new OutboundError("redirects", `${url.host} redirected a request whose body cannot be sent twice`);
       }
       url = next;
@@ -153,40 +162,107 @@ function checkUrl(input: string | URL): URL {
   return url;
 }
 
-function explain(err: unknown, url: URL, deadline: AbortSignal, timeoutMs: number): unknown {
+/**
+ * Errors as fetch reports them, so callers (the XRPC client, the error classifiers) see one
+ * shape: ours as they are, the caller's abort as its reason, a network failure as
+ * "fetch failed" with the system error (ECONNREFUSED, …) as its cause.
+ */
+function explain(err: unknown, url: URL, deadline: AbortSignal, timeoutMs: number, callerSignal: AbortSignal | null | undefined): unknown {
   const guard = findOutboundError(err);
   if (guard) return guard;
   if (deadline.aborted) {
     return new OutboundError("timeout", `${url.host} timed out (no complete answer within ${timeoutMs} ms)`, { cause: err });
   }
-  return err;
+  if (callerSignal?.aborted) return callerSignal.reason;
+  return new TypeError("fetch failed", { cause: err });
 }
 
-/** The response with its body counted: past `maxBytes` the read fails and the connection is dropped. */
-function capped(res: Awaited<ReturnType<typeof undiciFetch>>, maxBytes: number, url: URL): Response {
-  const init = { status: res.status, statusText: res.statusText, headers: new Headers([...res.headers]) };
+type RequestBody = string | Uint8Array | Readable | undefined;
+
+/**
+ * The body as undici's request() takes it. Bytes and strings can be sent again after a
+ * redirect; a stream (a video upload) cannot. Form bodies get fetch's content type.
+ */
+async function requestBody(body: RequestInit["body"], headers: Headers): Promise<RequestBody> {
+  if (body == null) return undefined;
+  if (typeof body === "string" || body instanceof Uint8Array) return body;
+  if (body instanceof ArrayBuffer) return new Uint8Array(body);
+  if (ArrayBuffer.isView(body)) return new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
+  if (body instanceof URLSearchParams) {
+    if (!headers.has("content-type")) headers.set("content-type", "application/x-www-form-urlencoded;charset=UTF-8");
+    return body.toString();
+  }
+  if (body instanceof Blob) {
+    if (body.type && !headers.has("content-type")) headers.set("content-type", body.type);
+    return new Uint8Array(await body.arrayBuffer());
+  }
+  if (body instanceof ReadableStream) return Readable.fromWeb(body as WebReadableStream<Uint8Array>);
+  throw new OutboundError("bad_url", "this kind of request body cannot be sent (use bytes, a string, a form or a stream)");
+}
+
+const INFLATE: Record<string, (buf: Buffer, opts: zlib.ZlibOptions) => Buffer> = {
+  gzip: zlib.gunzipSync,
+  "x-gzip": zlib.gunzipSync,
+  deflate: zlib.inflateSync,
+  br: zlib.brotliDecompressSync,
+};
+
+/**
+ * PostMore does not ask for compressed answers, but a server may send one anyway: it is
+ * inflated here, and counted inflated (a small gzip body can hold gigabytes of zeros).
+ */
+function inflated(bytes: Buffer, headers: Headers, maxBytes: number, tooLarge: () => OutboundError): Buffer {
+  const inflate = INFLATE[headers.get("content-encoding")?.trim().toLowerCase() ?? ""];
+  if (!inflate || bytes.byteLength === 0) return bytes;
+  try {
+    const out = inflate(bytes, { maxOutputLength: maxBytes });
+    headers.delete("content-encoding");
+    headers.delete("content-length");
+    return out;
+  } catch (err) {
+    if ((err as { code?: string }).code === "ERR_BUFFER_TOO_LARGE") throw tooLarge();
+    throw err;
+  }
+}
+
+/** Closes an answer's body (and its connection) without reading it; a late error is expected and ignored. */
+function drop(body: Dispatcher.ResponseData["body"]): void {
+  body.on("error", () => undefined);
+  body.destroy();
+}
+
+function headerValue(headers: IncomingHttpHeaders, name: string): string | undefined {
+  const v = headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/**
+ * The answer as a fetch Response, its body read whole and counted: past `maxBytes` the
+ * read stops, the connection is dropped and the call fails. Every answer PostMore reads is
+ * small (JSON, a page's head, a thumbnail), so holding it in memory is cheaper than the
+ * web-stream machinery of fetch (undici's request() costs about a third of fetch's CPU per call).
+ */
+async function buffered(res: Dispatcher.ResponseData, maxBytes: number, url: URL): Promise<Response> {
   const tooLarge = () => new OutboundError("too_large", `${url.host} sent more than ${maxBytes} bytes`);
-  const declared = Number(res.headers.get("content-length") ?? "0");
-  if (declared > maxBytes) {
-    void res.body?.cancel().catch(() => undefined);
+  if (Number(headerValue(res.headers, "content-length") ?? "0") > maxBytes) {
+    drop(res.body);
     throw tooLarge();
   }
-  if (!res.body || NULL_BODY_STATUS.has(res.status)) {
-    void res.body?.cancel().catch(() => undefined);
-    return new Response(null, init);
-  }
-  // A declared length within the cap, sent as is: HTTP/1.1 framing ends the body there, so
-  // counting it again costs a stream per call for nothing (a compressed body is still counted:
-  // undici inflates it, and the declared length is the compressed one).
-  const encoding = res.headers.get("content-encoding");
-  if (res.headers.has("content-length") && (!encoding || encoding === "identity")) return new Response(res.body as ReadableStream<Uint8Array>, init);
+  const chunks: Buffer[] = [];
   let seen = 0;
-  const counter = new TransformStream<Uint8Array, Uint8Array>({
-    transform(chunk, controller) {
-      seen += chunk.byteLength;
-      if (seen > maxBytes) controller.error(tooLarge());
-      else controller.enqueue(chunk);
-    },
-  });
-  return new Response((res.body as ReadableStream<Uint8Array>).pipeThrough(counter), init);
+  for await (const chunk of res.body as AsyncIterable<Buffer>) {
+    seen += chunk.byteLength;
+    if (seen > maxBytes) {
+      drop(res.body);
+      throw tooLarge();
+    }
+    chunks.push(chunk);
+  }
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(res.headers)) {
+    for (const v of Array.isArray(value) ? value : value === undefined ? [] : [value]) headers.append(name, v);
+  }
+  const bytes = inflated(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks), headers, maxBytes, tooLarge);
+  const body = NULL_BODY_STATUS.has(res.statusCode) ? null : new Uint8Array(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength);
+  return new Response(body, { status: res.statusCode, headers });
 }

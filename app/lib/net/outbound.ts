@@ -197,7 +197,8 @@ async function requestBody(body: RequestInit["body"], headers: Headers): Promise
     return new Uint8Array(await body.arrayBuffer());
   }
   if (body instanceof ReadableStream) return Readable.fromWeb(body as WebReadableStream<Uint8Array>);
-  throw new OutboundError("bad_url", "this kind of request body cannot be sent (use bytes, a string, a form or a stream)");
+  // FormData: no caller sends one (multipart uploads go through masto with the dispatcher).
+  throw new TypeError("internal: the outbound layer sends bytes, strings, URL-encoded forms, blobs and streams, not this body");
 }
 
 const INFLATE: Record<string, (buf: Buffer, opts: zlib.ZlibOptions) => Buffer> = {

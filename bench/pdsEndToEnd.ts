@@ -216,7 +216,7 @@ export const runPdsEndToEndBench: Bench = async (args) => {
   // if the PDS were a server elsewhere: on shared cores every millisecond PostMore's side spends
   // is taken from the PDS, and the figure measures the machine's total CPU more than PostMore.
   const pin = pdsMode === "process" && !args.options.has("shared-cores") && canPin();
-  const cpus = allowedCpus();
+  const cpus = pin ? allowedCpus() : [];
   const pdsCpu = String(cpus.at(-1));
   const ours = cpus.slice(0, -1).join(",");
   if (pin) pinProcess(process.pid, ours);

@@ -1,6 +1,5 @@
 import fs from "node:fs";
 import path from "node:path";
-import { Readable } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
 import { XRPCError, type $Typed, type AppBskyEmbedVideo, type BlobRef } from "@atproto/api";
 import type { Outbound } from "../../net/outbound";
@@ -77,11 +76,10 @@ async function uploadToVideoService(client: PdsClient, settings: VideoSettings, 
     res = await settings.outbound.fetch(url, {
       method: "POST",
       headers: { authorization: `Bearer ${token}`, "content-type": video.mimeType, "content-length": String(video.size) },
-      body: Readable.toWeb(fs.createReadStream(video.file)) as ReadableStream<Uint8Array>,
-      duplex: "half",
+      body: fs.createReadStream(video.file),
       timeoutMs: VIDEO_UPLOAD_TIMEOUT_MS,
       maxBytes: SMALL_ANSWER_BYTES,
-    } as Parameters<Outbound["fetch"]>[1]);
+    });
   } catch (err) {
     throw unreachable(err, base, "uploading the video");
   }

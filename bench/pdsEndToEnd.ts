@@ -65,6 +65,22 @@ interface Run {
   cpuMsPerPost: { client: number; services: number; pds: number };
 }
 
+/**
+ * A PostMore run also says how fast it published while the posts were still being created
+ * (the bench's create calls, the worker and the queue's database share CPU 0 then) and after.
+ */
+type PostMoreRun = Run & { phases: { creatingSeconds: number; publishedPerSecondWhileCreating: number; publishedPerSecondAfter: number } };
+
+function phases(n: number, start: number, done: { last: number; creating: { seconds: number; published: number } }): PostMoreRun["phases"] {
+  const { seconds, published } = done.creating;
+  const after = (done.last - start) / 1000 - seconds;
+  return {
+    creatingSeconds: Number(seconds.toFixed(2)),
+    publishedPerSecondWhileCreating: Number((published / seconds).toFixed(1)),
+    publishedPerSecondAfter: after > 0 ? Number(((n - published) / after).toFixed(1)) : 0,
+  };
+}
+
 /** Starts the clocks (wall and CPU) of one run; `end(n, endTime)` summarises it. */
 function meter(pds: BenchPds) {
   const start = Date.now();
@@ -135,7 +151,7 @@ async function rawRound(pds: BenchPds, n: number) {
   return { putRecord, createRecord };
 }
 
-async function postMoreRun(args: BenchArgs, services: BenchServices, pds: BenchPds, kind: QueueBackendKind, n: number, warmUp: number): Promise<Run> {
+async function postMoreRun(args: BenchArgs, services: BenchServices, pds: BenchPds, kind: QueueBackendKind, n: number, warmUp: number): Promise<PostMoreRun> {
   const bench = await benchContext(services, kind, pds.env);
   const { ctx } = bench;
   const db = ctx.database.db;
@@ -152,9 +168,15 @@ async function postMoreRun(args: BenchArgs, services: BenchServices, pds: BenchP
     };
     await worker.waitUntilReady();
 
-    /** Schedules `count` posts "now" (while the worker already publishes the first ones) and waits for all; answers the last publish time. */
-    const burst = async (accountId: string, count: number): Promise<number> => {
+    /**
+     * Schedules `count` posts "now" (while the worker already publishes the first ones) and
+     * waits for all. Answers the last publish time and the two phases: until the last post is
+     * created, and after.
+     */
+    const burst = async (accountId: string, count: number): Promise<{ last: number; creating: { seconds: number; published: number } }> => {
+      const start = Date.now();
       await pool(count, CONCURRENCY, (i) => createPost(ctx, user.id, { text: `bench post ${i}`, accountIds: [accountId] }));
+      const creating = { seconds: (Date.now() - start) / 1000, published: -1 };
       const deadline = Date.now() + 60_000 + count * 200;
       for (;;) {
         const row = (await db.execute(sql`
@@ -162,8 +184,9 @@ async function postMoreRun(args: BenchArgs, services: BenchServices, pds: BenchP
                  count(*) FILTER (WHERE status = 'failed')::int AS failed,
                  (extract(epoch FROM max(published_at)) * 1000)::float8 AS last
           FROM deliveries WHERE account_id = ${accountId}`)).rows[0] as { published: number; failed: number; last: number | null };
+        if (creating.published < 0) creating.published = row.published;
         if (row.failed > 0) throw new Error(`PostMore on ${kind}: ${row.failed} deliveries failed`);
-        if (row.published >= count) return row.last ?? Date.now();
+        if (row.published >= count) return { last: row.last ?? Date.now(), creating };
         if (Date.now() > deadline) throw new Error(`PostMore on ${kind}: only ${row.published} of ${count} published in time`);
         await sleep(100);
       }
@@ -179,7 +202,8 @@ async function postMoreRun(args: BenchArgs, services: BenchServices, pds: BenchP
     const pgStats = args.options.has("pg-stats");
     if (pgStats) await topStatements(ctx, { reset: true, nested: args.options.get("pg-stats") === "nested" });
     const clock = meter(pds);
-    const run = clock.end(n, await profilePhase(args, `pds-end-to-end ${kind}`, () => burst(measured.accountId, n)));
+    const done = await profilePhase(args, `pds-end-to-end ${kind}`, () => burst(measured.accountId, n));
+    const run: PostMoreRun = { ...clock.end(n, done.last), phases: phases(n, clock.start, done) };
     if (pgStats) console.log(`  PostgreSQL's costliest statements (PostMore on ${kind}):\n    ${(await topStatements(ctx)).join("\n    ")}`);
     await expectPosts(pds, measured.did, n, `PostMore on ${kind}`);
     return run;
@@ -233,7 +257,7 @@ export const runPdsEndToEndBench: Bench = async (args) => {
     await rawRun(pds, n, "putRecord");
     await rawRun(pds, n, "createRecord");
     const rounds = [await rawRound(pds, n)];
-    const postMore: Record<string, Array<{ run: Run; put: number; create: number; vsPut: number; vsCreate: number }>> = {};
+    const postMore: Record<string, Array<{ run: PostMoreRun; put: number; create: number; vsPut: number; vsCreate: number }>> = {};
     for (let round = 0; round < roundCount; round++) {
       for (const kind of backends) {
         const run = await postMoreRun(args, services, pds, kind, n, warmUp);
@@ -245,7 +269,9 @@ export const runPdsEndToEndBench: Bench = async (args) => {
         const vsPut = ratio(run.perSecond, put);
         const vsCreate = ratio(run.perSecond, create);
         (postMore[kind] ??= []).push({ run, put, create, vsPut, vsCreate });
+        const p = run.phases;
         console.log(`  PostMore on ${kind}: ${run.perSecond} posts/s (${run.seconds} s), ratio ${vsPut} vs putRecord, ${vsCreate} vs createRecord, load ${run.load}`);
+        console.log(`    while creating (${p.creatingSeconds} s): ${p.publishedPerSecondWhileCreating} posts/s published; after: ${p.publishedPerSecondAfter} posts/s (${ratio(p.publishedPerSecondAfter, put)} of raw putRecord)`);
       }
     }
     const avg = (pick: (r: (typeof rounds)[number]) => Run) => Number((rounds.reduce((s, r) => s + pick(r).perSecond, 0) / rounds.length).toFixed(1));
@@ -263,6 +289,7 @@ export const runPdsEndToEndBench: Bench = async (args) => {
         figure(`ratio PostMore/raw putRecord on ${kind} (median; runs ${all})`, vsPut, "×", { text: "≥ 0.9", met: vsPut >= 0.9 }),
         figure(`ratio PostMore/raw createRecord on ${kind} (median)`, median(runs.map((r) => r.vsCreate)), "×"),
         figure(`CPU per post on ${kind}: PostMore (+ PostgreSQL, Redis) + PDS`, cpuAvg(runs.map((r) => r.run)), "ms"),
+        figure(`publish rate on ${kind} once every post is created, ÷ raw putRecord (median)`, median(runs.map((r) => ratio(r.run.phases.publishedPerSecondAfter, r.put))), "×"),
       );
       if (pdsMode === "process") figures.push(figure(`PDS busy while PostMore on ${kind} publishes (median)`, median(runs.map((r) => pdsBusy(r.run))), "%"));
     }

@@ -4,7 +4,7 @@ import { newRecordKeys } from "@/app/lib/api/bluesky/tid";
 import type { QueueBackendKind } from "@/app/lib/config";
 import type { AppContext } from "@/app/lib/context";
 import { deliveries, posts } from "@/app/lib/db/schema";
-import { addPostsToQueue, COMPLETED_POST_JOBS_KEPT, getPostQueue, initPostQueue } from "@/app/lib/queues/postQueue";
+import { addPostsToQueue, getPostQueue, initPostQueue, REMOVE_COMPLETED_POST_JOBS } from "@/app/lib/queues/postQueue";
 import { createPostWorker } from "@/app/lib/queues/worker";
 import { createMemoryPlatform, insertMemoryAccount, type MemoryPlatform } from "@/test/helpers/memoryPlatform";
 import type { CpuUse } from "./cpuMeter";
@@ -71,7 +71,7 @@ export async function rawBurst(ctx: AppContext, services: BenchServices, n: numb
       name: "noop",
       data: { i: i + k },
       // The same retention as PostMore's jobs: the comparison is about the work per job.
-      opts: { jobId: `raw-${i + k}`, removeOnComplete: COMPLETED_POST_JOBS_KEPT },
+      opts: { jobId: `raw-${i + k}`, removeOnComplete: REMOVE_COMPLETED_POST_JOBS },
     }));
     await queue.addBulk(chunk);
   }

@@ -3,7 +3,16 @@ import type { AppContext } from "../context";
 import { tryWithAdvisoryLock } from "../db/advisoryLock";
 import { deliveriesNeedingJobs, failMissedDeliveries, refreshPostStatus } from "../db/queries/deliveries";
 import { logger } from "../logger";
-import { addPostToQueue, addPostsToQueue, getPostQueue, postJobId, removePostJob, type PostJobData } from "./postQueue";
+import {
+  addPostToQueue,
+  addPostsToQueue,
+  COMPLETED_POST_JOBS_KEPT_MS,
+  getPostQueue,
+  postJobId,
+  removeOldCompletedPostJobs,
+  removePostJob,
+  type PostJobData,
+} from "./postQueue";
 
 const log = logger("reconciler");
 
@@ -12,7 +21,7 @@ const log = logger("reconciler");
  * rebuilds that work from the database: every pending delivery gets its job back (after
  * Redis lost its data, or an enqueue failed), a delivery left `publishing` without a live
  * job is run again (publishing is idempotent), and deliveries too late to surprise anyone
- * with become failed "missed".
+ * with become failed "missed". Each pass also removes the completed jobs older than an hour.
  */
 
 /** The advisory lock (db/advisoryLock.ts) that lets one reconciler at a time run, across every worker process. */
@@ -32,9 +41,17 @@ export interface ReconcileReport {
   missed: number;
 }
 
-export async function reconcileOnce(ctx: AppContext, opts: { stuckAfterSeconds?: number } = {}): Promise<ReconcileReport> {
+export interface ReconcileOptions {
+  stuckAfterSeconds?: number;
+  /** Completed jobs older than this are removed (COMPLETED_POST_JOBS_KEPT_MS). */
+  completedJobsKeptMs?: number;
+}
+
+export async function reconcileOnce(ctx: AppContext, opts: ReconcileOptions = {}): Promise<ReconcileReport> {
   // One try: when another process holds the lock, it is doing this very work.
-  const pass = await tryWithAdvisoryLock(ctx, RECONCILE_LOCK_KEY, () => reconcile(ctx, opts.stuckAfterSeconds ?? STUCK_AFTER_SECONDS));
+  const pass = await tryWithAdvisoryLock(ctx, RECONCILE_LOCK_KEY, () =>
+    reconcile(ctx, opts.stuckAfterSeconds ?? STUCK_AFTER_SECONDS, opts.completedJobsKeptMs ?? COMPLETED_POST_JOBS_KEPT_MS),
+  );
   return pass.acquired ? { ran: true, ...pass.value } : { ran: false, enqueued: 0, rerun: 0, missed: 0 };
 }
 
@@ -58,7 +75,7 @@ async function snapshot(queue: Queue<PostJobData>): Promise<QueueSnapshot> {
   return { delayed, live, finished };
 }
 
-async function reconcile(ctx: AppContext, stuckAfterSeconds: number) {
+async function reconcile(ctx: AppContext, stuckAfterSeconds: number, completedJobsKeptMs: number) {
   const db = ctx.database.db;
   const missed = await failMissedDeliveries(db, ctx.config.missedPostAfterHours);
   for (const m of missed) {
@@ -116,6 +133,9 @@ async function reconcile(ctx: AppContext, stuckAfterSeconds: number) {
     }
   }
   if (enqueued + rerun + missed.length > 0) log.info({ enqueued, rerun, missed: missed.length }, "reconciled deliveries with the queue");
+  // Last, so a slow clean-up never delays the deliveries' work above.
+  const removed = await removeOldCompletedPostJobs(ctx, completedJobsKeptMs);
+  if (removed > 0) log.info({ removed }, "removed completed post jobs older than the retention");
   return { enqueued, rerun, missed: missed.length };
 }
 

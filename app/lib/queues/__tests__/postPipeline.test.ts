@@ -326,4 +326,26 @@ describe.each(BACKENDS)("post pipeline on %s", (kind) => {
     expect(rows.rows[0]).toMatchObject({ status: "needs_reauth" });
     await tc.ctx.database.db.execute(sql`UPDATE social_accounts SET status = 'active' WHERE id = ${accountB}`);
   });
+
+  it("keeps completed jobs for the retention, then a reconciler pass removes them and publishes nothing again", async () => {
+    const created = await api.create({ text: "kept, then cleaned up", accountIds: [accountA] });
+    const post = await settled(created.body.post.id);
+    expect(post.status).toBe("published");
+    const queue = getPostQueue(tc.ctx);
+    const jobId = postJobId(post.deliveries[0].id);
+    expect(await (await queue.getJob(jobId))?.getState()).toBe("completed");
+
+    // Younger than the hour: kept (the admin API and dashboard count them).
+    const kept = await reconcileOnce(tc.ctx);
+    expect(kept).toEqual({ ran: true, enqueued: 0, rerun: 0, missed: 0 });
+    expect(await queue.getJob(jobId)).toBeDefined();
+
+    // A pass with no retention left removes every completed job, and re-adds none.
+    const cleaned = await reconcileOnce(tc.ctx, { completedJobsKeptMs: 0 });
+    expect(cleaned).toEqual({ ran: true, enqueued: 0, rerun: 0, missed: 0 });
+    expect(await queue.getJob(jobId)).toBeUndefined();
+    expect((await queue.getJobCounts("completed")).completed).toBe(0);
+    expect((await api.get(post.id)).body.post.status).toBe("published");
+    expect(mem.postsOf(didA).filter((r) => r.text === "kept, then cleaned up")).toHaveLength(1);
+  });
 });

@@ -71,9 +71,17 @@ interface Run {
  */
 type PostMoreRun = Run & { phases: { creatingSeconds: number; publishedPerSecondWhileCreating: number; publishedPerSecondAfter: number } };
 
-function phases(n: number, start: number, done: { last: number; creating: { seconds: number; published: number } }): PostMoreRun["phases"] {
-  const { seconds, published } = done.creating;
-  const after = (done.last - start) / 1000 - seconds;
+/** When the last post was created, how many were published by then, and when the last one was. */
+interface BurstDone {
+  created: number;
+  publishedWhenCreated: number;
+  last: number;
+}
+
+function phases(n: number, start: number, done: BurstDone): PostMoreRun["phases"] {
+  const seconds = (done.created - start) / 1000;
+  const published = done.publishedWhenCreated;
+  const after = (done.last - done.created) / 1000;
   return {
     creatingSeconds: Number(seconds.toFixed(2)),
     publishedPerSecondWhileCreating: Number((published / seconds).toFixed(1)),
@@ -168,15 +176,11 @@ async function postMoreRun(args: BenchArgs, services: BenchServices, pds: BenchP
     };
     await worker.waitUntilReady();
 
-    /**
-     * Schedules `count` posts "now" (while the worker already publishes the first ones) and
-     * waits for all. Answers the last publish time and the two phases: until the last post is
-     * created, and after.
-     */
-    const burst = async (accountId: string, count: number): Promise<{ last: number; creating: { seconds: number; published: number } }> => {
-      const start = Date.now();
+    /** Schedules `count` posts "now" (while the worker already publishes the first ones) and waits for all. */
+    const burst = async (accountId: string, count: number): Promise<BurstDone> => {
       await pool(count, CONCURRENCY, (i) => createPost(ctx, user.id, { text: `bench post ${i}`, accountIds: [accountId] }));
-      const creating = { seconds: (Date.now() - start) / 1000, published: -1 };
+      const created = Date.now();
+      let publishedWhenCreated: number | undefined;
       const deadline = Date.now() + 60_000 + count * 200;
       for (;;) {
         const row = (await db.execute(sql`
@@ -184,9 +188,9 @@ async function postMoreRun(args: BenchArgs, services: BenchServices, pds: BenchP
                  count(*) FILTER (WHERE status = 'failed')::int AS failed,
                  (extract(epoch FROM max(published_at)) * 1000)::float8 AS last
           FROM deliveries WHERE account_id = ${accountId}`)).rows[0] as { published: number; failed: number; last: number | null };
-        if (creating.published < 0) creating.published = row.published;
+        publishedWhenCreated ??= row.published;
         if (row.failed > 0) throw new Error(`PostMore on ${kind}: ${row.failed} deliveries failed`);
-        if (row.published >= count) return { last: row.last ?? Date.now(), creating };
+        if (row.published >= count) return { created, publishedWhenCreated, last: row.last ?? Date.now() };
         if (Date.now() > deadline) throw new Error(`PostMore on ${kind}: only ${row.published} of ${count} published in time`);
         await sleep(100);
       }

@@ -93,8 +93,8 @@ export async function addPostsToQueue(
   );
 }
 
-/** Removes the completed post jobs older than `keptMs`; answers how many. */
-export async function removeOldCompletedPostJobs(ctx: AppContext, keptMs = COMPLETED_POST_JOBS_KEPT_MS): Promise<number> {
+/** Removes the completed post jobs older than `keptMs` (the reconciler's pass: COMPLETED_POST_JOBS_KEPT_MS); answers how many. */
+export async function removeOldCompletedPostJobs(ctx: AppContext, keptMs: number): Promise<number> {
   const queue = getPostQueue(ctx);
   let removed = 0;
   for (;;) {

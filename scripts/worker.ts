@@ -2,7 +2,7 @@ import { describeBackends } from "@/app/lib/config";
 import { logger } from "@/app/lib/logger";
 import { closeOnSignals, startWorkers } from "@/app/lib/queues/worker";
 import { getPostQueue } from "@/app/lib/queues/postQueue";
-import { initApp } from "@/app/lib/startup";
+import { exitIfDatabaseBehind, initApp } from "@/app/lib/startup";
 import { configOrExit } from "./lib/settings";
 import { getWebhookQueue } from "@/app/lib/webhooks/queue";
 
@@ -12,6 +12,7 @@ async function main() {
   const ctx = initApp();
   const log = logger("worker-main");
   log.info({ queueBackend: ctx.queues.kind }, `worker starting — ${describeBackends(ctx.config)}`);
+  await exitIfDatabaseBehind(ctx);
   const running = await startWorkers(ctx);
   closeOnSignals(running, async () => {
     await getPostQueue(ctx).close();

@@ -2,6 +2,7 @@ import type { Queue } from "bullmq";
 import { loadConfig } from "./config";
 import { createAppContext, getAppContext, hasAppContext, setAppContext, type AppContext } from "./context";
 import { loadOrCreateDataDirSecret } from "./crypto/dataDirSecret";
+import { assertMigrated, SchemaBehindError } from "./lifecycle/schemaState";
 import { runningInstanceUrl } from "./embedded/runtime";
 import { initPostQueue } from "./queues/postQueue";
 import { getTokenRefreshQueue, initTokenRefreshQueue, scheduleRegularTokenRefreshes } from "./queues/tokenRefreshQueue";
@@ -9,6 +10,7 @@ import { scheduleAuthPurge } from "./queues/setupScheduledJobs";
 import { logger } from "./logger";
 import { redisConnectionOptions } from "./queues/backend";
 import { redisSettingWarnings } from "./queues/redisChecks";
+import { withTimeout } from "./queues/queueCall";
 
 /**
  * Application initialisation, shared by the web process (instrumentation.ts) and the
@@ -42,4 +44,22 @@ export function initApp(): AppContext {
     );
   }
   return ctx;
+}
+
+const MIGRATION_CHECK_TIMEOUT_MS = 5000;
+
+/**
+ * Exits (code 1, one line saying what to run) when the database lacks some of this version's
+ * migrations: otherwise the process would start and fail query after query. A database that
+ * does not answer is no reason to exit: the process starts degraded (the health check says
+ * so) and its queries retry.
+ */
+export async function exitIfDatabaseBehind(ctx: AppContext): Promise<void> {
+  try {
+    await withTimeout(assertMigrated(ctx.database), MIGRATION_CHECK_TIMEOUT_MS);
+  } catch (err) {
+    if (!(err instanceof SchemaBehindError)) return void logger("startup").warn({ err }, "could not check the database's migrations");
+    console.error(err.message);
+    process.exit(1);
+  }
 }

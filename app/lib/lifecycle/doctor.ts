@@ -57,8 +57,8 @@ async function checkDatabase(client: pg.ClientBase): Promise<Check> {
   if (s.unknown > 0) {
     return failed("database", `reachable (PostgreSQL ${version}), but its schema is newer than this code (${s.unknown} migration(s) it does not know): run the PostMore version that wrote it, or upgrade.`);
   }
-  if (s.applied < s.known) {
-    return failed("database", `reachable (PostgreSQL ${version}), but not migrated: ${s.applied} of ${s.known} migrations applied. Run \`npm run db:migrate\` (\`npm start\` does it).`);
+  if (s.missing > 0) {
+    return failed("database", `reachable (PostgreSQL ${version}), but not migrated: ${s.known - s.missing} of ${s.known} migrations applied. Run \`npm run db:migrate\` (\`npm start\` does it).`);
   }
   return pass("database", `reachable (PostgreSQL ${version}), schema up to date (${s.applied} of ${s.known} migrations).`);
 }

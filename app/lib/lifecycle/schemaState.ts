@@ -2,6 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type pg from "pg";
+import type { Database } from "../db/client";
 import { MIGRATIONS_DIR } from "../db/migrate";
 
 /** Where a database's schema stands against the migrations this code ships (drizzle's journal). */
@@ -37,11 +38,52 @@ export interface SchemaComparison {
   known: number;
   /** Migrations in the database that this code does not have (a newer PostMore wrote them). */
   unknown: number;
+  /** Migrations of this code that the database lacks (`npm run db:migrate` has not run since the upgrade). */
+  missing: number;
 }
 
 export function compareSchema(applied: AppliedMigration[], code = codeMigrations()): SchemaComparison {
   const whens = new Set(code.map((e) => e.when));
-  return { applied: applied.length, known: code.length, unknown: applied.filter((a) => !whens.has(a.createdAt)).length };
+  const appliedWhens = new Set(applied.map((a) => a.createdAt));
+  return {
+    applied: applied.length,
+    known: code.length,
+    unknown: applied.filter((a) => !whens.has(a.createdAt)).length,
+    missing: code.filter((e) => !appliedWhens.has(e.when)).length,
+  };
+}
+
+/**
+ * The database lacks some of this code's migrations: `npm run db:migrate` was not run (or not
+ * against this DATABASE_URL) since the upgrade. The web and the worker refuse to start on it
+ * rather than fail query after query.
+ */
+export class SchemaBehindError extends Error {
+  constructor(
+    readonly missing: number,
+    readonly known: number,
+  ) {
+    super(
+      `The database is missing ${missing} of this version's ${known} migrations: run \`npm run db:migrate\` with the same DATABASE_URL ` +
+        "before starting the web app or the worker (see docs/PRODUCTION.md).",
+    );
+    this.name = "SchemaBehindError";
+  }
+}
+
+/**
+ * Refuses (SchemaBehindError) a database that lacks some of this code's migrations. A newer
+ * schema is accepted: in a rolling upgrade the old processes run on the migrated database
+ * until they are replaced.
+ */
+export async function assertMigrated(database: Database): Promise<void> {
+  const client = await database.pool.connect();
+  try {
+    const s = compareSchema(await appliedMigrations(client));
+    if (s.missing > 0) throw new SchemaBehindError(s.missing, s.known);
+  } finally {
+    client.release();
+  }
 }
 
 /**

@@ -11,8 +11,8 @@ import { adminUrl } from "@/test/helpers/testDb";
 /**
  * docs/PRODUCTION.md runs `npm run db:migrate` before starting anything. An operator who
  * skips it (or runs it against another DATABASE_URL) used to get a worker that started and
- * logged failed queries every two seconds, and a web that answered 500s: now both refuse to
- * start, saying what to run.
+ * logged failed queries every two seconds: now the worker and the web refuse to start, saying
+ * what to run.
  */
 async function exited(proc: Proc, timeoutMs: number): Promise<number | null> {
   if (proc.child.exitCode !== null) return proc.child.exitCode;

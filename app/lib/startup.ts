@@ -58,8 +58,9 @@ export async function exitIfDatabaseBehind(ctx: AppContext): Promise<void> {
   try {
     await withTimeout(assertMigrated(ctx.database), MIGRATION_CHECK_TIMEOUT_MS);
   } catch (err) {
-    if (!(err instanceof SchemaBehindError)) return void logger("startup").warn({ err }, "could not check the database's migrations");
-    console.error(err.message);
+    const log = logger("startup");
+    if (!(err instanceof SchemaBehindError)) return void log.warn({ err }, "could not check the database's migrations");
+    log.fatal(err.message); // pino flushes its buffer synchronously on exit
     process.exit(1);
   }
 }

@@ -23,7 +23,8 @@ import type { Bench, BenchServices, Figure, Percentiles } from "./harness";
  *   (its functions are not exported): `--ref-n` deliveries (default N, so both sides grow the
  *   same tables by the same amount) queued and due while the worker is stopped, then the
  *   worker starts at T; throughput = n / (last published − T). After an untimed warm-up, it
- *   runs before and after the burst; the burst is compared with the mean of the two.
+ *   runs before the first burst and after each one; each burst is compared with the mean of the
+ *   two around it, and the median of the rounds (`--rounds`, default 3) is reported.
  * - burst: the worker is already running; N deliveries are queued ahead of time, all due at
  *   the same whole second, so the delayed → waiting promotion is part of what is measured.
  *   Drain rate = N / (last published − due).
@@ -199,6 +200,8 @@ interface Sizes {
   n: number;
   /** Size of the reference burst (worker stopped, then started). */
   refN: number;
+  /** How many bursts (each between two references); the figures are the median round's. */
+  rounds: number;
   steadySeconds: number;
   /** Which of "burst" and "steady" to run (`--phases steady` to look at one alone). */
   phases: string[];
@@ -208,9 +211,11 @@ const describePipeline = (kind: QueueBackendKind, r: Awaited<ReturnType<typeof p
   `${kind} pipeline (worker started on a queued burst): ${r.perSecond} deliveries/s over ${r.seconds} s (enqueue took ${r.enqueueSeconds.toFixed(1)} s); ${perPost(r.cpu, r.n)}`;
 
 /**
- * Reference, burst, reference: the burst is compared with the mean of the two references
- * around it, so drift in the machine hits both sides alike (on this shared 2-core VM whole
- * phases run ~15 % faster or slower than the one before, in either order).
+ * Reference, burst, reference, burst, … (`--rounds` bursts, default 3): each burst is compared
+ * with the mean of the two references around it, so drift in the machine hits both sides alike
+ * (on this shared 2-core VM whole phases run ~15 % faster or slower than the one before, in
+ * either order), and the figures are those of the median round (one round moved ±0.1 from the
+ * next).
  */
 async function burstFigures(kind: QueueBackendKind, ctx: AppContext, platform: MemoryPlatform, sizes: Sizes, cpuOn: CpuOn) {
   const n = sizes.n;
@@ -218,31 +223,41 @@ async function burstFigures(kind: QueueBackendKind, ctx: AppContext, platform: M
   // colder process than the burst after it, and the ratio says more about warm-up than queues.
   await pipeline(ctx, platform, Math.max(100, Math.round(sizes.refN / 3)), cpuOn);
   await settlePostgres(ctx);
-  const before = await pipeline(ctx, platform, sizes.refN, cpuOn);
-  console.log(describePipeline(kind, before));
-  await settlePostgres(ctx);
+  const refs = [await pipeline(ctx, platform, sizes.refN, cpuOn)];
+  console.log(describePipeline(kind, refs[0]!));
   // Enough lead for the whole burst to be queued before it falls due: twice the rate above
   // (queueing is slower with a running worker on the same store).
-  const leadMs = Math.max(2_000, Math.ceil(((before.enqueueSeconds * n) / sizes.refN) * 2_000));
-  const b = await withRunningWorker(ctx, () => burst(ctx, platform, n, leadMs, cpuOn));
-  console.log(`${kind} burst of ${b.n} due at once: drains at ${b.perSecond}/s over ${b.seconds} s; lateness p50 ${b.lateness.p50} p99 ${b.lateness.p99} max ${b.lateness.max} ms (picked up p50 ${b.pickedUp.p50}; queued ${b.marginMs} ms before due); ${perPost(b.cpu, b.n)}`);
-  await settlePostgres(ctx);
-  const after = await pipeline(ctx, platform, sizes.refN, cpuOn);
-  console.log(describePipeline(kind, after));
-  const refRate = Math.round((before.perSecond + after.perSecond) / 2);
-  const refCpu = (cpuPerPost(before.cpu, before.n) + cpuPerPost(after.cpu, after.n)) / 2;
+  const leadMs = Math.max(2_000, Math.ceil(((refs[0]!.enqueueSeconds * n) / sizes.refN) * 2_000));
+  const rounds = [];
+  for (let i = 0; i < sizes.rounds; i++) {
+    await settlePostgres(ctx);
+    const b = await withRunningWorker(ctx, () => burst(ctx, platform, n, leadMs, cpuOn));
+    console.log(`${kind} burst of ${b.n} due at once: drains at ${b.perSecond}/s over ${b.seconds} s; lateness p50 ${b.lateness.p50} p99 ${b.lateness.p99} max ${b.lateness.max} ms (picked up p50 ${b.pickedUp.p50}; queued ${b.marginMs} ms before due); ${perPost(b.cpu, b.n)}`);
+    await settlePostgres(ctx);
+    const after = await pipeline(ctx, platform, sizes.refN, cpuOn);
+    console.log(describePipeline(kind, after));
+    const before = refs[refs.length - 1]!;
+    refs.push(after);
+    const refRate = Math.round((before.perSecond + after.perSecond) / 2);
+    const refCpu = (cpuPerPost(before.cpu, before.n) + cpuPerPost(after.cpu, after.n)) / 2;
+    rounds.push({ b, refRate, refCpu, ratio: ratio(b.perSecond, refRate) });
+  }
+  // The median round (the lower one of an even count).
+  const { b, refRate, refCpu, ratio: mid } = [...rounds].sort((x, y) => x.ratio - y.ratio)[Math.floor((rounds.length - 1) / 2)]!;
   const met = b.perSecond >= refRate;
+  console.log(`${kind} burst drain / pipeline by round: ${rounds.map((r) => r.ratio).join(", ")}`);
+  const of = rounds.length > 1 ? ` (median round of ${rounds.length})` : "";
   const figures = [
     figure(`${kind} pipeline throughput (reference: worker started on a due burst; mean of the runs before and after)`, refRate, "deliveries/s"),
     figure(`${kind} burst drain rate (running worker, ${b.n} due in one second)`, b.perSecond, "deliveries/s", { text: `≥ ${refRate} (pipeline)`, met }),
-    figure(`${kind} burst drain / pipeline`, ratio(b.perSecond, refRate), "×", { text: "≥ 1", met }),
+    figure(`${kind} burst drain / pipeline${of}`, mid, "×", { text: "≥ 1", met }),
     figure(`${kind} CPU per post, pipeline / burst (node + postgres)`, ratio(refCpu, cpuPerPost(b.cpu, b.n)), "×"),
     figure(`${kind} burst lateness p50`, b.lateness.p50, "ms"),
     figure(`${kind} burst lateness p99`, b.lateness.p99, "ms"),
     figure(`${kind} burst lateness max`, b.lateness.max, "ms"),
     figure(`${kind} burst CPU per post (node + postgres)`, cpuPerPost(b.cpu, b.n), "ms"),
   ];
-  return { figures, details: { pipeline: [before, after], burst: b, leadMs } };
+  return { figures, details: { pipeline: refs, bursts: rounds.map((r) => ({ ...r.b, ratio: r.ratio })), leadMs } };
 }
 
 async function steadyFigures(kind: QueueBackendKind, ctx: AppContext, platform: MemoryPlatform, seconds: number, pgDir: string) {
@@ -291,6 +306,7 @@ export const runLatenessBench: Bench = async (args) => {
   const sizes: Sizes = {
     n,
     refN: Math.min(n, sizeArg(args, "ref-n", n, n)),
+    rounds: sizeArg(args, "rounds", 3, 1),
     steadySeconds: sizeArg(args, "seconds", 60, 4),
     phases: args.options.get("phases")?.split(",") ?? ["burst", "steady"],
   };

@@ -41,6 +41,9 @@ export function queueBackendSettings(config: Config, databaseUrl: string): Queue
   return { kind: "redis", redis: redisConnectionOptions(config), prefix, tracing };
 }
 
+/** How long a PostgreSQL queue pool keeps an unused connection open. */
+const IDLE_CONNECTION_MS = 60_000;
+
 /** Reconnect delays that grow to 5 s: a Redis that stays down is not hammered. */
 const reconnectDelay = (times: number) => Math.min(200 * 2 ** Math.min(times, 5), 5000);
 
@@ -166,7 +169,9 @@ export function createQueueBackend(settings: QueueBackendSettings): QueueBackend
   if (settings.kind === "postgres") {
     const pgOpts = settings.postgres;
     if (!pgOpts) throw new Error("postgres queue backend needs a connection string");
-    const connection = { connectionString: pgOpts.connectionString, schema: pgOpts.schema, max: pgOpts.max ?? 5 };
+    // Idle connections are kept a minute (pg's default is 10 s): the stalled-job check runs
+    // every 30 s, and with 10 s each check opened a fresh connection — a fork on the server.
+    const connection = { connectionString: pgOpts.connectionString, schema: pgOpts.schema, max: pgOpts.max ?? 5, idleTimeoutMillis: IDLE_CONNECTION_MS };
     return {
       kind: "postgres",
       createQueue: <D>(name: string, opts: Omit<QueueOptions, "connection"> = {}) =>

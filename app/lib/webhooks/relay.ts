@@ -1,5 +1,5 @@
 import type { AppContext } from "../context";
-import { deleteEventsBefore, pendingQueuedBefore, relayUnqueuedDeliveries } from "../db/queries/webhooks";
+import { deleteEventsBefore, hasUnqueuedDeliveries, pendingQueuedBefore, relayUnqueuedDeliveries } from "../db/queries/webhooks";
 import { logger } from "../logger";
 import { addWebhookJobs, getWebhookQueue, webhookJobId } from "./queue";
 
@@ -19,6 +19,8 @@ const KEEP_EVENTS_DAYS = 30;
 
 /** Queues every delivery still in the outbox; returns how many. */
 export async function relayWebhookOutbox(ctx: AppContext): Promise<number> {
+  // Every worker runs this every 2 s; nearly always there is nothing to do.
+  if (!(await hasUnqueuedDeliveries(ctx.database.db))) return 0;
   let total = 0;
   for (;;) {
     const n = await relayUnqueuedDeliveries(ctx.database.db, BATCH, (ids) => addWebhookJobs(ctx, ids));

@@ -76,6 +76,12 @@ export async function insertSingleEvent(
  * unmarked, so they are queued again (the job id makes that a no-op while the job exists, and
  * the worker skips a delivery already settled).
  */
+/** Whether any delivery waits to be queued: one cheap read, so an idle relay opens no transaction. */
+export async function hasUnqueuedDeliveries(db: Db): Promise<boolean> {
+  const res = await db.execute(sql`SELECT EXISTS (SELECT 1 FROM webhook_deliveries WHERE enqueued_at IS NULL) AS found`);
+  return (res.rows[0] as Row).found === true;
+}
+
 export async function relayUnqueuedDeliveries(db: Db, limit: number, enqueue: (ids: string[]) => Promise<void>): Promise<number> {
   return db.transaction(async (tx) => {
     const found = await tx.execute(sql`SELECT id FROM webhook_deliveries WHERE enqueued_at IS NULL

@@ -1,13 +1,12 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { POST as connect } from "@/app/api/accounts/route";
 import { loadConfig } from "@/app/lib/config";
 import { createAppContext, setAppContext, type AppContext } from "@/app/lib/context";
 import { createDatabase } from "@/app/lib/db/client";
 import { migrateDatabase } from "@/app/lib/db/migrate";
 import { getPostQueue } from "@/app/lib/queues/postQueue";
-import { call } from "@/test/helpers/http";
+import { connectPdsAccounts } from "@/test/helpers/connectAccounts";
 import { startPgBouncer, type RunningPgBouncer } from "@/test/helpers/pgbouncer";
 import { startTestPds, type TestPds } from "@/test/helpers/pds";
 import { postsApi, waitFor } from "@/test/helpers/postsApi";
@@ -82,14 +81,8 @@ describe("behind PgBouncer in session mode", () => {
     });
     setAppContext(ctx);
     const { token } = await createTestUser(ctx, "admin");
-    const acct = await pds.createAccount("bouncer");
-    const res = await call(connect, {
-      method: "POST",
-      token,
-      body: { platform: "bluesky", identifier: acct.handle, appPassword: acct.appPassword, service: pds.url },
-    });
-    expect(res.status).toBe(201);
-    const accountId = res.body.account.id as string;
+    const [acct] = await connectPdsAccounts(pds, token, ["bouncer"]);
+    const accountId = acct!.id;
 
     worker = startWorkerProcess({ DATABASE_URL: bouncer.url, POSTMORE_SECRET: secret, QUEUE_BACKEND: "postgres", LOG_LEVEL: "warn" });
     const api = postsApi(token);
@@ -105,7 +98,7 @@ describe("behind PgBouncer in session mode", () => {
       90_000,
       250,
     );
-    const published = (await pds.listPosts(acct.did)).map((r) => r.value.text as string);
+    const published = (await pds.listPosts(acct!.did)).map((r) => r.value.text as string);
     expect(published.sort()).toEqual([...texts].sort());
     expect(worker.output()).not.toContain("unsupported startup parameter");
   }, 180_000);

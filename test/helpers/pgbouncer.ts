@@ -6,20 +6,19 @@ import path from "node:path";
 import { freePort } from "./freePort";
 
 /** Debian's PgBouncer (`apt-get install pgbouncer`; `.ci/run` installs it). */
-export const PGBOUNCER = "/usr/sbin/pgbouncer";
+const PGBOUNCER = "/usr/sbin/pgbouncer";
 
 export interface RunningPgBouncer {
   /** postgres://postgres:postgres@127.0.0.1:<port>/<database>, through PgBouncer. */
   url: string;
-  output(): string;
   close(): Promise<void>;
 }
 
 /**
  * A PgBouncer on a free loopback port in front of one database of the test PostgreSQL
- * (user postgres/postgres), in `poolMode`. The settings are those docs/PRODUCTION.md gives.
+ * (user postgres/postgres), in session mode, with the settings docs/PRODUCTION.md gives.
  */
-export async function startPgBouncer(opts: { pgPort: number; database: string; poolMode: "session" | "transaction" }): Promise<RunningPgBouncer> {
+export async function startPgBouncer(opts: { pgPort: number; database: string }): Promise<RunningPgBouncer> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "postmore-pgbouncer-"));
   const port = await freePort();
   const ini = [
@@ -31,7 +30,7 @@ export async function startPgBouncer(opts: { pgPort: number; database: string; p
     "unix_socket_dir =",
     "auth_type = plain",
     `auth_file = ${path.join(dir, "userlist.txt")}`,
-    `pool_mode = ${opts.poolMode}`,
+    "pool_mode = session",
     "default_pool_size = 60",
     "max_client_conn = 300",
     "ignore_startup_parameters = options",
@@ -53,7 +52,6 @@ export async function startPgBouncer(opts: { pgPort: number; database: string; p
   }
   return {
     url: `postgres://postgres:postgres@127.0.0.1:${port}/${opts.database}`,
-    output: () => out,
     async close() {
       child.kill("SIGTERM");
       await exited;

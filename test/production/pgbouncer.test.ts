@@ -17,7 +17,7 @@ import { startWorkerProcess, type WorkerProcess } from "@/test/helpers/workerPro
 /**
  * docs/PRODUCTION.md's PgBouncer set-up, run: session pooling, `ignore_startup_parameters =
  * options` (the PostgreSQL queue backend names its schema in that start-up parameter, which
- * PgBouncer before 1.20 refuses) and `search_path = public, bullmq` set on the role for the
+ * PgBouncer 1.18 refuses) and `search_path = public, bullmq` set on the role for the
  * database instead. Migrations (two at once), the web's requests and a worker process all go
  * through PgBouncer; every post reaches the local PDS once.
  */
@@ -42,7 +42,7 @@ describe("behind PgBouncer in session mode", () => {
   beforeAll(async () => {
     await admin(`CREATE DATABASE ${name}`);
     await admin(`ALTER ROLE postgres IN DATABASE ${name} SET search_path = public, bullmq`);
-    bouncer = await startPgBouncer({ pgPort: inject("pgPort"), database: name, poolMode: "session" });
+    bouncer = await startPgBouncer({ pgPort: inject("pgPort"), database: name });
     pds = await startTestPds();
   }, 120_000);
 

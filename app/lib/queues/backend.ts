@@ -169,8 +169,9 @@ export function createQueueBackend(settings: QueueBackendSettings): QueueBackend
   if (settings.kind === "postgres") {
     const pgOpts = settings.postgres;
     if (!pgOpts) throw new Error("postgres queue backend needs a connection string");
-    // Idle connections are kept a minute (pg's default is 10 s): the stalled-job check runs
-    // every 30 s, and with 10 s each check opened a fresh connection — a fork on the server.
+    // Idle connections are kept a minute (pg's default is 10 s): the token refresh and webhook
+    // workers check for stalled jobs every 30 s, and with 10 s each check opened a fresh
+    // connection — a fork on the server.
     const connection = { connectionString: pgOpts.connectionString, schema: pgOpts.schema, max: pgOpts.max ?? 5, idleTimeoutMillis: IDLE_CONNECTION_MS };
     return {
       kind: "postgres",

@@ -70,18 +70,18 @@ export async function insertSingleEvent(
   });
 }
 
-/**
- * The relay's step: deliveries not yet on the queue, locked (other relays skip them), handed
- * to `enqueue`, then marked — all in one transaction. A crash before the commit leaves them
- * unmarked, so they are queued again (the job id makes that a no-op while the job exists, and
- * the worker skips a delivery already settled).
- */
 /** Whether any delivery waits to be queued: one cheap read, so an idle relay opens no transaction. */
 export async function hasUnqueuedDeliveries(db: Db): Promise<boolean> {
   const res = await db.execute(sql`SELECT EXISTS (SELECT 1 FROM webhook_deliveries WHERE enqueued_at IS NULL) AS found`);
   return (res.rows[0] as Row).found === true;
 }
 
+/**
+ * The relay's step: deliveries not yet on the queue, locked (other relays skip them), handed
+ * to `enqueue`, then marked — all in one transaction. A crash before the commit leaves them
+ * unmarked, so they are queued again (the job id makes that a no-op while the job exists, and
+ * the worker skips a delivery already settled).
+ */
 export async function relayUnqueuedDeliveries(db: Db, limit: number, enqueue: (ids: string[]) => Promise<void>): Promise<number> {
   return db.transaction(async (tx) => {
     const found = await tx.execute(sql`SELECT id FROM webhook_deliveries WHERE enqueued_at IS NULL
